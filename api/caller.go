@@ -1,0 +1,39 @@
+package api
+
+import "context"
+
+// Caller is who a request acts as: every resource lives in one account and
+// one region, and nothing is visible across either.
+type Caller struct {
+	// AccountID is the 12-digit AWS account ID.
+	AccountID string
+	// Region is the region the request is scoped to, e.g. us-east-1.
+	Region string
+}
+
+type callerKey struct{}
+type requestIDKey struct{}
+
+// WithCaller returns a context that carries c.
+func WithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+// CallerFrom returns the caller stored by WithCaller, and false when there
+// is none (a programming error in the server: the handler always sets one).
+func CallerFrom(ctx context.Context) (Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(Caller)
+	return c, ok
+}
+
+// WithRequestID returns a context that carries the request ID that the
+// response will echo in x-amzn-RequestId and <RequestId>.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestIDFrom returns the request ID stored by WithRequestID, or "".
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
