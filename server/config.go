@@ -1,0 +1,102 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/elasticache-server/elasticache-server/sigv4"
+)
+
+// Config is everything the server is started with. Each setting comes from
+// its flag, else its environment variable (ELASTICACHE_ + the flag name in
+// upper snake case), else its default.
+type Config struct {
+	Listen                   string
+	DataDir                  string
+	DefaultAccount           string
+	DefaultRegion            string
+	QuotaCacheSecurityGroups int
+	LogFormat                string
+	LogLevel                 slog.Level
+	ShutdownTimeout          time.Duration
+	ShowVersion              bool
+}
+
+// envName is the environment variable that sets a flag.
+func envName(flagName string) string {
+	return "ELASTICACHE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// ParseConfig reads flags from args and environment variables through
+// getenv. Help goes to out. It returns flag.ErrHelp for -h.
+func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("elasticache-server", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.Listen, "listen", "127.0.0.1:4566", "address to listen on (host:port; port 0 picks a free port)")
+	fs.StringVar(&c.DataDir, "data-dir", "./elasticache-data", "directory of the embedded store")
+	fs.StringVar(&c.DefaultAccount, "default-account", "000000000000", "account of requests whose access key is not a 12-digit account ID")
+	fs.StringVar(&c.DefaultRegion, "default-region", "us-east-1", "region of requests without a signature scope")
+	fs.IntVar(&c.QuotaCacheSecurityGroups, "quota-cache-security-groups", 50, "cache security groups per account and region, default not counted")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for in-flight requests")
+	fs.BoolVar(&c.ShowVersion, "version", false, "print the version and exit")
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: elasticache-server [flags]\n\nEvery flag can also be set by its environment variable, e.g. %s.\n\n", envName("listen"))
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		if v := getenv(envName(f.Name)); v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", envName(f.Name), err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.LogFormat != "text" && c.LogFormat != "json":
+		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
+	case c.QuotaCacheSecurityGroups < 1:
+		return fmt.Errorf("--quota-cache-security-groups must be at least 1")
+	case !sigv4.IsAccountID(c.DefaultAccount):
+		return fmt.Errorf("--default-account must be 12 digits, not %q", c.DefaultAccount)
+	case !sigv4.IsRegion(c.DefaultRegion):
+		return fmt.Errorf("--default-region must be a region name such as us-east-1, not %q", c.DefaultRegion)
+	case c.DataDir == "":
+		return fmt.Errorf("--data-dir must not be empty")
+	}
+	return nil
+}
+
+// NewLogger builds the server's logger from the configuration.
+func (c Config) NewLogger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,151 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"time"
+
+	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/internal/awsquery"
+	"github.com/elasticache-server/elasticache-server/service"
+	"github.com/elasticache-server/elasticache-server/sigv4"
+	"github.com/elasticache-server/elasticache-server/storage"
+	"github.com/elasticache-server/elasticache-server/storage/bolt"
+)
+
+// storeFileName is the bbolt file inside --data-dir.
+const storeFileName = "elasticache.db"
+
+// Main is the server as one value: Open starts it, Close stops it. The
+// binary and the end-to-end tests run it the same way.
+type Main struct {
+	cfg Config
+	// Logger is where the server logs.
+	Logger *slog.Logger
+	// Clock replaces the wall clock; tests set it before Open.
+	Clock service.Clock
+
+	store  storage.Store
+	ln     net.Listener
+	server *http.Server
+	done   chan error
+}
+
+// NewMain returns a server that Open will start with cfg.
+func NewMain(cfg Config, logger *slog.Logger) *Main {
+	return &Main{cfg: cfg, Logger: logger, done: make(chan error, 1)}
+}
+
+// Open opens the store, prepares the service and starts serving on the
+// configured address. It fails at once, without waiting, when another
+// server holds the data directory.
+func (m *Main) Open(ctx context.Context) error {
+	if err := os.MkdirAll(m.cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	path := filepath.Join(m.cfg.DataDir, storeFileName)
+	store, err := bolt.Open(path, bolt.Config{})
+	if err != nil {
+		if errors.Is(err, bolt.ErrLocked) {
+			return fmt.Errorf("data directory %s is in use by another elasticache-server: %w", m.cfg.DataDir, err)
+		}
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
+	m.store = store
+	svc, err := service.Open(ctx, store, m.Clock, service.Config{
+		CacheSecurityGroupQuota: m.cfg.QuotaCacheSecurityGroups,
+	})
+	if err != nil {
+		store.Close()
+		return err
+	}
+	defaults := api.Caller{AccountID: m.cfg.DefaultAccount, Region: m.cfg.DefaultRegion}
+	handler := api.NewHandler(svc, api.HandlerConfig{
+		Logger: m.Logger,
+		Authenticate: func(r *http.Request, _ []byte, form awsquery.Form) (api.Caller, error) {
+			return sigv4.Identify(r, func(k string) string { return form[k] }, defaults), nil
+		},
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", m.health)
+	mux.Handle("/", handler)
+
+	ln, err := net.Listen("tcp", m.cfg.Listen)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("listen: %w", err)
+	}
+	m.ln = ln
+	m.server = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := m.server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			m.done <- err
+		}
+	}()
+	m.Logger.Info("elasticache-server started",
+		"addr", ln.Addr().String(), "store", "bolt", "path", path, "version", Version())
+	return nil
+}
+
+// Addr is the address actually bound, also when the port was 0.
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Done reports a server that stopped serving on its own.
+func (m *Main) Done() <-chan error { return m.done }
+
+// Close stops accepting requests, lets in-flight ones finish until ctx
+// ends, and closes the store cleanly.
+func (m *Main) Close(ctx context.Context) error {
+	var errs []error
+	if m.server != nil {
+		if err := m.server.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("drain requests: %w", err))
+		}
+	}
+	if m.store != nil {
+		if err := m.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+		m.Logger.Info("store closed")
+	}
+	return errors.Join(errs...)
+}
+
+// health answers 200 when a read transaction on the store succeeds.
+func (m *Main) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	err := m.store.View(ctx, func(storage.Tx) error { return nil })
+	w.Header().Set("Content-Type", "application/json")
+	body := map[string]string{"status": "ok", "store": "bolt", "version": Version()}
+	if err != nil {
+		m.Logger.Warn("health check failed", "err", err)
+		body["status"] = "unavailable"
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	json.NewEncoder(w).Encode(body)
+}
+
+// Version is the module version the binary was built from, or "devel".
+func Version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}

@@ -1,0 +1,93 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/storage"
+)
+
+// ElastiCache implements api.Service. Operations it does not implement yet
+// answer NotImplemented through the embedded api.Unimplemented.
+type ElastiCache struct {
+	api.Unimplemented
+
+	store   storage.Store
+	clock   Clock
+	cfg     Config
+	markers markers
+}
+
+// Open prepares the store for this server (schema check and upgrade, the
+// marker key) and returns the service. It fails with ErrNewerSchema when the
+// store was written by a newer server.
+func Open(ctx context.Context, store storage.Store, clock Clock, cfg Config) (*ElastiCache, error) {
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	var key []byte
+	err := store.Update(ctx, func(tx storage.Tx) error {
+		key = nil
+		if err := migrate(tx); err != nil {
+			return err
+		}
+		k, err := loadMarkerKey(tx)
+		key = k
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prepare store: %w", err)
+	}
+	return &ElastiCache{store: store, clock: clock, cfg: cfg, markers: markers{key: key}}, nil
+}
+
+// scopeOf returns the (account, region) a request acts in.
+func scopeOf(ctx context.Context) (scope, error) {
+	c, ok := api.CallerFrom(ctx)
+	if !ok || c.AccountID == "" || c.Region == "" {
+		return scope{}, errors.New("service: request without a caller")
+	}
+	return scope{account: c.AccountID, region: c.Region}, nil
+}
+
+// storeError turns a storage failure into what the client should see:
+// retryable failures become ServiceUnavailable, the rest stay internal (the
+// handler logs them and answers InternalFailure without details).
+func storeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var f api.Fault
+	if errors.As(err, &f) {
+		return err
+	}
+	if errors.Is(err, storage.ErrUnavailable) || errors.Is(err, storage.ErrConflict) ||
+		errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w (%v)", api.ServiceUnavailable(), err)
+	}
+	return err
+}
+
+// update runs fn in a write transaction. fn reports an AWS fault by
+// returning it as its first result, after deciding and before writing
+// anything: a fault is an answer, not a failed transaction, so a batching
+// store does not re-run the batch for it, and nothing half-done commits.
+func (s *ElastiCache) update(ctx context.Context, fn func(tx storage.Tx) (fault error, err error)) error {
+	var fault error
+	err := s.store.Update(ctx, func(tx storage.Tx) error {
+		var err error
+		fault, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		return storeError(err)
+	}
+	return fault
+}
+
+// view runs fn in a read transaction.
+func (s *ElastiCache) view(ctx context.Context, fn func(tx storage.Tx) error) error {
+	return storeError(s.store.View(ctx, fn))
+}
