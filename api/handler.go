@@ -1,0 +1,343 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/elasticache-server/elasticache-server/internal/awsquery"
+)
+
+// Namespace is the xmlns of every response, success or error.
+const Namespace = "http://elasticache.amazonaws.com/doc/2015-02-02/"
+
+// APIVersion is the only Version parameter the handler accepts.
+const APIVersion = "2015-02-02"
+
+// defaultMaxBodyBytes is SPEC's body limit, 1 MiB.
+const defaultMaxBodyBytes = 1 << 20
+
+// requestIDHeader carries the request ID on every response. Go writes it in
+// canonical case (X-Amzn-Requestid); header names are case-insensitive, and
+// the Go and JS SDKs, the two that read it, look it up that way.
+const requestIDHeader = "x-amzn-RequestId"
+
+// HandlerConfig configures NewHandler. The zero value is usable.
+type HandlerConfig struct {
+	// Logger receives one Info line per request and the details of
+	// internal failures. nil discards everything.
+	Logger *slog.Logger
+	// MaxBodyBytes limits a POST body; a longer one is answered
+	// RequestEntityTooLarge (413). 0 means 1 MiB.
+	MaxBodyBytes int64
+	// NewRequestID returns the ID echoed in x-amzn-RequestId and
+	// <RequestId>. nil means a random UUID v4.
+	NewRequestID func() string
+	// Authenticate resolves the caller once Action and Version are known and
+	// before the input is decoded. body is the exact request body (nil for
+	// GET), for signature checks; form is the decoded form, which it must
+	// not modify. A returned Fault is answered as is; any other error is an
+	// internal failure. nil means every request acts as account
+	// 000000000000 in us-east-1.
+	Authenticate func(r *http.Request, body []byte, form awsquery.Form) (Caller, error)
+}
+
+// handler serves the query protocol for one Service.
+type handler struct {
+	svc          Service
+	log          *slog.Logger
+	maxBody      int64
+	newRequestID func() string
+	authenticate func(*http.Request, []byte, awsquery.Form) (Caller, error)
+	// bufs holds response buffers; most answers are a few KiB and a
+	// handler serves many, so reusing them keeps allocation flat.
+	bufs sync.Pool
+}
+
+// maxPooledBuf is the largest buffer returned to the pool, so that one huge
+// answer does not pin its memory for the life of the server.
+const maxPooledBuf = 64 << 10
+
+// NewHandler returns the http.Handler of the ElastiCache query API: it
+// serves POST / (a form body) and GET /?Action=… (the form in the query),
+// on any path, and answers every request, success or failure, with a
+// text/xml body and an x-amzn-RequestId header equal to the body's
+// RequestId.
+//
+// Checks run in SPEC §3's order: body, Action, Version, authentication,
+// parameters; the first failure answers. A POST's URL query is ignored: all
+// clients send the form in the body only, and reading one source keeps the
+// signed bytes and the decoded parameters the same. The Content-Type of a
+// POST is not checked: clients disagree on its charset, and the body is
+// decoded the same way regardless. Methods other than POST and GET get
+// MethodNotAllowed (405). A panic in the Service is logged and answered
+// InternalFailure; the server keeps serving.
+func NewHandler(svc Service, cfg HandlerConfig) http.Handler {
+	h := &handler{
+		svc:          svc,
+		log:          cfg.Logger,
+		maxBody:      cfg.MaxBodyBytes,
+		newRequestID: cfg.NewRequestID,
+		authenticate: cfg.Authenticate,
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = defaultMaxBodyBytes
+	}
+	if h.newRequestID == nil {
+		h.newRequestID = newUUID
+	}
+	if h.authenticate == nil {
+		// LocalStack's default account, in SPEC's default region.
+		h.authenticate = func(*http.Request, []byte, awsquery.Form) (Caller, error) {
+			return Caller{AccountID: "000000000000", Region: "us-east-1"}, nil
+		}
+	}
+	h.bufs.New = func() any {
+		b := make([]byte, 0, 4<<10)
+		return &b
+	}
+	return h
+}
+
+// exchange is what the access log says about one request; it fills in as
+// the request gets through the checks.
+type exchange struct {
+	id     string
+	caller Caller
+	action string
+	status int
+	code   string // "" on success
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	x := &exchange{id: h.newRequestID()}
+	// First, so that even a panic's answer carries it.
+	w.Header().Set(requestIDHeader, x.id)
+	ctx := WithRequestID(r.Context(), x.id)
+
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v) // net/http's own signal to drop the connection
+			}
+			h.log.LogAttrs(ctx, slog.LevelError, "panic serving request",
+				slog.String("request_id", x.id), slog.String("action", x.action),
+				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			if x.status == 0 { // nothing written yet
+				h.writeError(w, x, InternalFailure())
+			}
+		}
+		attrs := []slog.Attr{
+			slog.String("request_id", x.id),
+			slog.String("account", x.caller.AccountID),
+			slog.String("region", x.caller.Region),
+			slog.String("action", x.action),
+			slog.Int("status", x.status),
+		}
+		if x.code != "" {
+			attrs = append(attrs, slog.String("code", x.code))
+		}
+		attrs = append(attrs, slog.Duration("duration", time.Since(start)))
+		h.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+	}()
+
+	op, out, err := h.serve(ctx, r, x)
+	if err == nil {
+		err = h.writeResult(w, x, op, out)
+		if err == nil {
+			return
+		}
+	}
+	var fault Fault
+	if !errors.As(err, &fault) {
+		h.logInternal(ctx, r, x, err)
+		fault = InternalFailure()
+	}
+	h.writeError(w, x, fault)
+}
+
+// serve runs the checks and the operation. It returns the operation and its
+// output, or the error to answer.
+func (h *handler) serve(ctx context.Context, r *http.Request, x *exchange) (*Operation, any, error) {
+	var raw string
+	var body []byte
+	switch r.Method {
+	case http.MethodPost:
+		if r.ContentLength > h.maxBody {
+			return nil, nil, RequestEntityTooLarge(h.maxBody)
+		}
+		// One byte past the limit tells a body at the limit from a longer one.
+		b, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
+		if err != nil {
+			// The client stopped sending mid-body; it rarely reads the answer.
+			h.log.LogAttrs(ctx, slog.LevelDebug, "reading request body",
+				slog.String("request_id", x.id), slog.Any("error", err))
+			return nil, nil, MalformedQueryString("The request body could not be read.")
+		}
+		if int64(len(b)) > h.maxBody {
+			return nil, nil, RequestEntityTooLarge(h.maxBody)
+		}
+		body, raw = b, string(b)
+	case http.MethodGet:
+		raw = r.URL.RawQuery
+	default:
+		return nil, nil, MethodNotAllowed(r.Method)
+	}
+
+	form, err := awsquery.ParseForm(raw)
+	if err != nil {
+		return nil, nil, queryError(err)
+	}
+
+	action := form["Action"]
+	if action == "" {
+		return nil, nil, MissingAction()
+	}
+	op, ok := LookupOperation(action)
+	if !ok {
+		// Logged shortened: an unknown action is client text of any length.
+		x.action = truncate(action, maxLoggedAction)
+		return nil, nil, InvalidAction(action)
+	}
+	x.action = op.Name
+
+	// An empty Version is as good as none: there is no version "" to be
+	// unsupported.
+	switch v := form["Version"]; {
+	case v == "":
+		return nil, nil, MissingParameter("Version")
+	case v != APIVersion:
+		return nil, nil, UnsupportedVersion(v)
+	}
+
+	caller, err := h.authenticate(r, body, form)
+	if err != nil {
+		return nil, nil, err
+	}
+	x.caller = caller
+	ctx = WithCaller(ctx, caller)
+
+	in := op.NewInput()
+	if err := awsquery.Decode(form, in); err != nil {
+		return nil, nil, queryError(err)
+	}
+	out, err := op.Invoke(ctx, h.svc, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	return op, out, nil
+}
+
+// queryError turns a codec error into the fault that answers it. An error
+// that is not an *awsquery.Error is a bug in a generated shape or the
+// codec, and stays internal.
+func queryError(err error) error {
+	var qe *awsquery.Error
+	if !errors.As(err, &qe) {
+		return err
+	}
+	switch qe.Kind {
+	case awsquery.Malformed:
+		return MalformedQueryString(qe.Message)
+	case awsquery.Missing:
+		return MissingParameter(qe.Param)
+	default: // Duplicate, Empty, Invalid
+		return InvalidParameterValue(qe.Message)
+	}
+}
+
+// logInternal records an error the client will only see as InternalFailure.
+// A request whose client went away is not a server failure: Debug only.
+func (h *handler) logInternal(ctx context.Context, r *http.Request, x *exchange, err error) {
+	level, msg := slog.LevelError, "internal failure"
+	if cerr := r.Context().Err(); cerr != nil && errors.Is(err, cerr) {
+		level, msg = slog.LevelDebug, "request canceled by the client"
+	}
+	h.log.LogAttrs(ctx, level, msg,
+		slog.String("request_id", x.id), slog.String("action", x.action), slog.Any("error", err))
+}
+
+func (h *handler) writeResult(w http.ResponseWriter, x *exchange, op *Operation, out any) error {
+	bp := h.bufs.Get().(*[]byte)
+	defer h.putBuf(bp)
+	b, err := awsquery.AppendResponse((*bp)[:0], Namespace, op.Name, op.ResultWrapper, out, x.id)
+	if err != nil {
+		// Nothing is written yet, so the caller can still answer the error.
+		return fmt.Errorf("encoding %s output: %w", op.Name, err)
+	}
+	*bp = b
+	h.write(w, x, http.StatusOK, b)
+	return nil
+}
+
+func (h *handler) writeError(w http.ResponseWriter, x *exchange, f Fault) {
+	bp := h.bufs.Get().(*[]byte)
+	defer h.putBuf(bp)
+	b := awsquery.AppendError((*bp)[:0], Namespace, f.SenderFault(), f.ErrorCode(), f.ErrorMessage(), x.id)
+	*bp = b
+	x.code = f.ErrorCode()
+	h.write(w, x, f.HTTPStatus(), b)
+}
+
+func (h *handler) write(w http.ResponseWriter, x *exchange, status int, body []byte) {
+	x.status = status
+	hdr := w.Header()
+	hdr.Set("Content-Type", "text/xml")
+	hdr.Set("Content-Length", strconv.Itoa(len(body)))
+	if status == http.StatusMethodNotAllowed {
+		hdr.Set("Allow", "GET, POST")
+	}
+	w.WriteHeader(status)
+	// A write error means the client is gone; there is no one to tell.
+	_, _ = w.Write(body)
+}
+
+func (h *handler) putBuf(bp *[]byte) {
+	if cap(*bp) > maxPooledBuf {
+		return
+	}
+	h.bufs.Put(bp)
+}
+
+// maxLoggedAction bounds the length of an unknown Action in the log.
+const maxLoggedAction = 128
+
+// truncate shortens s to at most n bytes, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// newUUID returns a random (version 4) UUID, the form of AWS request IDs.
+func newUUID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:]) // never fails: crypto/rand aborts the program instead
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], u[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], u[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], u[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], u[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], u[10:])
+	return string(s[:])
+}
