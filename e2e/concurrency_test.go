@@ -76,6 +76,53 @@ func TestConcurrentCreates(t *testing.T) {
 		wantNames(t, "groups", listNames(t, c), []string{"contested", "default"})
 	})
 
+	t.Run("one group deleted 16 times", func(t *testing.T) {
+		t.Parallel()
+		s := startServer(t, withQuota(3))
+		c := client(t, s.Addr, "555555555555", defaultRegion)
+		create(t, c, "victim", "deleted once")
+		ctx := t.Context()
+		errs := make([]error, 16)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Go(func() {
+				<-start
+				_, errs[i] = c.DeleteCacheSecurityGroup(ctx, &elasticache.DeleteCacheSecurityGroupInput{
+					CacheSecurityGroupName: aws.String("VICTIM"),
+				})
+			})
+		}
+		close(start)
+		wg.Wait()
+		var wins int
+		for i, err := range errs {
+			var nf *types.CacheSecurityGroupNotFoundFault
+			switch {
+			case err == nil:
+				wins++
+			case errors.As(err, &nf):
+				if p := checkAPIErr(err, notFound("victim")); p != nil {
+					t.Errorf("delete %d: %v", i, p)
+				}
+			default:
+				t.Errorf("delete %d: %v, want success or NotFound", i, err)
+			}
+		}
+		if wins != 1 {
+			t.Errorf("%d deletes succeeded, want exactly 1", wins)
+		}
+		// The count went down by exactly one: 3 creates fit, a 4th not.
+		for _, name := range []string{"a", "b", "c"} {
+			create(t, c, name, "fits")
+		}
+		_, err := c.CreateCacheSecurityGroup(t.Context(), &elasticache.CreateCacheSecurityGroupInput{
+			CacheSecurityGroupName: aws.String("d"),
+			Description:            aws.String("over quota"),
+		})
+		wantErr[*types.CacheSecurityGroupQuotaExceededFault](t, err, quotaExceeded)
+	})
+
 	t.Run("40 names with a quota of 25", func(t *testing.T) {
 		t.Parallel()
 		s := startServer(t, withQuota(25))

@@ -190,6 +190,8 @@ func TestProtocol(t *testing.T) {
 		{"required parameter empty", "Action=CreateCacheSecurityGroup&Version=2015-02-02&Description=d&CacheSecurityGroupName=", 400, "InvalidParameterValue", "CacheSecurityGroupName is required"},
 		{"MaxRecords not a number", describeForm + "&MaxRecords=twenty", 400, "InvalidParameterValue", ""},
 		{"list index 0", "Action=CreateCacheSecurityGroup&Version=2015-02-02&CacheSecurityGroupName=g&Description=d&Tags.Tag.0.Key=k", 400, "InvalidParameterValue", ""},
+		{"list index negative", "Action=CreateCacheSecurityGroup&Version=2015-02-02&CacheSecurityGroupName=g&Description=d&Tags.Tag.-1.Key=k", 400, "InvalidParameterValue", ""},
+		{"list index not a number", "Action=CreateCacheSecurityGroup&Version=2015-02-02&CacheSecurityGroupName=g&Description=d&Tags.Tag.x.Key=k", 400, "InvalidParameterValue", ""},
 		{"delete default", "Action=DeleteCacheSecurityGroup&Version=2015-02-02&CacheSecurityGroupName=default", 400, "InvalidParameterValue", "The default cache security group cannot be deleted."},
 		{"not found", describeForm + "&CacheSecurityGroupName=nope", 404, "CacheSecurityGroupNotFound", "CacheSecurityGroup nope not found."},
 	} {
@@ -255,6 +257,19 @@ func TestProtocol(t *testing.T) {
 		d := wantDescribe(t, c.get("/", describeForm+"&CacheSecurityGroupName=FORM-GROUP"))
 		if len(d.Groups) != 1 || d.Groups[0].Name != "form-group" || d.Groups[0].Description != "a b c+d" {
 			t.Errorf("groups = %+v, want form-group described %q", d.Groups, "a b c+d")
+		}
+	})
+
+	t.Run("list indices need not be contiguous or small", func(t *testing.T) {
+		form := "Action=CreateCacheSecurityGroup&Version=2015-02-02&CacheSecurityGroupName=sparse&Description=d" +
+			"&Tags.Tag.7.Key=b&Tags.Tag.7.Value=2&Tags.Tag.2.Key=a&Tags.Tag.2147483647.Key=c"
+		a := c.post(form)
+		if a.status != http.StatusOK {
+			t.Fatalf("create with indices 2, 7 and 2147483647: HTTP %d:\n%s", a.status, a.body)
+		}
+		d := wantDescribe(t, c.get("/", describeForm+"&CacheSecurityGroupName=sparse"))
+		if len(d.Groups) != 1 || d.Groups[0].Name != "sparse" {
+			t.Errorf("groups = %+v, want sparse", d.Groups)
 		}
 	})
 

@@ -166,6 +166,47 @@ func TestDescribePagination(t *testing.T) {
 		})
 	}
 
+	t.Run("the marker's own group deleted between pages", func(t *testing.T) {
+		c := client(t, s.Addr, "444444444444", defaultRegion)
+		var names []string
+		for i := range 44 {
+			names = append(names, "m"+pad2(i))
+		}
+		createAll(t, c, names)
+		want := append([]string{"default"}, names...) // default < m00
+		page1, err := c.DescribeCacheSecurityGroups(t.Context(), &elasticache.DescribeCacheSecurityGroupsInput{
+			MaxRecords: aws.Int32(20),
+		})
+		if err != nil {
+			t.Fatalf("page 1: %v", err)
+		}
+		got := groupNames(page1.CacheSecurityGroups)
+		if len(got) != 20 || page1.Marker == nil {
+			t.Fatalf("page 1: %d groups, Marker %v; want 20 and a Marker", len(got), page1.Marker)
+		}
+		last := got[len(got)-1]
+		if _, err := c.DeleteCacheSecurityGroup(t.Context(), &elasticache.DeleteCacheSecurityGroupInput{
+			CacheSecurityGroupName: aws.String(last),
+		}); err != nil {
+			t.Fatalf("delete %s: %v", last, err)
+		}
+		p := elasticache.NewDescribeCacheSecurityGroupsPaginator(c, &elasticache.DescribeCacheSecurityGroupsInput{
+			MaxRecords: aws.Int32(20),
+			Marker:     page1.Marker,
+		})
+		for pages := 0; p.HasMorePages(); pages++ {
+			if pages > 10 {
+				t.Fatalf("still more pages after %d", pages)
+			}
+			out, err := p.NextPage(t.Context())
+			if err != nil {
+				t.Fatalf("page %d: %v", pages+2, err)
+			}
+			got = append(got, groupNames(out.CacheSecurityGroups)...)
+		}
+		wantNames(t, "groups over all pages", got, want)
+	})
+
 	c := client(t, s.Addr, "111111111111", defaultRegion)
 	firstMarker := func(t *testing.T) string {
 		out, err := c.DescribeCacheSecurityGroups(t.Context(), &elasticache.DescribeCacheSecurityGroupsInput{
@@ -391,6 +432,11 @@ func TestValidation(t *testing.T) {
 		{name: "description of 256 characters", group: "valid-name", desc: strings.Repeat("日", 256), validName: true, check: ipv("Description")},
 		{name: "description with a control character", group: "valid-name", desc: "bell\x07", validName: true, check: ipv("Description")},
 		{name: "description not UTF-8", group: "valid-name", desc: "bad \xff byte", validName: true, check: ipv("Description")},
+		{name: "description with NUL", group: "valid-name", desc: "nul \x00 here", validName: true, check: ipv("Description")},
+		{name: "description with U+FFFE", group: "valid-name", desc: "not a character \ufffe", validName: true, check: ipv("Description")},
+		{name: "description with U+FFFF", group: "valid-name", desc: "not a character \uffff", validName: true, check: ipv("Description")},
+		{name: "description with a surrogate", group: "valid-name", desc: "lone \xed\xa0\x80 surrogate", validName: true, check: ipv("Description")},
+		{name: "description of 256 astral characters", group: "valid-name", desc: strings.Repeat("🚀", 256), validName: true, check: ipv("Description")},
 		{
 			name: "51 tags", group: "valid-name", desc: "d", tags: tags(51), validName: true,
 			check: func(t *testing.T, err error) {
@@ -430,10 +476,32 @@ func TestValidation(t *testing.T) {
 		})
 	}
 
+	t.Run("invalid names on describe and delete", func(t *testing.T) {
+		for _, tc := range []struct {
+			name  string
+			check func(*testing.T, error)
+		}{
+			{"bad_name", ipv("CacheSecurityGroupName")},
+			{strings.Repeat("n", 256), ipv("CacheSecurityGroupName")},
+			{"", ipvExact("CacheSecurityGroupName is required")},
+		} {
+			_, err := c.DescribeCacheSecurityGroups(t.Context(), &elasticache.DescribeCacheSecurityGroupsInput{
+				CacheSecurityGroupName: aws.String(tc.name),
+			})
+			tc.check(t, err)
+			_, err = c.DeleteCacheSecurityGroup(t.Context(), &elasticache.DeleteCacheSecurityGroupInput{
+				CacheSecurityGroupName: aws.String(tc.name),
+			})
+			tc.check(t, err)
+		}
+	})
+
 	t.Run("limits are accepted", func(t *testing.T) {
 		long := strings.Repeat("L", 255)
 		g := create(t, c, long, strings.Repeat("日", 255), tags(50)...)
 		wantGroup(t, g, defaultAccount, defaultRegion, strings.ToLower(long), strings.Repeat("日", 255))
+		g = create(t, c, "astral", strings.Repeat("🚀", 255))
+		wantGroup(t, g, defaultAccount, defaultRegion, "astral", strings.Repeat("🚀", 255))
 		// 51 entries naming 50 distinct keys: the last value wins and the
 		// key counts once.
 		create(t, c, "repeated-key", "d", append(tags(50), types.Tag{Key: aws.String("key-00"), Value: aws.String("w")})...)
@@ -441,7 +509,7 @@ func TestValidation(t *testing.T) {
 			Key:   aws.String(strings.Repeat("é", 128)),
 			Value: aws.String(strings.Repeat("日", 256)),
 		})
-		wantNames(t, "groups", listNames(t, c), []string{"default", strings.ToLower(long), "long-tag", "repeated-key"})
+		wantNames(t, "groups", listNames(t, c), []string{"astral", "default", strings.ToLower(long), "long-tag", "repeated-key"})
 	})
 }
 
