@@ -1,0 +1,151 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// clientsScriptTimeout bounds the boto3/AWS CLI script; it aims at ~90 s, a
+// loaded CI machine may need more, and a hang must still end.
+const clientsScriptTimeout = 6 * time.Minute
+
+// clientsSummary is the script's last line: "N passed, M failed".
+var clientsSummary = regexp.MustCompile(`(?m)^(\d+) passed, (\d+) failed$`)
+
+// TestBoto3AndCLI runs e2e/clients/test_boto3_cli.py: boto3 and the AWS CLI
+// against the real binary, started by the script itself (SIGTERM, restart,
+// kill -9 and the data directory lock are part of what it checks). It never
+// skips, not even under -short: a missing python3, boto3 or aws CLI fails.
+func TestBoto3AndCLI(t *testing.T) {
+	t.Parallel()
+	python := clientsRequireTools(t)
+	bin := clientsBuildServer(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), clientsScriptTimeout)
+	defer cancel()
+	script := filepath.Join("clients", "test_boto3_cli.py")
+	cmd := exec.CommandContext(ctx, python, script, bin)
+	cmd.Env = clientsEnv(t, "SERVER_BIN="+bin)
+	cmd.WaitDelay = 10 * time.Second
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	start := time.Now()
+	err := cmd.Run()
+	took := time.Since(start).Round(100 * time.Millisecond)
+
+	m := clientsSummary.FindAllStringSubmatch(out.String(), -1)
+	var passed, failed int
+	if len(m) > 0 {
+		passed, _ = strconv.Atoi(m[len(m)-1][1])
+		failed, _ = strconv.Atoi(m[len(m)-1][2])
+	}
+	if err == nil && len(m) > 0 && failed == 0 && passed > 0 {
+		t.Logf("boto3/AWS CLI suite: %d passed, 0 failed in %s", passed, took)
+		return
+	}
+	clientsLogOutput(t, out.Bytes())
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		t.Fatalf("%s did not finish within %s", script, clientsScriptTimeout)
+	case len(m) == 0:
+		t.Fatalf("%s printed no \"N passed, M failed\" line (%v)", script, err)
+	default:
+		t.Fatalf("%s: %d passed, %d failed in %s (%v)", script, passed, failed, took, err)
+	}
+}
+
+// clientsRequireTools returns the python3 on PATH after checking that it has
+// boto3 and that the aws CLI is on PATH; anything missing is fatal.
+func clientsRequireTools(t *testing.T) string {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatal("python3 is not on PATH: the boto3/AWS CLI suite needs a python3 with boto3 and the aws CLI")
+	}
+	check := exec.Command(python, "-c", "import boto3, botocore; print(boto3.__version__)")
+	check.Env = clientsEnv(t)
+	if b, err := check.CombinedOutput(); err != nil {
+		t.Fatalf("%s cannot import boto3 (%v): install boto3 for the python3 on PATH\n%s", python, err, b)
+	}
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Fatal("the aws CLI is not on PATH: the boto3/AWS CLI suite needs it")
+	}
+	return python
+}
+
+// clientsBuildServer builds ./cmd/elasticache-server from the module root
+// (the parent of this package's directory) into a temp dir.
+func clientsBuildServer(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("module root not found at %s: %v", root, err)
+	}
+	bin := filepath.Join(t.TempDir(), "elasticache-server")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/elasticache-server")
+	build.Dir = root
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/elasticache-server: %v\n%s", err, b)
+	}
+	return bin
+}
+
+// clientsEnv is the environment of the script: the test's own without any
+// AWS_*, ELASTICACHE_* or proxy setting, plus static credentials, a region,
+// no instance metadata, empty config and credential files, no pager.
+func clientsEnv(t *testing.T, extra ...string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config")
+	creds := filepath.Join(dir, "credentials")
+	for _, p := range []string{config, creds} {
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(name, "AWS_"), strings.HasPrefix(name, "ELASTICACHE_"),
+			strings.HasPrefix(name, "BOTO_"), strings.HasSuffix(strings.ToLower(name), "_proxy"):
+			continue
+		}
+		env = append(env, kv)
+	}
+	env = append(env,
+		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE",
+		"AWS_SECRET_ACCESS_KEY=e2e-secret-key",
+		"AWS_DEFAULT_REGION=us-east-1",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE="+config,
+		"AWS_SHARED_CREDENTIALS_FILE="+creds,
+		"AWS_PAGER=",
+		"PYTHONUNBUFFERED=1",
+	)
+	return append(env, extra...)
+}
+
+// clientsLogOutput puts the script's output into the test log, line by line.
+func clientsLogOutput(t *testing.T, out []byte) {
+	t.Helper()
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	for sc.Scan() {
+		t.Log(sc.Text())
+	}
+}
