@@ -36,21 +36,14 @@ const (
 	otherKey = "AKIAIOSFODNN7EXAMPLE"
 )
 
-// fakeClock is the server's clock in every test: fixed, so that nothing
-// depends on when the test runs.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// fixedClock is the server's clock in every test: it always answers the
+// same time, so that nothing depends on when the test runs.
+type fixedClock struct{ t time.Time }
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-}
+func (c fixedClock) Now() time.Time { return c.t }
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
+func newFixedClock() fixedClock {
+	return fixedClock{t: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
 }
 
 // syncBuffer collects a server's log; it is shown only when the test fails,
@@ -135,7 +128,7 @@ func startServer(tb testing.TB, opts ...serverOption) *testServer {
 	}
 	logs := &syncBuffer{}
 	m := server.NewMain(cfg, cfg.NewLogger(logs))
-	m.Clock = newFakeClock()
+	m.Clock = newFixedClock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := m.Open(ctx); err != nil {
