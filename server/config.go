@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/elasticache-server/elasticache-server/api"
 	"github.com/elasticache-server/elasticache-server/sigv4"
 )
 
@@ -24,6 +25,9 @@ type Config struct {
 	LogFormat                string
 	LogLevel                 slog.Level
 	ShutdownTimeout          time.Duration
+	TransitionDelay          time.Duration
+	EventSweepInterval       time.Duration
+	ConfigFile               string
 	ShowVersion              bool
 }
 
@@ -46,6 +50,9 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for in-flight requests")
+	fs.DurationVar(&c.TransitionDelay, "transition-delay", 0, "how long EC2 security group entries stay authorizing/revoking (0: the answer shows the transitional state, the next read the final one)")
+	fs.DurationVar(&c.EventSweepInterval, "event-sweep-interval", time.Hour, "how often events older than 14 days are removed from storage")
+	fs.StringVar(&c.ConfigFile, "config", "", "YAML file with per-account settings (see README)")
 	fs.BoolVar(&c.ShowVersion, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: elasticache-server [flags]\n\nEvery flag can also be set by its environment variable, e.g. %s.\n\n", envName("listen"))
@@ -82,12 +89,16 @@ func (c Config) validate() error {
 		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
 	case c.QuotaCacheSecurityGroups < 1:
 		return fmt.Errorf("--quota-cache-security-groups must be at least 1")
-	case !sigv4.IsAccountID(c.DefaultAccount):
+	case !api.IsAccountID(c.DefaultAccount):
 		return fmt.Errorf("--default-account must be 12 digits, not %q", c.DefaultAccount)
 	case !sigv4.IsRegion(c.DefaultRegion):
 		return fmt.Errorf("--default-region must be a region name such as us-east-1, not %q", c.DefaultRegion)
 	case c.DataDir == "":
 		return fmt.Errorf("--data-dir must not be empty")
+	case c.TransitionDelay < 0:
+		return fmt.Errorf("--transition-delay must not be negative")
+	case c.EventSweepInterval <= 0:
+		return fmt.Errorf("--event-sweep-interval must be positive")
 	}
 	return nil
 }

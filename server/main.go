@@ -34,9 +34,13 @@ type Main struct {
 	Clock service.Clock
 
 	store  storage.Store
+	svc    *service.ElastiCache
 	ln     net.Listener
 	server *http.Server
 	done   chan error
+	// stopSweep ends the event sweeper; sweepDone closes when it has.
+	stopSweep context.CancelFunc
+	sweepDone chan struct{}
 }
 
 // NewMain returns a server that Open will start with cfg.
@@ -48,6 +52,13 @@ func NewMain(cfg Config, logger *slog.Logger) *Main {
 // configured address. It fails at once, without waiting, when another
 // server holds the data directory.
 func (m *Main) Open(ctx context.Context) error {
+	var fc FileConfig
+	if m.cfg.ConfigFile != "" {
+		var err error
+		if fc, err = LoadFileConfig(m.cfg.ConfigFile); err != nil {
+			return fmt.Errorf("config file: %w", err)
+		}
+	}
 	if err := os.MkdirAll(m.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -62,11 +73,14 @@ func (m *Main) Open(ctx context.Context) error {
 	m.store = store
 	svc, err := service.Open(ctx, store, m.Clock, service.Config{
 		CacheSecurityGroupQuota: m.cfg.QuotaCacheSecurityGroups,
+		TransitionDelay:         m.cfg.TransitionDelay,
+		Accounts:                fc.serviceAccounts(),
 	})
 	if err != nil {
 		store.Close()
 		return err
 	}
+	m.svc = svc
 	defaults := api.Caller{AccountID: m.cfg.DefaultAccount, Region: m.cfg.DefaultRegion}
 	handler := api.NewHandler(svc, api.HandlerConfig{
 		Logger: m.Logger,
@@ -98,6 +112,9 @@ func (m *Main) Open(ctx context.Context) error {
 			m.done <- err
 		}
 	}()
+	sweepCtx, stopSweep := context.WithCancel(context.Background())
+	m.stopSweep, m.sweepDone = stopSweep, make(chan struct{})
+	go m.sweepEvents(sweepCtx)
 	m.Logger.Info("elasticache-server started",
 		"addr", ln.Addr().String(), "store", "bolt", "path", path, "version", Version())
 	return nil
@@ -118,6 +135,10 @@ func (m *Main) Close(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("drain requests: %w", err))
 		}
 	}
+	if m.stopSweep != nil {
+		m.stopSweep()
+		<-m.sweepDone
+	}
 	if m.store != nil {
 		if err := m.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
@@ -125,6 +146,37 @@ func (m *Main) Close(ctx context.Context) error {
 		m.Logger.Info("store closed")
 	}
 	return errors.Join(errs...)
+}
+
+// sweepEvents removes expired events from storage once at start and then
+// every EventSweepInterval, in bounded transactions so that a large backlog
+// never holds the write lock for long.
+func (m *Main) sweepEvents(ctx context.Context) {
+	defer close(m.sweepDone)
+	t := time.NewTicker(m.cfg.EventSweepInterval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := m.svc.ExpireEvents(ctx, 1000)
+			if err != nil {
+				if ctx.Err() == nil {
+					m.Logger.Warn("event sweep", "err", err)
+				}
+				break
+			}
+			if n > 0 {
+				m.Logger.Debug("expired events removed", "count", n)
+			}
+			if n < 1000 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // health answers 200 when a read transaction on the store succeeds.

@@ -16,6 +16,7 @@ import (
 //	m/marker-key                      32 random bytes that sign pagination markers
 //	a/{account}/{region}/csg/{name}   groupRecord (JSON), name lowercase
 //	a/{account}/{region}/n/csg        number of groups stored, `default` not counted
+//	a/{account}/{region}/ev/…         events, and x/ev/… their expiry index (events.go)
 //
 // Names, account IDs and regions never contain '/', so every prefix below is
 // unambiguous and a scan of a group prefix visits groups in name order.

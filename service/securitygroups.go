@@ -62,9 +62,21 @@ func ec2Status(e ec2Record, now time.Time, delay time.Duration) (status string, 
 
 // toAPI renders a record as AWS shows it at now.
 func (s *ElastiCache) toAPI(sc scope, r *groupRecord, now time.Time) *api.CacheSecurityGroup {
+	return s.render(sc, r, now, nil)
+}
+
+// render is toAPI where status may name the status of an entry the request
+// just changed: its answer shows the transitional state even when, with no
+// transition delay, a read at the same instant would show the final one.
+func (s *ElastiCache) render(sc scope, r *groupRecord, now time.Time, status func(ec2Record) string) *api.CacheSecurityGroup {
 	ec2 := make([]api.EC2SecurityGroup, 0, len(r.EC2))
 	for _, e := range r.EC2 {
 		st, gone := ec2Status(e, now, s.cfg.TransitionDelay)
+		if status != nil {
+			if changed := status(e); changed != "" {
+				st, gone = changed, false
+			}
+		}
 		if gone {
 			continue
 		}
@@ -133,6 +145,9 @@ func (s *ElastiCache) CreateCacheSecurityGroup(ctx context.Context, in *api.Crea
 			return tagQuotaExceeded(), nil
 		}
 		if err := putGroup(tx, sc, rec); err != nil {
+			return nil, err
+		}
+		if err := s.putEvent(tx, sc, now, name, "Cache security group created"); err != nil {
 			return nil, err
 		}
 		return nil, putCount(tx, sc.groupCountKey(), n+1)
@@ -291,6 +306,9 @@ func (s *ElastiCache) DeleteCacheSecurityGroup(ctx context.Context, in *api.Dele
 		}
 		n, err := getCount(tx, sc.groupCountKey())
 		if err != nil {
+			return nil, err
+		}
+		if err := s.putEvent(tx, sc, now, name, "Cache security group deleted"); err != nil {
 			return nil, err
 		}
 		return nil, putCount(tx, sc.groupCountKey(), n-1)

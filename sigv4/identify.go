@@ -59,26 +59,13 @@ func Identify(r *http.Request, query func(string) string, defaults api.Caller) a
 	if !ok {
 		return c
 	}
-	if IsAccountID(cred.AccessKeyID) {
+	if api.IsAccountID(cred.AccessKeyID) {
 		c.AccountID = cred.AccessKeyID
 	}
 	if IsRegion(cred.Region) {
 		c.Region = cred.Region
 	}
 	return c
-}
-
-// IsAccountID reports whether s is 12 ASCII digits.
-func IsAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // IsRegion reports whether s has the form of an AWS region name: lowercase

@@ -1,0 +1,77 @@
+package server
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParseConfigDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := ParseConfig(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{Listen: "127.0.0.1:4566", DataDir: "./elasticache-data", DefaultAccount: "000000000000",
+		DefaultRegion: "us-east-1", QuotaCacheSecurityGroups: 50, LogFormat: "text", LogLevel: slog.LevelInfo,
+		ShutdownTimeout: 15 * time.Second, EventSweepInterval: time.Hour}
+	if c != want {
+		t.Fatalf("defaults = %+v\nwant %+v", c, want)
+	}
+}
+
+func TestParseConfigFlagBeatsEnvBeatsDefault(t *testing.T) {
+	t.Parallel()
+	e := env(map[string]string{
+		"ELASTICACHE_LISTEN":                      "127.0.0.1:0",
+		"ELASTICACHE_QUOTA_CACHE_SECURITY_GROUPS": "7",
+		"ELASTICACHE_LOG_LEVEL":                   "debug",
+		"ELASTICACHE_TRANSITION_DELAY":            "5s",
+		"ELASTICACHE_CONFIG":                      "/etc/ec.yaml",
+	})
+	c, err := ParseConfig([]string{"--quota-cache-security-groups", "9", "--log-format=json"}, e, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:0" || c.QuotaCacheSecurityGroups != 9 || c.LogFormat != "json" ||
+		c.LogLevel != slog.LevelDebug || c.TransitionDelay != 5*time.Second || c.ConfigFile != "/etc/ec.yaml" {
+		t.Fatalf("config = %+v", c)
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"bad env value names the variable", nil, map[string]string{"ELASTICACHE_QUOTA_CACHE_SECURITY_GROUPS": "many"}, "ELASTICACHE_QUOTA_CACHE_SECURITY_GROUPS"},
+		{"quota zero", []string{"--quota-cache-security-groups=0"}, nil, "at least 1"},
+		{"log format", []string{"--log-format=xml"}, nil, "text or json"},
+		{"account", []string{"--default-account=123"}, nil, "12 digits"},
+		{"region", []string{"--default-region=mars"}, nil, "region name"},
+		{"negative delay", []string{"--transition-delay=-1s"}, nil, "negative"},
+		{"stray argument", []string{"serve"}, nil, "unexpected argument"},
+		{"unknown flag", []string{"--nope"}, nil, "not defined"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseConfig(tc.args, env(tc.env), io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+	if _, err := ParseConfig([]string{"-h"}, env(nil), io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+}
