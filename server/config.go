@@ -17,8 +17,19 @@ import (
 // its flag, else its environment variable (ELASTICACHE_ + the flag name in
 // upper snake case), else its default.
 type Config struct {
-	Listen                   string
-	DataDir                  string
+	Listen  string
+	DataDir string
+	// Store is the backend: bolt (the embedded file in DataDir) or etcd.
+	// EtcdEndpoints (comma-separated host:port), EtcdPrefix (put before
+	// every key), the TLS files EtcdCert, EtcdKey and EtcdCA, and
+	// EtcdRequestTimeout (one request to etcd) configure etcd.
+	Store                    string
+	EtcdEndpoints            string
+	EtcdPrefix               string
+	EtcdCert                 string
+	EtcdKey                  string
+	EtcdCA                   string
+	EtcdRequestTimeout       time.Duration
 	DefaultAccount           string
 	DefaultRegion            string
 	QuotaCacheSecurityGroups int
@@ -44,6 +55,13 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.SetOutput(out)
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:4566", "address to listen on (host:port; port 0 picks a free port)")
 	fs.StringVar(&c.DataDir, "data-dir", "./elasticache-data", "directory of the embedded store")
+	fs.StringVar(&c.Store, "store", StoreBolt, "storage backend: bolt (embedded file in --data-dir) or etcd (see --etcd-endpoints)")
+	fs.StringVar(&c.EtcdEndpoints, "etcd-endpoints", "", "client addresses of the etcd members, host:port,... (--store etcd)")
+	fs.StringVar(&c.EtcdPrefix, "etcd-prefix", "/elasticache/", "prefix of every etcd key: servers with the same prefix share one state")
+	fs.StringVar(&c.EtcdCert, "etcd-cert", "", "client certificate (PEM file) for TLS to etcd")
+	fs.StringVar(&c.EtcdKey, "etcd-key", "", "private key (PEM file) of --etcd-cert")
+	fs.StringVar(&c.EtcdCA, "etcd-ca", "", "CA certificates (PEM file) to verify the etcd members with")
+	fs.DurationVar(&c.EtcdRequestTimeout, "etcd-request-timeout", 5*time.Second, "how long one request to etcd may take before the API answers ServiceUnavailable")
 	fs.StringVar(&c.DefaultAccount, "default-account", "000000000000", "account of requests whose access key is not a 12-digit account ID")
 	fs.StringVar(&c.DefaultRegion, "default-region", "us-east-1", "region of requests without a signature scope")
 	fs.IntVar(&c.QuotaCacheSecurityGroups, "quota-cache-security-groups", 50, "cache security groups per account and region, default not counted")
@@ -84,6 +102,9 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 }
 
 func (c Config) validate() error {
+	if err := c.validateStore(); err != nil {
+		return err
+	}
 	switch {
 	case c.LogFormat != "text" && c.LogFormat != "json":
 		return fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)

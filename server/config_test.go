@@ -20,7 +20,8 @@ func TestParseConfigDefaults(t *testing.T) {
 	}
 	want := Config{Listen: "127.0.0.1:4566", DataDir: "./elasticache-data", DefaultAccount: "000000000000",
 		DefaultRegion: "us-east-1", QuotaCacheSecurityGroups: 50, LogFormat: "text", LogLevel: slog.LevelInfo,
-		ShutdownTimeout: 15 * time.Second, EventSweepInterval: time.Hour}
+		ShutdownTimeout: 15 * time.Second, EventSweepInterval: time.Hour,
+		Store: "bolt", EtcdPrefix: "/elasticache/", EtcdRequestTimeout: 5 * time.Second}
 	if c != want {
 		t.Fatalf("defaults = %+v\nwant %+v", c, want)
 	}

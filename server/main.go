@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -18,7 +16,6 @@ import (
 	"github.com/elasticache-server/elasticache-server/service"
 	"github.com/elasticache-server/elasticache-server/sigv4"
 	"github.com/elasticache-server/elasticache-server/storage"
-	"github.com/elasticache-server/elasticache-server/storage/bolt"
 )
 
 // storeFileName is the bbolt file inside --data-dir.
@@ -59,16 +56,9 @@ func (m *Main) Open(ctx context.Context) error {
 			return fmt.Errorf("config file: %w", err)
 		}
 	}
-	if err := os.MkdirAll(m.cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
-	path := filepath.Join(m.cfg.DataDir, storeFileName)
-	store, err := bolt.Open(path, bolt.Config{})
+	store, where, err := m.openStore(ctx)
 	if err != nil {
-		if errors.Is(err, bolt.ErrLocked) {
-			return fmt.Errorf("data directory %s is in use by another elasticache-server: %w", m.cfg.DataDir, err)
-		}
-		return fmt.Errorf("open store %s: %w", path, err)
+		return err
 	}
 	m.store = store
 	svc, err := service.Open(ctx, store, m.Clock, service.Config{
@@ -116,7 +106,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.stopSweep, m.sweepDone = stopSweep, make(chan struct{})
 	go m.sweepEvents(sweepCtx)
 	m.Logger.Info("elasticache-server started",
-		"addr", ln.Addr().String(), "store", "bolt", "path", path, "version", Version())
+		"addr", ln.Addr().String(), "store", m.cfg.storeName(), where, "version", Version())
 	return nil
 }
 
@@ -154,10 +144,11 @@ func (m *Main) Close(ctx context.Context) error {
 func (m *Main) sweepEvents(ctx context.Context) {
 	defer close(m.sweepDone)
 	t := time.NewTicker(m.cfg.EventSweepInterval)
+	batch := m.cfg.sweepBatch()
 	defer t.Stop()
 	for {
 		for {
-			n, err := m.svc.ExpireEvents(ctx, 1000)
+			n, err := m.svc.ExpireEvents(ctx, batch)
 			if err != nil {
 				if ctx.Err() == nil {
 					m.Logger.Warn("event sweep", "err", err)
@@ -167,7 +158,7 @@ func (m *Main) sweepEvents(ctx context.Context) {
 			if n > 0 {
 				m.Logger.Debug("expired events removed", "count", n)
 			}
-			if n < 1000 {
+			if n < batch {
 				break
 			}
 		}
@@ -183,9 +174,16 @@ func (m *Main) sweepEvents(ctx context.Context) {
 func (m *Main) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	err := m.store.View(ctx, func(storage.Tx) error { return nil })
+	err := m.store.View(ctx, func(tx storage.Tx) error {
+		// A read, so that a remote store is asked: an empty View need not.
+		_, err := tx.Get([]byte("health"))
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
 	w.Header().Set("Content-Type", "application/json")
-	body := map[string]string{"status": "ok", "store": "bolt", "version": Version()}
+	body := map[string]string{"status": "ok", "store": m.cfg.storeName(), "version": Version()}
 	if err != nil {
 		m.Logger.Warn("health check failed", "err", err)
 		body["status"] = "unavailable"
