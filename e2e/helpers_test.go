@@ -26,6 +26,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/elasticache-server/elasticache-server/server"
+	"github.com/elasticache-server/elasticache-server/service"
 )
 
 const (
@@ -78,6 +79,22 @@ func withDataDir(dir string) serverOption {
 	return func(c *server.Config) { c.DataDir = dir }
 }
 
+// withTransitionDelay sets how long EC2 security group entries stay
+// authorizing or revoking.
+func withTransitionDelay(d time.Duration) serverOption {
+	return func(c *server.Config) { c.TransitionDelay = d }
+}
+
+// withConfigFile makes the server read the YAML config file at path.
+func withConfigFile(path string) serverOption {
+	return func(c *server.Config) { c.ConfigFile = path }
+}
+
+// withEventSweepInterval sets how often expired events are removed.
+func withEventSweepInterval(d time.Duration) serverOption {
+	return func(c *server.Config) { c.EventSweepInterval = d }
+}
+
 // testServer is a running server.Main.
 type testServer struct {
 	Main *server.Main
@@ -113,6 +130,8 @@ func testConfig(tb testing.TB) server.Config {
 		LogFormat:                "text",
 		LogLevel:                 slog.LevelInfo,
 		ShutdownTimeout:          10 * time.Second,
+		// The flag's default; Main needs a positive interval.
+		EventSweepInterval: time.Hour,
 	}
 }
 
@@ -122,13 +141,19 @@ func testConfig(tb testing.TB) server.Config {
 // when the test failed.
 func startServer(tb testing.TB, opts ...serverOption) *testServer {
 	tb.Helper()
+	return startServerClock(tb, newFixedClock(), opts...)
+}
+
+// startServerClock is startServer with clock as the server's clock.
+func startServerClock(tb testing.TB, clock service.Clock, opts ...serverOption) *testServer {
+	tb.Helper()
 	cfg := testConfig(tb)
 	for _, o := range opts {
 		o(&cfg)
 	}
 	logs := &syncBuffer{}
 	m := server.NewMain(cfg, cfg.NewLogger(logs))
-	m.Clock = newFixedClock()
+	m.Clock = clock
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := m.Open(ctx); err != nil {

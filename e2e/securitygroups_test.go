@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache/types"
-	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -549,12 +547,6 @@ func TestTextRoundTrip(t *testing.T) {
 		out, err := c.ListTagsForResource(t.Context(), &elasticache.ListTagsForResourceInput{
 			ResourceName: g.ARN,
 		})
-		var ae smithy.APIError
-		if errors.As(err, &ae) && ae.ErrorCode() == "NotImplemented" {
-			// Create accepted the tags; reading them back needs the tag
-			// operations, which this server does not have yet.
-			t.Skip("ListTagsForResource answers NotImplemented: tags cannot be read back yet")
-		}
 		if err != nil {
 			t.Fatalf("list tags: %v", err)
 		}
