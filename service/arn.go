@@ -10,7 +10,7 @@ import (
 // resourceARN is a parsed ElastiCache ARN:
 // arn:{partition}:elasticache:{region}:{account}:{type}:{name}.
 type resourceARN struct {
-	region, account, kind, name string
+	partition, region, account, kind, name string
 }
 
 // notFoundByKind answers a tag operation on a resource type this server
@@ -62,7 +62,7 @@ func parseARN(s string) (resourceARN, error) {
 	if parts[0] != "arn" || !strings.HasPrefix(parts[1], "aws") || parts[2] != "elasticache" {
 		return resourceARN{}, invalidARN(fmt.Sprintf("ARN %s is not an ElastiCache ARN.", s))
 	}
-	a := resourceARN{region: parts[3], account: parts[4], kind: parts[5], name: parts[6]}
+	a := resourceARN{partition: parts[1], region: parts[3], account: parts[4], kind: parts[5], name: parts[6]}
 	if _, ok := notFoundByKind[a.kind]; !ok {
 		return resourceARN{}, invalidARN(fmt.Sprintf("ARN %s names an unknown resource type %s.", s, a.kind))
 	}

@@ -147,9 +147,11 @@ func eventWindow(in *api.DescribeEventsInput, now time.Time) (start, end time.Ti
 	default:
 		start, end = now.Add(-defaultEventWindow), now
 	}
-	if start.After(end) {
+	if in.StartTime != nil && in.EndTime != nil && start.After(end) {
 		return start, end, invalid("StartTime", "must not be after EndTime.")
 	}
+	// A window that a lone StartTime puts in the future is empty, not an
+	// error: the caller named no EndTime to contradict.
 	return start, end, nil
 }
 

@@ -234,3 +234,13 @@ func TestEventsExpireFromStorage(t *testing.T) {
 		t.Fatalf("second sweep expired %d, want 2", n)
 	}
 }
+
+func TestEventWindowInTheFuture(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	create(t, f, ctxA, "web")
+	future := f.clock.Now().Add(time.Hour)
+	if got := events(t, f, ctxA, &api.DescribeEventsInput{StartTime: &future}); len(got) != 0 {
+		t.Fatalf("events after a future StartTime: %v", got)
+	}
+}

@@ -23,7 +23,9 @@ func (s *ElastiCache) taggedGroup(sc scope, arn *string) (name string, err error
 	if err := s.classic(sc); err != nil {
 		return "", err
 	}
-	if a.account != sc.account || a.region != sc.region {
+	// Every resource here lives in the aws partition (groupARN): an ARN of
+	// another partition names nothing of the caller's.
+	if a.partition != "aws" || a.account != sc.account || a.region != sc.region {
 		return "", a.notFound()
 	}
 	name, err = groupName("ResourceName", &a.name)
