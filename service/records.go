@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/elasticache-server/elasticache-server/storage"
 )
@@ -68,6 +69,12 @@ func encodeGroup(r *groupRecord) ([]byte, error) {
 }
 
 func decodeGroup(b []byte) (*groupRecord, error) {
+	if r, ok := decodeGroupFast(b); ok {
+		if r.V > SchemaVersion {
+			return nil, fmt.Errorf("group record has schema version %d, newer than this server's %d", r.V, SchemaVersion)
+		}
+		return r, nil
+	}
 	var r groupRecord
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("decode group record: %w", err)
@@ -160,4 +167,200 @@ func putSchema(tx storage.Tx) error {
 		return err
 	}
 	return tx.Put(schemaKey, b)
+}
+
+// decodeGroupFast decodes a group record written by encodeGroup without
+// encoding/json's reflection, which was most of the cost of a page of 100
+// groups. It accepts only what json.Marshal writes for a groupRecord whose
+// strings need no escaping: no whitespace, known keys each once, no nulls,
+// escape-free valid UTF-8 strings. Anything else returns ok=false and
+// decodeGroup hands the record to encoding/json, so the two always agree
+// (FuzzDecodeGroupFast checks it). All strings share one allocation.
+func decodeGroupFast(b []byte) (r *groupRecord, ok bool) {
+	d := recordScanner{s: string(b)}
+	r = &groupRecord{}
+	var seen uint8
+	ok = d.object(func(key string) bool {
+		var bit uint8
+		switch key {
+		case "v":
+			bit, r.V = 1, d.int()
+		case "name":
+			bit, r.Name = 2, d.str()
+		case "description":
+			bit, r.Description = 4, d.str()
+		case "created":
+			bit, r.Created = 8, d.time()
+		case "ec2":
+			bit = 16
+			r.EC2 = []ec2Record{}
+			d.array(func() bool {
+				var e ec2Record
+				var eseen uint8
+				ok := d.object(func(key string) bool {
+					var bit uint8
+					switch key {
+					case "name":
+						bit, e.Name = 1, d.str()
+					case "owner":
+						bit, e.Owner = 2, d.str()
+					case "authorized":
+						bit, e.Authorized = 4, d.time()
+					case "revoked":
+						t := d.time()
+						bit, e.Revoked = 8, &t
+					default:
+						return false
+					}
+					if eseen&bit != 0 {
+						return false
+					}
+					eseen |= bit
+					return true
+				})
+				r.EC2 = append(r.EC2, e)
+				return ok
+			})
+		case "tags":
+			bit = 32
+			r.Tags = tagSet{}
+			d.object(func(key string) bool {
+				r.Tags[key] = d.str()
+				return true
+			})
+		default:
+			return false
+		}
+		if seen&bit != 0 {
+			return false
+		}
+		seen |= bit
+		return true
+	})
+	if !ok || d.bad || d.i != len(d.s) {
+		return nil, false
+	}
+	return r, true
+}
+
+// recordScanner reads the subset of JSON decodeGroupFast accepts. A
+// mismatch sets bad; later reads then return zero values.
+type recordScanner struct {
+	s   string
+	i   int
+	bad bool
+}
+
+func (d *recordScanner) expect(c byte) bool {
+	if d.bad || d.i >= len(d.s) || d.s[d.i] != c {
+		d.bad = true
+		return false
+	}
+	d.i++
+	return true
+}
+
+func (d *recordScanner) peek(c byte) bool { return !d.bad && d.i < len(d.s) && d.s[d.i] == c }
+
+// object reads {"key":value,…}, calling member with d positioned on each
+// value; member reads the value and reports whether the key is known.
+func (d *recordScanner) object(member func(key string) bool) bool {
+	if !d.expect('{') {
+		return false
+	}
+	if d.peek('}') {
+		d.i++
+		return true
+	}
+	for {
+		key := d.str()
+		if !d.expect(':') || !member(key) {
+			d.bad = true
+			return false
+		}
+		if d.peek(',') {
+			d.i++
+			continue
+		}
+		return d.expect('}')
+	}
+}
+
+// array reads [elem,…], calling elem with d positioned on each element.
+func (d *recordScanner) array(elem func() bool) {
+	if !d.expect('[') {
+		return
+	}
+	if d.peek(']') {
+		d.i++
+		return
+	}
+	for {
+		if !elem() {
+			d.bad = true
+			return
+		}
+		if d.peek(',') {
+			d.i++
+			continue
+		}
+		d.expect(']')
+		return
+	}
+}
+
+// str reads a string without escapes or control characters, in valid
+// UTF-8: the strings json.Marshal writes as they are.
+func (d *recordScanner) str() string {
+	if !d.expect('"') {
+		return ""
+	}
+	start := d.i
+	for d.i < len(d.s) {
+		c := d.s[d.i]
+		switch {
+		case c == '"':
+			v := d.s[start:d.i]
+			d.i++
+			if !utf8.ValidString(v) {
+				d.bad = true
+				return ""
+			}
+			return v
+		case c == '\\' || c < 0x20:
+			d.bad = true
+			return ""
+		}
+		d.i++
+	}
+	d.bad = true
+	return ""
+}
+
+// int reads a small non-negative integer.
+func (d *recordScanner) int() int {
+	start, n := d.i, 0
+	for d.i < len(d.s) && d.s[d.i] >= '0' && d.s[d.i] <= '9' && d.i-start < 9 {
+		n = n*10 + int(d.s[d.i]-'0')
+		d.i++
+	}
+	if d.i == start || (d.i < len(d.s) && d.s[d.i] >= '0' && d.s[d.i] <= '9') || (d.s[start] == '0' && d.i > start+1) {
+		d.bad = true
+	}
+	return n
+}
+
+// time reads a timestamp the way encoding/json does: time.Time's own
+// UnmarshalJSON on the quoted string.
+func (d *recordScanner) time() time.Time {
+	start := d.i
+	d.str()
+	if d.bad {
+		return time.Time{}
+	}
+	var t time.Time
+	if err := t.UnmarshalJSON([]byte(d.s[start:d.i])); err != nil {
+		d.bad = true
+	}
+	return t
 }

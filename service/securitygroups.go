@@ -62,13 +62,22 @@ func ec2Status(e ec2Record, now time.Time, delay time.Duration) (status string, 
 
 // toAPI renders a record as AWS shows it at now.
 func (s *ElastiCache) toAPI(sc scope, r *groupRecord, now time.Time) *api.CacheSecurityGroup {
-	return s.render(sc, r, now, nil)
+	g := s.renderValue(sc, r, now, nil)
+	return &g
 }
 
 // render is toAPI where status may name the status of an entry the request
 // just changed: its answer shows the transitional state even when, with no
 // transition delay, a read at the same instant would show the final one.
 func (s *ElastiCache) render(sc scope, r *groupRecord, now time.Time, status func(ec2Record) string) *api.CacheSecurityGroup {
+	g := s.renderValue(sc, r, now, status)
+	return &g
+}
+
+// renderValue is render without the final allocation, for pages that hold
+// groups by value. The strings a group points to share one allocation, and
+// so do each entry's: a page of 100 is most of a describe's allocations.
+func (s *ElastiCache) renderValue(sc scope, r *groupRecord, now time.Time, status func(ec2Record) string) api.CacheSecurityGroup {
 	ec2 := make([]api.EC2SecurityGroup, 0, len(r.EC2))
 	for _, e := range r.EC2 {
 		st, gone := ec2Status(e, now, s.cfg.TransitionDelay)
@@ -80,18 +89,20 @@ func (s *ElastiCache) render(sc scope, r *groupRecord, now time.Time, status fun
 		if gone {
 			continue
 		}
+		v := &struct{ name, owner, status string }{e.Name, e.Owner, st}
 		ec2 = append(ec2, api.EC2SecurityGroup{
-			EC2SecurityGroupName:    ptr(e.Name),
-			EC2SecurityGroupOwnerId: ptr(e.Owner),
-			Status:                  ptr(st),
+			EC2SecurityGroupName:    &v.name,
+			EC2SecurityGroupOwnerId: &v.owner,
+			Status:                  &v.status,
 		})
 	}
-	return &api.CacheSecurityGroup{
-		ARN:                    ptr(groupARN(sc, r.Name)),
-		CacheSecurityGroupName: ptr(r.Name),
-		Description:            ptr(r.Description),
+	v := &struct{ arn, name, description, owner string }{groupARN(sc, r.Name), r.Name, r.Description, sc.account}
+	return api.CacheSecurityGroup{
+		ARN:                    &v.arn,
+		CacheSecurityGroupName: &v.name,
+		Description:            &v.description,
 		EC2SecurityGroups:      ec2,
-		OwnerId:                ptr(sc.account),
+		OwnerId:                &v.owner,
 	}
 }
 
@@ -208,7 +219,7 @@ func (s *ElastiCache) describeOne(ctx context.Context, sc scope, name string) (*
 		return nil, groupNotFound(name)
 	}
 	return &api.DescribeCacheSecurityGroupsOutput{
-		CacheSecurityGroups: []api.CacheSecurityGroup{*s.toAPI(sc, rec, s.clock.Now())},
+		CacheSecurityGroups: []api.CacheSecurityGroup{s.renderValue(sc, rec, s.clock.Now(), nil)},
 	}, nil
 }
 
@@ -265,7 +276,7 @@ func (s *ElastiCache) describePage(ctx context.Context, sc scope, after string, 
 	}
 	now := s.clock.Now()
 	for _, r := range page {
-		out.CacheSecurityGroups = append(out.CacheSecurityGroups, *s.toAPI(sc, r, now))
+		out.CacheSecurityGroups = append(out.CacheSecurityGroups, s.renderValue(sc, r, now, nil))
 	}
 	return out, nil
 }
