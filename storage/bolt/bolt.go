@@ -75,6 +75,12 @@ type Store struct {
 	path    string
 	noBatch bool
 	writers atomic.Int32 // Updates under way, to decide whether to batch
+	// lastBatch is the number of Updates the last committed write
+	// transaction carried; batch counts them for the transaction under way
+	// and is only touched inside write transactions, which bbolt runs one
+	// at a time.
+	lastBatch atomic.Int32
+	batch     *batchCount
 
 	// mu guards closing and active: Close must wait for transactions that
 	// started before it, and refuse ones that start after.
@@ -246,14 +252,48 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 // commit runs apply in a write transaction, batched with concurrent ones
 // when there are any. bbolt's Batch always waits out its delay, which a lone
 // writer would pay for nothing, so a lone writer gets a transaction of its
-// own; writers arriving while it commits form the next batch.
+// own, unless the last transaction carried several writers: then the others
+// are most likely about to arrive. In a closed loop of N clients the batch
+// of N is answered at once and its clients come back one after another; the
+// first back would otherwise commit alone, holding the write lock through
+// an fsync while the other N-1 queue behind it, and every round would cost
+// two commits instead of one.
 func (s *Store) commit(apply func(*bbolt.Tx) error) error {
 	n := s.writers.Add(1)
 	defer s.writers.Add(-1)
-	if s.noBatch || n == 1 {
-		return s.db.Update(apply)
+	counted := func(btx *bbolt.Tx) error {
+		s.count(btx)
+		return apply(btx)
 	}
-	return s.db.Batch(apply)
+	if s.solo(n) {
+		return s.db.Update(counted)
+	}
+	return s.db.Batch(counted)
+}
+
+// solo reports whether an Update that found n Updates under way (itself
+// included) commits in a transaction of its own.
+func (s *Store) solo(n int32) bool {
+	return s.noBatch || (n == 1 && s.lastBatch.Load() <= 1)
+}
+
+// count records that one more Update runs in btx, and publishes the total
+// once btx commits.
+// bbolt calls commit handlers after releasing the write lock, so each
+// transaction gets a counter of its own that no later one touches.
+func (s *Store) count(btx *bbolt.Tx) {
+	if s.batch == nil || s.batch.tx != btx {
+		c := &batchCount{tx: btx}
+		s.batch = c
+		btx.OnCommit(func() { s.lastBatch.Store(c.n) })
+	}
+	s.batch.n++
+}
+
+// batchCount is the number of Updates run in one write transaction.
+type batchCount struct {
+	tx *bbolt.Tx
+	n  int32
 }
 
 // Close waits for running transactions, refusing new ones with

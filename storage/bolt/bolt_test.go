@@ -320,3 +320,37 @@ func get(tb testing.TB, s storage.Store, key string) string {
 	}
 	return v
 }
+
+// TestLoneUpdateAfterBatchJoinsNext checks the choice a lone Update makes:
+// alone while writers come one at a time, batched right after a batch of
+// several, when the rest of that batch's writers are about to come back.
+func TestLoneUpdateAfterBatchJoinsNext(t *testing.T) {
+	t.Parallel()
+	const n = 4
+	s := mustOpen(t, bolt.Config{})
+	put(t, s, "a", "1")
+	if !bolt.LoneUpdateCommitsAlone(s) {
+		t.Fatal("after a lone Update, the next lone one would be batched")
+	}
+
+	// n Updates in one batch: it starts when the nth arrives.
+	bolt.SetBatchLimits(s, n, 5*time.Second)
+	release := bolt.HoldWriter(s)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { put(t, s, fmt.Sprintf("b/%d", i), "x") })
+	}
+	wg.Wait()
+	release()
+	if bolt.LoneUpdateCommitsAlone(s) {
+		t.Fatalf("after a batch of %d, a lone Update would commit alone", n)
+	}
+
+	// Batched, it waits out the delay alone and commits a batch of one;
+	// the next lone Update is on its own again.
+	bolt.SetBatchLimits(s, n, time.Millisecond)
+	put(t, s, "c", "1")
+	if !bolt.LoneUpdateCommitsAlone(s) {
+		t.Fatal("after a batch of one, the next lone Update would be batched")
+	}
+}

@@ -11,3 +11,20 @@ func AlwaysBatch(s *Store, size int, delay time.Duration) {
 	s.db.MaxBatchSize = size
 	s.db.MaxBatchDelay = delay
 }
+
+// HoldWriter makes s count one more Update under way until release is
+// called, so that Updates started meanwhile are batched.
+func HoldWriter(s *Store) (release func()) {
+	s.writers.Add(1)
+	return func() { s.writers.Add(-1) }
+}
+
+// SetBatchLimits sets bbolt's batch size and delay.
+func SetBatchLimits(s *Store, size int, delay time.Duration) {
+	s.db.MaxBatchSize = size
+	s.db.MaxBatchDelay = delay
+}
+
+// LoneUpdateCommitsAlone reports whether an Update that finds no other
+// under way would commit in a transaction of its own.
+func LoneUpdateCommitsAlone(s *Store) bool { return s.solo(1) }
