@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -40,6 +41,9 @@ type Config struct {
 	EventSweepInterval       time.Duration
 	ConfigFile               string
 	ShowVersion              bool
+	// PprofListen, when set, serves net/http/pprof on this loopback
+	// address, for profiling under load; empty (the default) means off.
+	PprofListen string
 }
 
 // envName is the environment variable that sets a flag.
@@ -72,6 +76,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.DurationVar(&c.EventSweepInterval, "event-sweep-interval", time.Hour, "how often events older than 14 days are removed from storage")
 	fs.StringVar(&c.ConfigFile, "config", "", "YAML file with per-account settings (see README)")
 	fs.BoolVar(&c.ShowVersion, "version", false, "print the version and exit")
+	fs.StringVar(&c.PprofListen, "pprof-listen", "", "serve net/http/pprof on this loopback address (host:port), for profiling; empty: off")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: elasticache-server [flags]\n\nEvery flag can also be set by its environment variable, e.g. %s.\n\n", envName("listen"))
 		fs.PrintDefaults()
@@ -120,8 +125,23 @@ func (c Config) validate() error {
 		return fmt.Errorf("--transition-delay must not be negative")
 	case c.EventSweepInterval <= 0:
 		return fmt.Errorf("--event-sweep-interval must be positive")
+	case c.PprofListen != "" && !isLoopback(c.PprofListen):
+		return fmt.Errorf("--pprof-listen must be a loopback address such as 127.0.0.1:6060, not %q: profiles expose the process", c.PprofListen)
 	}
 	return nil
+}
+
+// isLoopback reports whether addr is host:port with a loopback host.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // NewLogger builds the server's logger from the configuration.

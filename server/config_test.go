@@ -62,6 +62,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"negative delay", []string{"--transition-delay=-1s"}, nil, "negative"},
 		{"stray argument", []string{"serve"}, nil, "unexpected argument"},
 		{"unknown flag", []string{"--nope"}, nil, "not defined"},
+		{"pprof off loopback", []string{"--pprof-listen=0.0.0.0:6060"}, nil, "loopback"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

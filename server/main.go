@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"runtime/debug"
 	"time"
 
@@ -34,6 +35,7 @@ type Main struct {
 	svc    *service.ElastiCache
 	ln     net.Listener
 	server *http.Server
+	pprof  *http.Server // nil unless --pprof-listen
 	done   chan error
 	// stopSweep ends the event sweeper; sweepDone closes when it has.
 	stopSweep context.CancelFunc
@@ -102,6 +104,13 @@ func (m *Main) Open(ctx context.Context) error {
 			m.done <- err
 		}
 	}()
+	if m.cfg.PprofListen != "" {
+		if err := m.servePprof(); err != nil {
+			m.server.Close()
+			store.Close()
+			return err
+		}
+	}
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	m.stopSweep, m.sweepDone = stopSweep, make(chan struct{})
 	go m.sweepEvents(sweepCtx)
@@ -124,6 +133,9 @@ func (m *Main) Close(ctx context.Context) error {
 		if err := m.server.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("drain requests: %w", err))
 		}
+	}
+	if m.pprof != nil {
+		m.pprof.Close()
 	}
 	if m.stopSweep != nil {
 		m.stopSweep()
@@ -168,6 +180,25 @@ func (m *Main) sweepEvents(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// servePprof serves net/http/pprof on its own loopback listener, apart
+// from the API, so that profiling needs no change to the API's routes.
+func (m *Main) servePprof() error {
+	ln, err := net.Listen("tcp", m.cfg.PprofListen)
+	if err != nil {
+		return fmt.Errorf("pprof listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	m.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go m.pprof.Serve(ln)
+	m.Logger.Info("pprof listening", "addr", ln.Addr().String())
+	return nil
 }
 
 // health answers 200 when a read transaction on the store succeeds.
