@@ -1,13 +1,20 @@
 #!/usr/bin/env python3
 """End-to-end suite: boto3 and the AWS CLI against a real elasticache-server.
 
-Covers CreateCacheSecurityGroup, DescribeCacheSecurityGroups and
-DeleteCacheSecurityGroup (SPEC §1, §4, §5, §6; wire reference §2, §4, §5),
-each scenario through both clients, plus the process contract: graceful
-SIGTERM, restart on the same data directory, kill -9 durability and the
-single-writer lock on the data directory.
+Covers the nine operations of the cache security group family (SPEC §1, §4,
+§5, §6; wire reference §2-§5), each scenario through both clients:
+Create/Describe/DeleteCacheSecurityGroup; Authorize/RevokeCacheSecurityGroup-
+Ingress, also on servers with --transition-delay 2s (states read from stored
+timestamps, across a SIGTERM restart); Add/List/RemoveTagsFromResource by ARN;
+DescribeEvents (windows, filters, pagination); and the accounts of a --config
+file (a modern account, a per-account quota, a file with an unknown key).
+Plus the process contract: graceful SIGTERM, restart on the same data
+directory, kill -9 durability and the single-writer lock on the data
+directory.
 
-Usage:  python3 test_boto3_cli.py SERVER_BIN     (or SERVER_BIN=... in the env)
+Usage:  python3 test_boto3_cli.py SERVER_BIN [PATTERN...]   (or SERVER_BIN=... in the env)
+        PATTERNs, when given, select the tests whose id contains one of them
+        (e.g. T09Transition, _cli); the final shutdown test always runs.
 
 Every client is hermetic: static credentials, empty config and credential
 files, no profile, no instance metadata, no retries. The script starts its
@@ -17,11 +24,13 @@ test: a missing boto3 or aws CLI is a loud failure. The last line printed is
 """
 
 import base64
+import datetime
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -58,6 +67,7 @@ if not SERVER_BIN or not os.access(SERVER_BIN, os.X_OK):
     fatal(f"server binary not given or not executable: {SERVER_BIN!r} "
           "(pass it as the first argument or in SERVER_BIN)")
 SERVER_BIN = os.path.abspath(SERVER_BIN)
+SELECT = sys.argv[2:]
 
 SECRET = "e2e-secret-key"
 DEFAULT_ACCOUNT = "000000000000"
@@ -288,10 +298,16 @@ def arn(region, account, name):
     return f"arn:aws:elasticache:{region}:{account}:securitygroup:{name}"
 
 
-def group(account, region, name, description):
-    """The CacheSecurityGroup a client should parse for a group without EC2 entries."""
+def group(account, region, name, description, ec2s=()):
+    """The CacheSecurityGroup a client should parse: without EC2 entries
+    unless ec2s lists them (see ec2)."""
     return {"OwnerId": account, "CacheSecurityGroupName": name, "Description": description,
-            "EC2SecurityGroups": [], "ARN": arn(region, account, name)}
+            "EC2SecurityGroups": list(ec2s), "ARN": arn(region, account, name)}
+
+
+def ec2(name, owner, status):
+    """One EC2SecurityGroup entry of a CacheSecurityGroup."""
+    return {"Status": status, "EC2SecurityGroupName": name, "EC2SecurityGroupOwnerId": owner}
 
 
 def default_group(account, region):
@@ -311,6 +327,97 @@ TAG_QUOTA_MSG = "The maximum number of tags permitted on a resource is 50."
 DEFAULT_DELETE_MSG = "The default cache security group cannot be deleted."
 NAME_REQUIRED_MSG = "CacheSecurityGroupName is required"
 TRICKY_TEXT = "<&>\"' ]]> \u00e9 \u65e5\u672c"
+MODERN_MSG = "Use of cache security groups is not permitted in this API version for your account."
+INVALID_ARN_MSG = "Input ARN string does not have 7 components."
+ANY_MSG = re.compile(r".+")  # a message SPEC does not word: present and not empty
+OWNER_PARAM = re.compile(r".*EC2SecurityGroupOwnerId.*")
+OWNER, OWNER2 = "123456789012", "210987654321"  # EC2 security group owners
+GROUP_EVENT = "cache-security-group"
+# Output timestamps, SPEC §2. The CLI (v1) prints them as the server sent them.
+WIRE_DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+# The transition-delay servers: how long an entry stays authorizing/revoking,
+# how long a test waits at most for the final state, and the slack allowed
+# between this process's clock and the server's when deciding on which side
+# of the delay a read happened.
+TRANSITION_DELAY = 2.0
+TRANSITION_DEADLINE = 10.0
+TIMING_SLACK = 0.05
+POLL_INTERVAL = 0.05
+
+MODERN_ACCOUNT = "999999999999"
+QUOTA_ACCOUNT = "333333333333"
+CONFIG_YAML = """# e2e: one modern account, one with a quota of its own
+accounts:
+  - id: "999999999999"
+    era: modern
+  - id: "333333333333"
+    quotas: {cacheSecurityGroups: 2}
+"""
+BAD_CONFIG_YAML = """accounts:
+  - id: "111111111111"
+    colour: blue
+"""
+
+
+def cluster_arn(region, account, name):
+    return f"arn:aws:elasticache:{region}:{account}:cluster:{name}"
+
+
+def tag_list(*pairs):
+    """The TagList a client should parse, from (key, value) pairs."""
+    return [{"Key": k, "Value": v} for k, v in pairs]
+
+
+def ec2_status(g, name, owner=OWNER):
+    """The Status of g's entry (name, owner), or None when it has none."""
+    found = [e["Status"] for e in g["EC2SecurityGroups"]
+             if e["EC2SecurityGroupName"] == name and e["EC2SecurityGroupOwnerId"] == owner]
+    if len(found) > 1:
+        raise AssertionError(f"entry {name}/{owner} listed {len(found)} times: {g}")
+    return found[0] if found else None
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def floor_ms(t):
+    """t truncated to milliseconds: the server sends event dates so."""
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
+def wire_time(t):
+    """t as a client sends a timestamp: ISO 8601 UTC with microseconds."""
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_date(e):
+    """An event's Date as an aware datetime; the CLI's string must be in the
+    wire format of SPEC §2."""
+    d = e["Date"]
+    if isinstance(d, str):
+        if not WIRE_DATE.match(d):
+            raise AssertionError(f"event Date {d!r} is not YYYY-MM-DDTHH:MM:SS.mmmZ")
+        return datetime.datetime.fromisoformat(d.replace("Z", "+00:00"))
+    return d
+
+
+# Event messages are ours (SPEC §5 [dec]); what each must say.
+def ev_created(name):
+    return (name, re.compile(r"(?i)\bcreated\b"))
+
+
+def ev_deleted(name):
+    return (name, re.compile(r"(?i)\bdeleted\b"))
+
+
+def ev_authorized(name, ec2name, owner):
+    return (name, re.compile(rf"(?i)\bauthorized\b.*\b{re.escape(ec2name)}\b.*\b{owner}\b"))
+
+
+def ev_revoked(name, ec2name, owner):
+    return (name, re.compile(rf"(?i)\brevoked\b.*\b{re.escape(ec2name)}\b.*\b{owner}\b"))
 
 
 class Case(unittest.TestCase):
@@ -387,6 +494,62 @@ class Case(unittest.TestCase):
             pages.append((len(page["CacheSecurityGroups"]), page.get("Marker")))
             self.assertLess(len(pages), 100, "paginator does not terminate")
         return groups, pages
+
+    def assertEvents(self, events, want, t0, t1):
+        """events are exactly want, a list of (SourceIdentifier, Message
+        regex), newest first: cache-security-group events dated within
+        [t0, t1] in non-increasing order."""
+        shown = "\n  ".join(repr(e) for e in events)
+        self.assertEqual(len(events), len(want), f"events:\n  {shown}")
+        for e, (name, msg) in zip(events, want):
+            self.assertEqual(e.get("SourceType"), GROUP_EVENT, f"events:\n  {shown}")
+            self.assertEqual(e.get("SourceIdentifier"), name, f"events:\n  {shown}")
+            self.assertRegex(e.get("Message") or "", msg, f"events:\n  {shown}")
+        dates = [event_date(e) for e in events]
+        for d in dates:
+            self.assertTrue(t0 <= d <= t1, f"event date {d} outside the test's window [{t0}, {t1}]")
+        self.assertEqual(dates, sorted(dates, reverse=True), "events are not newest first")
+
+    def observe(self, read, change, before, after, delay=TRANSITION_DELAY):
+        """One read of a status that is `before` until `delay` seconds after
+        a change and `after` from then on. read() returns the status and the
+        window (sent, answered) in which the server handled the read; change
+        is the window of the request that made the change; all in
+        time.monotonic(), which runs at the server's wall clock's pace.
+        Wherever the two windows put the read on one side of the delay, the
+        status must be that side's; returns (status, side), side "before",
+        "after" or None (too close to tell)."""
+        status, (t0, t1) = read()
+        if t1 - change[0] < delay - TIMING_SLACK:
+            side = "before"
+        elif t0 - change[1] > delay + TIMING_SLACK:
+            side = "after"
+        else:
+            side = None
+        where = (f"read {t0 - change[1]:+.3f}s..{t1 - change[0]:+.3f}s after the change "
+                 f"(delay {delay}s)")
+        if side == "before":
+            self.assertEqual(status, before, where)
+        elif side == "after":
+            self.assertEqual(status, after, where)
+        else:
+            self.assertIn(status, (before, after), where)
+        return status, side
+
+    def poll_until(self, read, change, before, after, deadline=TRANSITION_DEADLINE):
+        """Reads until the status is `after`, checking every read with
+        observe; fails when it is not `after` within deadline seconds of the
+        change. Returns the side of the first read."""
+        first = None
+        while True:
+            status, side = self.observe(read, change, before, after)
+            if first is None:
+                first = side or "unknown"
+            if status == after:
+                return first
+            if time.monotonic() - change[0] > deadline:
+                self.fail(f"still {status!r}, not {after!r}, {deadline}s after the change")
+            time.sleep(POLL_INTERVAL)
 
 
 MAIN = None  # the shared server of the functional scenarios
@@ -912,6 +1075,837 @@ class T07DataDirLock(Case):
         self.assertIn("still-here", describe_all_names(self, MAIN, key))
 
 
+# ------------------------------------------------------------- ingress
+
+def b3_group(c, name):
+    """The one group DescribeCacheSecurityGroups returns for name (boto3)."""
+    out = c.describe_cache_security_groups(CacheSecurityGroupName=name)
+    groups = out["CacheSecurityGroups"]
+    if len(groups) != 1 or "Marker" in out:
+        raise AssertionError(f"describe {name}: {out}")
+    return groups[0]
+
+
+def cli_group(tc, server, key, region, name):
+    """The one group describe-cache-security-groups returns for name (CLI)."""
+    out = tc.assertCLIOK(cli(server, key, region, "describe-cache-security-groups",
+                             "--cache-security-group-name", name))
+    tc.assertEqual(len(out["CacheSecurityGroups"]), 1, out)
+    return out["CacheSecurityGroups"][0]
+
+
+def ingress_args(name, ec2name, owner):
+    return ["--cache-security-group-name", name, "--ec2-security-group-name", ec2name,
+            "--ec2-security-group-owner-id", owner]
+
+
+class T08Ingress(Case):
+    """Authorize/Revoke on the main server, whose transition delay is 0: the
+    answer shows the transitional state, the next read the final one."""
+
+    def test_ingress_boto3(self):
+        key, region = new_account(), "eu-west-1"
+        c = b3(MAIN, key, region)
+        c.create_cache_security_group(CacheSecurityGroupName="Ing-B3", Description="ingress")
+        out = c.authorize_cache_security_group_ingress(
+            CacheSecurityGroupName="ING-B3", EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=OWNER)
+        self.assertEqual(out["ResponseMetadata"]["HTTPStatusCode"], 200)
+        self.assertEqual(out["CacheSecurityGroup"],
+                         group(key, region, "ing-b3", "ingress", [ec2("web", OWNER, "authorizing")]))
+        self.assertEqual(b3_group(c, "ing-b3"),
+                         group(key, region, "ing-b3", "ingress", [ec2("web", OWNER, "authorized")]))
+        self.assertB3Error(c.authorize_cache_security_group_ingress, "AuthorizationAlreadyExistsFault",
+                           "AuthorizationAlreadyExists", ANY_MSG, 400, CacheSecurityGroupName="ing-b3",
+                           EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=OWNER)
+        # A second entry comes after the first (insertion order).
+        out = c.authorize_cache_security_group_ingress(
+            CacheSecurityGroupName="ing-b3", EC2SecurityGroupName="app", EC2SecurityGroupOwnerId=OWNER2)
+        self.assertEqual(out["CacheSecurityGroup"]["EC2SecurityGroups"],
+                         [ec2("web", OWNER, "authorized"), ec2("app", OWNER2, "authorizing")])
+        out = c.revoke_cache_security_group_ingress(
+            CacheSecurityGroupName="Ing-B3", EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=OWNER)
+        self.assertEqual(out["CacheSecurityGroup"],
+                         group(key, region, "ing-b3", "ingress",
+                               [ec2("web", OWNER, "revoking"), ec2("app", OWNER2, "authorized")]))
+        self.assertEqual(b3_group(c, "ing-b3"),
+                         group(key, region, "ing-b3", "ingress", [ec2("app", OWNER2, "authorized")]))
+        self.assertB3Error(c.revoke_cache_security_group_ingress, "AuthorizationNotFoundFault",
+                           "AuthorizationNotFound", ANY_MSG, 404, CacheSecurityGroupName="ing-b3",
+                           EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=OWNER)
+        # (app, OWNER) is not (app, OWNER2).
+        self.assertB3Error(c.revoke_cache_security_group_ingress, "AuthorizationNotFoundFault",
+                           "AuthorizationNotFound", ANY_MSG, 404, CacheSecurityGroupName="ing-b3",
+                           EC2SecurityGroupName="app", EC2SecurityGroupOwnerId=OWNER)
+        self.assertEqual(b3_group(c, "ing-b3")["EC2SecurityGroups"], [ec2("app", OWNER2, "authorized")])
+
+    def test_ingress_cli(self):
+        key, region = new_account(), "eu-west-1"
+        b3(MAIN, key, region).create_cache_security_group(CacheSecurityGroupName="ing-cli", Description="ingress")
+        out = self.assertCLIOK(cli(MAIN, key, region, "authorize-cache-security-group-ingress",
+                                   *ingress_args("Ing-CLI", "web", OWNER)))
+        self.assertEqual(out, {"CacheSecurityGroup": group(key, region, "ing-cli", "ingress",
+                                                           [ec2("web", OWNER, "authorizing")])})
+        self.assertEqual(cli_group(self, MAIN, key, region, "ing-cli"),
+                         group(key, region, "ing-cli", "ingress", [ec2("web", OWNER, "authorized")]))
+        self.assertCLIError(cli(MAIN, key, region, "authorize-cache-security-group-ingress",
+                                *ingress_args("ing-cli", "web", OWNER)),
+                            "AuthorizeCacheSecurityGroupIngress", "AuthorizationAlreadyExists", ANY_MSG)
+        out = self.assertCLIOK(cli(MAIN, key, region, "revoke-cache-security-group-ingress",
+                                   *ingress_args("ING-CLI", "web", OWNER)))
+        self.assertEqual(out, {"CacheSecurityGroup": group(key, region, "ing-cli", "ingress",
+                                                           [ec2("web", OWNER, "revoking")])})
+        self.assertEqual(cli_group(self, MAIN, key, region, "ing-cli"),
+                         group(key, region, "ing-cli", "ingress"))
+        self.assertCLIError(cli(MAIN, key, region, "revoke-cache-security-group-ingress",
+                                *ingress_args("ing-cli", "web", OWNER)),
+                            "RevokeCacheSecurityGroupIngress", "AuthorizationNotFound", ANY_MSG)
+
+    def test_ingress_errors_boto3(self):
+        key, region = new_account(), "eu-west-1"
+        c = b3(MAIN, key, region)
+        c.create_cache_security_group(CacheSecurityGroupName="ing-err", Description="e")
+        for owner in ("12345678901", "1234567890123", "12345678901a", "abcdefghijkl", "-12345678901"):
+            for fn in (c.authorize_cache_security_group_ingress, c.revoke_cache_security_group_ingress):
+                with self.subTest(op=fn.__name__, owner=owner):
+                    self.assertB3Error(fn, "InvalidParameterValueException", "InvalidParameterValue",
+                                       OWNER_PARAM, 400, CacheSecurityGroupName="ing-err",
+                                       EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=owner)
+        self.assertEqual(b3_group(c, "ing-err")["EC2SecurityGroups"], [])
+        for fn in (c.authorize_cache_security_group_ingress, c.revoke_cache_security_group_ingress):
+            with self.subTest(op=fn.__name__, group="missing"):
+                self.assertB3Error(fn, "CacheSecurityGroupNotFoundFault", "CacheSecurityGroupNotFound",
+                                   not_found("no-such-group"), 404, CacheSecurityGroupName="No-Such-Group",
+                                   EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=OWNER)
+        self.assertB3Absent(c, "no-such-group")
+
+    def test_ingress_errors_cli(self):
+        key, region = new_account(), "eu-west-1"
+        b3(MAIN, key, region).create_cache_security_group(CacheSecurityGroupName="ing-err-cli", Description="e")
+        for op, name in (("authorize-cache-security-group-ingress", "AuthorizeCacheSecurityGroupIngress"),
+                         ("revoke-cache-security-group-ingress", "RevokeCacheSecurityGroupIngress")):
+            with self.subTest(op=op):
+                self.assertCLIError(cli(MAIN, key, region, op, *ingress_args("ing-err-cli", "web", "12345678901")),
+                                    name, "InvalidParameterValue", OWNER_PARAM)
+                self.assertCLIError(cli(MAIN, key, region, op, *ingress_args("No-Such-Group", "web", OWNER)),
+                                    name, "CacheSecurityGroupNotFound", not_found("no-such-group"))
+        self.assertEqual(b3_group(b3(MAIN, key, region), "ing-err-cli")["EC2SecurityGroups"], [])
+
+
+# ------------------------------------------- ingress with a transition delay
+
+def delay_server(name):
+    return Server(name, extra=["--transition-delay", f"{TRANSITION_DELAY:g}s"]).start()
+
+
+def timed(fn, *args, **kwargs):
+    """fn's result and (sent, answered) of the call, in time.monotonic()."""
+    t0 = time.monotonic()
+    out = fn(*args, **kwargs)
+    return out, (t0, time.monotonic())
+
+
+def _read_request(conn):
+    """One HTTP/1.1 request with a Content-Length body (as the CLI sends
+    it): (head, body), or (None, None) when the client sent nothing."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None, None
+        buf += chunk
+    head, _, body = buf.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head, body
+
+
+class Gate:
+    """A relay on 127.0.0.1:0 between the CLI and a server, for the checks
+    that depend on when the server handled a CLI request. A CLI process
+    needs most of a second (several on a loaded machine) before it sends
+    anything, which would blur a 2 s transition delay; the gate records
+    when it forwarded each request and when the answer began, the window
+    in which the server handled it, and can hold a request until the test
+    has made its change. It forwards the bytes unchanged but for
+    `Connection: close` (one request per connection), always to the
+    server's current address, so it survives a restart."""
+
+    def __init__(self, server):
+        self.server = server
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+        self._lock = threading.Lock()
+        self._hold = None  # (arrived, go) for the next request
+        self.windows = []  # (forwarded, answered) per relayed request
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def hold_next(self):
+        """Holds the next request: returns (arrived, go) events; the
+        request waits for go once it has set arrived."""
+        hold = (threading.Event(), threading.Event())
+        with self._lock:
+            self._hold = hold
+        return hold
+
+    def close(self):
+        self.sock.close()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._relay, args=(conn,), daemon=True).start()
+
+    def _relay(self, conn):
+        with conn:
+            head, body = _read_request(conn)
+            if head is None:
+                return
+            with self._lock:
+                hold, self._hold = self._hold, None
+            if hold is not None:
+                hold[0].set()
+                hold[1].wait(CLI_TIMEOUT)
+            lines = [l for l in head.split(b"\r\n") if not l.lower().startswith(b"connection:")]
+            request = b"\r\n".join(lines + [b"Connection: close"]) + b"\r\n\r\n" + body
+            host, port = self.server.addr.rsplit(":", 1)
+            with socket.create_connection((host, int(port)), timeout=CLI_TIMEOUT) as up:
+                t0 = time.monotonic()
+                up.sendall(request)
+                data = up.recv(65536)
+                t1 = time.monotonic()
+                while data:
+                    conn.sendall(data)
+                    data = up.recv(65536)
+            with self._lock:
+                self.windows.append((t0, t1))
+
+
+def cli_gated(tc, gate, key, region, op, *args):
+    """`aws elasticache op args` through gate: the CLIResult and the window
+    in which the server handled the request."""
+    n = len(gate.windows)
+    res = cli(gate, key, region, op, *args)
+    tc.assertEqual(len(gate.windows), n + 1, f"not one request through the gate: {res!r}")
+    return res, gate.windows[-1]
+
+
+def ec2_read_cli(tc, gate, key, region, name, ec2name):
+    """A read for observe: the status of one entry through the CLI and the
+    gate, with the window in which the server handled it."""
+    def read():
+        res, window = cli_gated(tc, gate, key, region, "describe-cache-security-groups",
+                                "--cache-security-group-name", name)
+        groups = tc.assertCLIOK(res)["CacheSecurityGroups"]
+        tc.assertEqual(len(groups), 1, res)
+        return ec2_status(groups[0], ec2name), window
+    return read
+
+
+def ec2_read_b3(c, name, ec2name):
+    return lambda: timed(lambda: ec2_status(b3_group(c, name), ec2name))
+
+
+class T09Transition(Case):
+    """Servers started with --transition-delay 2s, one per test: entries stay
+    authorizing/revoking for 2 s after the change, which reads derive from
+    stored timestamps, so a SIGTERM restart changes nothing (SPEC §5)."""
+
+    def cli_held(self, gate, key, region, op, *args, on_arrival):
+        """Runs `aws elasticache op args` through gate, holding its request
+        when it arrives there until on_arrival() has run: the server handles
+        it a few milliseconds after on_arrival's last change. Returns the
+        CLIResult and the window in which the server handled it."""
+        n = len(gate.windows)
+        arrived, go = gate.hold_next()
+        box = {}
+
+        def run():
+            try:
+                box["res"] = cli(gate, key, region, op, *args)
+            except BaseException as e:  # reported below, on the test's thread
+                box["err"] = e
+
+        th = threading.Thread(target=run, daemon=True)
+        th.start()
+        try:
+            if not arrived.wait(CLI_TIMEOUT):
+                self.fail(f"aws elasticache {op}: no request reached the gate within {CLI_TIMEOUT}s")
+            on_arrival()
+        finally:
+            go.set()
+            th.join(CLI_TIMEOUT + 5)
+        if "err" in box:
+            raise box["err"]
+        self.assertEqual(len(gate.windows), n + 1, f"not one request through the gate: {box['res']!r}")
+        return box["res"], gate.windows[-1]
+
+    def test_transition_boto3(self):
+        s = delay_server("delay-b3")
+        key, region = new_account(), "us-east-1"
+        c = b3(s, key, region)
+        c.create_cache_security_group(CacheSecurityGroupName="tr-b3", Description="t")
+        out, change = timed(c.authorize_cache_security_group_ingress, CacheSecurityGroupName="tr-b3",
+                            EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=OWNER)
+        self.assertEqual(out["CacheSecurityGroup"],
+                         group(key, region, "tr-b3", "t", [ec2("web", OWNER, "authorizing")]))
+        read = ec2_read_b3(c, "tr-b3", "web")
+        # Right after: authorizing, and every state change is refused.
+        self.assertEqual(self.observe(read, change, "authorizing", "authorized"), ("authorizing", "before"))
+        self.assertB3Error(c.delete_cache_security_group, "InvalidCacheSecurityGroupStateFault",
+                           "InvalidCacheSecurityGroupState", ANY_MSG, 400, CacheSecurityGroupName="tr-b3")
+        self.assertB3Error(c.revoke_cache_security_group_ingress, "InvalidCacheSecurityGroupStateFault",
+                           "InvalidCacheSecurityGroupState", ANY_MSG, 400, CacheSecurityGroupName="tr-b3",
+                           EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=OWNER)
+        self.assertB3Error(c.authorize_cache_security_group_ingress, "AuthorizationAlreadyExistsFault",
+                           "AuthorizationAlreadyExists", ANY_MSG, 400, CacheSecurityGroupName="tr-b3",
+                           EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=OWNER)
+        # The refused changes left the entry as it was (a revoke would show revoking).
+        self.observe(read, change, "authorizing", "authorized")
+        self.poll_until(read, change, "authorizing", "authorized")
+        # Revoke: revoking for 2 s, then gone.
+        out, change = timed(c.revoke_cache_security_group_ingress, CacheSecurityGroupName="tr-b3",
+                            EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=OWNER)
+        self.assertEqual(out["CacheSecurityGroup"]["EC2SecurityGroups"], [ec2("web", OWNER, "revoking")])
+        self.assertEqual(self.observe(read, change, "revoking", None), ("revoking", "before"))
+        self.assertB3Error(c.delete_cache_security_group, "InvalidCacheSecurityGroupStateFault",
+                           "InvalidCacheSecurityGroupState", ANY_MSG, 400, CacheSecurityGroupName="tr-b3")
+        self.assertB3Error(c.authorize_cache_security_group_ingress, "InvalidCacheSecurityGroupStateFault",
+                           "InvalidCacheSecurityGroupState", ANY_MSG, 400, CacheSecurityGroupName="tr-b3",
+                           EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=OWNER)
+        self.poll_until(read, change, "revoking", None)
+        self.assertEqual(b3_group(c, "tr-b3"), group(key, region, "tr-b3", "t"))
+        assert_clean_stop(self, s)
+
+    def test_transition_restart_boto3(self):
+        s = delay_server("delay-restart-b3")
+        key, region = new_account(), "us-east-1"
+        c = b3(s, key, region)
+        c.create_cache_security_group(CacheSecurityGroupName="rs-b3", Description="r")
+        _, change = timed(c.authorize_cache_security_group_ingress, CacheSecurityGroupName="rs-b3",
+                          EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=OWNER)
+        self.assertB3Error(c.delete_cache_security_group, "InvalidCacheSecurityGroupStateFault",
+                           "InvalidCacheSecurityGroupState", ANY_MSG, 400, CacheSecurityGroupName="rs-b3")
+        assert_clean_stop(self, s)
+        s.start()
+        c = b3(s, key, region, fresh=True)
+        first = self.poll_until(ec2_read_b3(c, "rs-b3", "web"), change, "authorizing", "authorized")
+        if first != "before":
+            NOTES.append(f"{self.id()}: the first read after the restart came over "
+                         f"{TRANSITION_DELAY}s after the authorize; only the final state was observed after it")
+        # Authorized entries do not hold a delete.
+        c.delete_cache_security_group(CacheSecurityGroupName="rs-b3")
+        self.assertB3Absent(c, "rs-b3")
+        assert_clean_stop(self, s)
+
+    def test_transition_cli(self):
+        s = delay_server("delay-cli")
+        gate = Gate(s)
+        self.addCleanup(gate.close)
+        key, region = new_account(), "us-east-1"
+        c = b3(s, key, region)
+        c.create_cache_security_group(CacheSecurityGroupName="tr-cli", Description="t")
+        res, _ = cli_gated(self, gate, key, region, "authorize-cache-security-group-ingress",
+                           *ingress_args("tr-cli", "web", OWNER))
+        self.assertEqual(self.assertCLIOK(res)["CacheSecurityGroup"],
+                         group(key, region, "tr-cli", "t", [ec2("web", OWNER, "authorizing")]))
+        # Right after an authorize (boto3's, made while the CLI's describe
+        # waits at the gate): authorizing.
+        changes = {}
+
+        def authorize_app():
+            _, changes["app"] = timed(c.authorize_cache_security_group_ingress, CacheSecurityGroupName="tr-cli",
+                                      EC2SecurityGroupName="app", EC2SecurityGroupOwnerId=OWNER)
+
+        res, window = self.cli_held(gate, key, region, "describe-cache-security-groups",
+                                    "--cache-security-group-name", "tr-cli", on_arrival=authorize_app)
+        self.assertEqual(self.observe(lambda: (ec2_status(self.assertCLIOK(res)["CacheSecurityGroups"][0], "app"),
+                                               window), changes["app"], "authorizing", "authorized"),
+                         ("authorizing", "before"))
+        # Then authorized, once 2 s have passed (web, authorized earlier, too:
+        # its revoke below would be refused while it was authorizing).
+        self.poll_until(ec2_read_cli(self, gate, key, region, "tr-cli", "app"), changes["app"],
+                        "authorizing", "authorized")
+        # Revoke: revoking, then gone once 2 s have passed.
+        res, web = cli_gated(self, gate, key, region, "revoke-cache-security-group-ingress",
+                             *ingress_args("tr-cli", "web", OWNER))
+        self.assertEqual(self.assertCLIOK(res)["CacheSecurityGroup"]["EC2SecurityGroups"],
+                         [ec2("web", OWNER, "revoking"), ec2("app", OWNER, "authorized")])
+        self.poll_until(ec2_read_cli(self, gate, key, region, "tr-cli", "web"), web, "revoking", None)
+        self.assertEqual(b3_group(c, "tr-cli")["EC2SecurityGroups"], [ec2("app", OWNER, "authorized")])
+        assert_clean_stop(self, s)
+
+    def test_transition_restart_cli(self):
+        s = delay_server("delay-restart-cli")
+        gate = Gate(s)
+        self.addCleanup(gate.close)
+        key, region = new_account(), "us-east-1"
+        c = b3(s, key, region)
+        c.create_cache_security_group(CacheSecurityGroupName="rs-cli", Description="r")
+        changes = {}
+
+        def authorize_and_restart():
+            nonlocal c
+            _, changes["web"] = timed(c.authorize_cache_security_group_ingress, CacheSecurityGroupName="rs-cli",
+                                      EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=OWNER)
+            assert_clean_stop(self, s)
+            s.start()
+            c = b3(s, key, region, fresh=True)
+
+        # The CLI's describe waits at the gate while the server restarts.
+        res, window = self.cli_held(gate, key, region, "describe-cache-security-groups",
+                                    "--cache-security-group-name", "rs-cli", on_arrival=authorize_and_restart)
+        status, side = self.observe(lambda: (ec2_status(self.assertCLIOK(res)["CacheSecurityGroups"][0], "web"),
+                                             window), changes["web"], "authorizing", "authorized")
+        if side != "before":
+            NOTES.append(f"{self.id()}: the first read after the restart came "
+                         f"{window[1] - changes['web'][0]:.2f}s after the authorize; "
+                         "only the final state was observed after it")
+        self.poll_until(ec2_read_cli(self, gate, key, region, "rs-cli", "web"), changes["web"],
+                        "authorizing", "authorized")
+        # Authorized entries do not hold a delete.
+        res = cli(gate, key, region, "delete-cache-security-group", "--cache-security-group-name", "rs-cli")
+        self.assertEqual((res.rc, res.out.strip()), (0, ""), repr(res))
+        self.assertB3Absent(c, "rs-cli")
+
+        # An authorizing one does: the CLI's delete waits at the gate while
+        # boto3 creates the group and authorizes an entry.
+        def create_and_authorize():
+            c.create_cache_security_group(CacheSecurityGroupName="del-cli", Description="d")
+            _, changes["del"] = timed(c.authorize_cache_security_group_ingress, CacheSecurityGroupName="del-cli",
+                                      EC2SecurityGroupName="web", EC2SecurityGroupOwnerId=OWNER)
+
+        res, window = self.cli_held(gate, key, region, "delete-cache-security-group",
+                                    "--cache-security-group-name", "del-cli", on_arrival=create_and_authorize)
+        self.assertLess(window[1] - changes["del"][0], TRANSITION_DELAY - TIMING_SLACK,
+                        "the delete was not handled within the delay")
+        self.assertCLIError(res, "DeleteCacheSecurityGroup", "InvalidCacheSecurityGroupState", ANY_MSG)
+        self.observe(ec2_read_b3(c, "del-cli", "web"), changes["del"], "authorizing", "authorized")
+        assert_clean_stop(self, s)
+
+
+# ------------------------------------------------------------ tags by ARN
+
+def tags_of(tc, out):
+    """The TagList of a successful boto3 tag call."""
+    tc.assertEqual(out["ResponseMetadata"]["HTTPStatusCode"], 200)
+    return out["TagList"]
+
+
+class T10Tags(Case):
+    """Add/List/RemoveTagsFromResource on securitygroup ARNs (SPEC §4, §5):
+    every answer is the full tag list in key order."""
+
+    def test_tags_boto3(self):
+        key, region = new_account(), "ap-south-1"
+        c = b3(MAIN, key, region)
+        c.create_cache_security_group(CacheSecurityGroupName="Tag-B3", Description="t",
+                                      Tags=[{"Key": "env", "Value": "prod"}, {"Key": "novalue"}])
+        a = arn(region, key, "tag-b3")
+        # Tags given at create are listed; a tag without Value has Value "".
+        self.assertEqual(tags_of(self, c.list_tags_for_resource(ResourceName=a)),
+                         tag_list(("env", "prod"), ("novalue", "")))
+        out = c.add_tags_to_resource(ResourceName=a, Tags=[
+            {"Key": "zeta", "Value": "z"}, {"Key": "alpha", "Value": "a"},
+            {"Key": "env", "Value": "staging"}, {"Key": "bare"}])
+        want = tag_list(("alpha", "a"), ("bare", ""), ("env", "staging"), ("novalue", ""), ("zeta", "z"))
+        self.assertEqual(tags_of(self, out), want)
+        self.assertEqual(tags_of(self, c.list_tags_for_resource(ResourceName=a)), want)
+        out = c.remove_tags_from_resource(ResourceName=a, TagKeys=["alpha", "bare"])
+        want = tag_list(("env", "staging"), ("novalue", ""), ("zeta", "z"))
+        self.assertEqual(tags_of(self, out), want)
+        # A key that is not set: TagNotFound, and nothing is removed.
+        self.assertB3Error(c.remove_tags_from_resource, "TagNotFoundFault", "TagNotFound", ANY_MSG, 404,
+                           ResourceName=a, TagKeys=["zeta", "nope"])
+        self.assertEqual(tags_of(self, c.list_tags_for_resource(ResourceName=a)), want)
+        # 50 distinct keys is the limit: a 51st is refused and changes nothing;
+        # overwriting a key at 50 is not a 51st.
+        out = c.add_tags_to_resource(ResourceName=a, Tags=[{"Key": f"k{i:02d}", "Value": "v"} for i in range(47)])
+        full = tags_of(self, out)
+        self.assertEqual([t["Key"] for t in full],
+                         sorted(["env", "novalue", "zeta"] + [f"k{i:02d}" for i in range(47)]))
+        self.assertB3Error(c.add_tags_to_resource, "TagQuotaPerResourceExceeded", "TagQuotaPerResourceExceeded",
+                           TAG_QUOTA_MSG, 400, ResourceName=a,
+                           Tags=[{"Key": "env", "Value": "changed"}, {"Key": "one-more", "Value": "x"}])
+        self.assertEqual(tags_of(self, c.list_tags_for_resource(ResourceName=a)), full)
+        out = c.add_tags_to_resource(ResourceName=a, Tags=[{"Key": "zeta", "Value": "zz"}])
+        self.assertEqual(tags_of(self, out), [dict(t, Value="zz") if t["Key"] == "zeta" else t for t in full])
+        # Deleting the group deletes its tags: a new group of that name has none.
+        c.delete_cache_security_group(CacheSecurityGroupName="tag-b3")
+        self.assertB3Error(c.list_tags_for_resource, "CacheSecurityGroupNotFoundFault",
+                           "CacheSecurityGroupNotFound", not_found("tag-b3"), 404, ResourceName=a)
+        c.create_cache_security_group(CacheSecurityGroupName="tag-b3", Description="again")
+        self.assertEqual(tags_of(self, c.list_tags_for_resource(ResourceName=a)), [])
+
+    def test_tag_arns_boto3(self):
+        key, region = new_account(), "ap-south-1"
+        c = b3(MAIN, key, region)
+        c.create_cache_security_group(CacheSecurityGroupName="arn-b3", Description="a",
+                                      Tags=[{"Key": "k", "Value": "v"}])
+        mine = arn(region, key, "arn-b3")
+        other = new_account()
+        b3(MAIN, other, region).create_cache_security_group(
+            CacheSecurityGroupName="theirs", Description="x", Tags=[{"Key": "owner", "Value": "them"}])
+        ops = [(c.list_tags_for_resource, {}),
+               (c.add_tags_to_resource, {"Tags": [{"Key": "x", "Value": "y"}]}),
+               (c.remove_tags_from_resource, {"TagKeys": ["k"]})]
+        for bad in (f"arn:aws:elasticache:{region}:{key}:securitygroup", "arn-b3", mine + ":extra"):
+            for fn, kw in ops:
+                with self.subTest(op=fn.__name__, arn=bad):
+                    self.assertB3Error(fn, "InvalidARNFault", "InvalidARN", INVALID_ARN_MSG, 400,
+                                       ResourceName=bad, **kw)
+        # Another account's group, the same name in another region, a missing
+        # group: all CacheSecurityGroupNotFound (nothing is revealed).
+        for a, name in ((arn(region, other, "theirs"), "theirs"), (arn("eu-north-1", key, "arn-b3"), "arn-b3"),
+                        (arn(region, key, "missing"), "missing")):
+            for fn, kw in ops:
+                with self.subTest(op=fn.__name__, arn=a):
+                    self.assertB3Error(fn, "CacheSecurityGroupNotFoundFault", "CacheSecurityGroupNotFound",
+                                       not_found(name), 404, ResourceName=a, **kw)
+        for fn, kw in ops:
+            with self.subTest(op=fn.__name__, arn="cluster"):
+                self.assertB3Error(fn, "CacheClusterNotFoundFault", "CacheClusterNotFound", ANY_MSG, 404,
+                                   ResourceName=cluster_arn(region, key, "my-cluster"), **kw)
+        # 51 new tags in one request.
+        self.assertB3Error(c.add_tags_to_resource, "TagQuotaPerResourceExceeded", "TagQuotaPerResourceExceeded",
+                           TAG_QUOTA_MSG, 400, ResourceName=mine,
+                           Tags=[{"Key": f"t{i:02d}", "Value": "v"} for i in range(51)])
+        # None of it touched a tag.
+        self.assertEqual(tags_of(self, c.list_tags_for_resource(ResourceName=mine)), tag_list(("k", "v")))
+        self.assertEqual(tags_of(self, b3(MAIN, other, region).list_tags_for_resource(
+            ResourceName=arn(region, other, "theirs"))), tag_list(("owner", "them")))
+
+    def test_tags_cli(self):
+        key, region = new_account(), "ap-south-1"
+        out = self.assertCLIOK(cli(MAIN, key, region, "create-cache-security-group",
+                                   "--cache-security-group-name", "Tag-CLI", "--description", "t",
+                                   "--tags", "Key=env,Value=prod", "Key=novalue"))
+        self.assertEqual(out["CacheSecurityGroup"]["ARN"], arn(region, key, "tag-cli"))
+        a = arn(region, key, "tag-cli")
+        self.assertEqual(self.assertCLIOK(cli(MAIN, key, region, "list-tags-for-resource", "--resource-name", a)),
+                         {"TagList": tag_list(("env", "prod"), ("novalue", ""))})
+        out = self.assertCLIOK(cli(MAIN, key, region, "add-tags-to-resource", "--resource-name", a, "--tags",
+                                   "Key=zeta,Value=z", "Key=alpha,Value=a", "Key=env,Value=staging", "Key=bare"))
+        self.assertEqual(out, {"TagList": tag_list(("alpha", "a"), ("bare", ""), ("env", "staging"),
+                                                   ("novalue", ""), ("zeta", "z"))})
+        out = self.assertCLIOK(cli(MAIN, key, region, "remove-tags-from-resource", "--resource-name", a,
+                                   "--tag-keys", "alpha", "bare"))
+        want = tag_list(("env", "staging"), ("novalue", ""), ("zeta", "z"))
+        self.assertEqual(out, {"TagList": want})
+        self.assertCLIError(cli(MAIN, key, region, "remove-tags-from-resource", "--resource-name", a,
+                                "--tag-keys", "zeta", "nope"),
+                            "RemoveTagsFromResource", "TagNotFound", ANY_MSG)
+        self.assertEqual(tags_of(self, b3(MAIN, key, region).list_tags_for_resource(ResourceName=a)), want)
+
+    def test_tag_errors_cli(self):
+        key, region = new_account(), "ap-south-1"
+        c = b3(MAIN, key, region)
+        c.create_cache_security_group(CacheSecurityGroupName="tag-err-cli", Description="t",
+                                      Tags=[{"Key": "k", "Value": "v"}])
+        a = arn(region, key, "tag-err-cli")
+        other = new_account()
+        b3(MAIN, other, region).create_cache_security_group(CacheSecurityGroupName="theirs", Description="x")
+        fifty_one = json.dumps([{"Key": f"t{i:02d}", "Value": "v"} for i in range(51)])
+        self.assertCLIError(cli(MAIN, key, region, "add-tags-to-resource", "--resource-name", a,
+                                "--tags", fifty_one),
+                            "AddTagsToResource", "TagQuotaPerResourceExceeded", TAG_QUOTA_MSG)
+        self.assertCLIError(cli(MAIN, key, region, "list-tags-for-resource", "--resource-name",
+                                f"arn:aws:elasticache:{region}:{key}:securitygroup"),
+                            "ListTagsForResource", "InvalidARN", INVALID_ARN_MSG)
+        self.assertCLIError(cli(MAIN, key, region, "add-tags-to-resource", "--resource-name",
+                                arn(region, other, "theirs"), "--tags", "Key=x,Value=y"),
+                            "AddTagsToResource", "CacheSecurityGroupNotFound", not_found("theirs"))
+        self.assertCLIError(cli(MAIN, key, region, "list-tags-for-resource", "--resource-name",
+                                cluster_arn(region, key, "my-cluster")),
+                            "ListTagsForResource", "CacheClusterNotFound", ANY_MSG)
+        self.assertEqual(tags_of(self, c.list_tags_for_resource(ResourceName=a)), tag_list(("k", "v")))
+        self.assertEqual(tags_of(self, b3(MAIN, other, region).list_tags_for_resource(
+            ResourceName=arn(region, other, "theirs"))), [])
+        # Deleting the group deletes its tags.
+        c.delete_cache_security_group(CacheSecurityGroupName="tag-err-cli")
+        self.assertCLIError(cli(MAIN, key, region, "list-tags-for-resource", "--resource-name", a),
+                            "ListTagsForResource", "CacheSecurityGroupNotFound", not_found("tag-err-cli"))
+        c.create_cache_security_group(CacheSecurityGroupName="tag-err-cli", Description="again")
+        self.assertEqual(tags_of(self, c.list_tags_for_resource(ResourceName=a)), [])
+
+
+# ----------------------------------------------------------------- events
+
+def make_events(c, name, other):
+    """In c's (fresh) account: create, authorize, revoke and delete group
+    name (each spelling it another way), then create group other. Returns (t0, mid, t1, mine, everything):
+    the wall clock before, between the two groups and after, and the events
+    expected of name alone and of both, newest first."""
+    t0 = floor_ms(utcnow())
+    c.create_cache_security_group(CacheSecurityGroupName=name.capitalize(), Description="events")
+    c.authorize_cache_security_group_ingress(CacheSecurityGroupName=name.upper(), EC2SecurityGroupName="web",
+                                             EC2SecurityGroupOwnerId=OWNER)
+    c.revoke_cache_security_group_ingress(CacheSecurityGroupName=name.upper(), EC2SecurityGroupName="web",
+                                          EC2SecurityGroupOwnerId=OWNER)
+    c.delete_cache_security_group(CacheSecurityGroupName=name.upper())
+    mid = utcnow()
+    c.create_cache_security_group(CacheSecurityGroupName=other, Description="events")
+    t1 = utcnow()
+    mine = [ev_deleted(name), ev_revoked(name, "web", OWNER), ev_authorized(name, "web", OWNER), ev_created(name)]
+    return t0, mid, t1, mine, [ev_created(other)] + mine
+
+
+class T11Events(Case):
+    """DescribeEvents: one event per create/authorize/revoke/delete, newest
+    first, in the caller's account and region only (SPEC §5)."""
+
+    def test_events_boto3(self):
+        key, region = new_account(), "eu-west-3"
+        c = b3(MAIN, key, region)
+        t0, mid, t1, mine, everything = make_events(c, "ev-b3", "ev-b3-other")
+        out = c.describe_events()
+        self.assertNotIn("Marker", out)
+        self.assertEvents(out["Events"], everything, t0, t1)
+        self.assertEvents(c.describe_events(Duration=60)["Events"], everything, t0, t1)
+        for ident in ("ev-b3", "EV-B3", "Ev-B3"):
+            with self.subTest(SourceIdentifier=ident):
+                self.assertEvents(c.describe_events(SourceType=GROUP_EVENT, SourceIdentifier=ident)["Events"],
+                                  mine, t0, t1)
+        self.assertEvents(c.describe_events(SourceType=GROUP_EVENT)["Events"], everything, t0, t1)
+        self.assertEvents(c.describe_events(SourceType="cache-cluster")["Events"], [], t0, t1)
+        self.assertEqual(b3(MAIN, new_account(), region).describe_events()["Events"], [])
+        self.assertEqual(b3(MAIN, key, "eu-south-1").describe_events()["Events"], [])
+
+    def test_event_window_boto3(self):
+        key, region = new_account(), "eu-west-3"
+        c = b3(MAIN, key, region)
+        t0, mid, t1, mine, everything = make_events(c, "win-b3", "win-b3-other")
+        cases = [({"StartTime": mid}, everything[:1]),
+                 ({"EndTime": mid}, mine),
+                 ({"StartTime": t0, "EndTime": mid}, mine),
+                 ({"StartTime": mid, "EndTime": t1}, everything[:1]),
+                 ({"StartTime": t0, "EndTime": t1}, everything),
+                 ({"StartTime": mid, "Duration": 60}, everything[:1]),
+                 ({"EndTime": mid, "Duration": 60}, mine),
+                 ({"StartTime": t0 - datetime.timedelta(minutes=5), "Duration": 1}, [])]
+        for kw, want in cases:
+            with self.subTest(**{k: str(v) for k, v in kw.items()}):
+                self.assertEvents(c.describe_events(**kw)["Events"], want, t0, t1)
+        self.assertB3Error(c.describe_events, "InvalidParameterCombinationException", "InvalidParameterCombination",
+                           ANY_MSG, 400, StartTime=t0, EndTime=t1, Duration=60)
+        self.assertB3Error(c.describe_events, "InvalidParameterCombinationException", "InvalidParameterCombination",
+                           ANY_MSG, 400, SourceIdentifier="win-b3")
+
+    def test_events_cli(self):
+        key, region = new_account(), "eu-west-3"
+        t0, mid, t1, mine, everything = make_events(b3(MAIN, key, region), "ev-cli", "ev-cli-other")
+        out = self.assertCLIOK(cli(MAIN, key, region, "describe-events"))
+        self.assertEqual(set(out), {"Events"})
+        self.assertEvents(out["Events"], everything, t0, t1)
+        out = self.assertCLIOK(cli(MAIN, key, region, "describe-events", "--duration", "60"))
+        self.assertEvents(out["Events"], everything, t0, t1)
+        out = self.assertCLIOK(cli(MAIN, key, region, "describe-events", "--source-type", GROUP_EVENT,
+                                   "--source-identifier", "EV-CLI"))
+        self.assertEvents(out["Events"], mine, t0, t1)
+        self.assertEqual(self.assertCLIOK(cli(MAIN, new_account(), region, "describe-events")), {"Events": []})
+
+    def test_event_window_cli(self):
+        key, region = new_account(), "eu-west-3"
+        t0, mid, t1, mine, everything = make_events(b3(MAIN, key, region), "win-cli", "win-cli-other")
+        for args, want in ((["--start-time", wire_time(mid)], everything[:1]),
+                           (["--end-time", wire_time(mid)], mine),
+                           (["--start-time", wire_time(t0), "--end-time", wire_time(mid)], mine)):
+            with self.subTest(args=args):
+                out = self.assertCLIOK(cli(MAIN, key, region, "describe-events", *args))
+                self.assertEvents(out["Events"], want, t0, t1)
+        self.assertCLIError(cli(MAIN, key, region, "describe-events", "--start-time", wire_time(t0),
+                                "--end-time", wire_time(t1), "--duration", "60"),
+                            "DescribeEvents", "InvalidParameterCombination", ANY_MSG)
+
+
+class T12EventPages(Case):
+    """48 events in one account, read 20 at a time."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.key, cls.region = new_account(), "ca-central-1"
+        c = b3(MAIN, cls.key, cls.region)
+        cls.t0 = floor_ms(utcnow())
+        names = [f"evp-{i:02d}" for i in range(48)]
+        for n in names:
+            c.create_cache_security_group(CacheSecurityGroupName=n, Description="p")
+        cls.t1 = utcnow()
+        cls.want = [ev_created(n) for n in reversed(names)]
+
+    def test_paginator_boto3(self):
+        c = b3(MAIN, self.key, self.region)
+        events, pages = [], []
+        for page in c.get_paginator("describe_events").paginate(PaginationConfig={"PageSize": 20}):
+            events.extend(page["Events"])
+            pages.append((len(page["Events"]), page.get("Marker")))
+            self.assertLess(len(pages), 10, "paginator does not terminate")
+        self.assertEqual([n for n, _ in pages], [20, 20, 8])
+        self.assertTrue(all(m for _, m in pages[:-1]), pages)
+        self.assertIsNone(pages[-1][1], "last page must not carry a Marker")
+        self.assertEvents(events, self.want, self.t0, self.t1)
+        for n in (19, 101):
+            self.assertB3Error(c.describe_events, "InvalidParameterValueException", "InvalidParameterValue",
+                               re.compile(r".*MaxRecords.*"), 400, MaxRecords=n)
+
+    def test_page_size_cli(self):
+        out = self.assertCLIOK(cli(MAIN, self.key, self.region, "describe-events", "--page-size", "20"))
+        self.assertEqual(set(out), {"Events"})
+        self.assertEvents(out["Events"], self.want, self.t0, self.t1)
+
+
+# ------------------------------------------- per-account settings (--config)
+
+class T13AccountConfig(Case):
+    """Servers started with --config, one per test: account 999999999999 is
+    modern, 333333333333 may create 2 groups, every other account is classic
+    with the global quota (SPEC §1, §5)."""
+
+    def config_server(self, name):
+        path = os.path.join(TMP, f"{name}.yaml")
+        with open(path, "w") as f:
+            f.write(CONFIG_YAML)
+        return Server(name, extra=["--config", path]).start()
+
+    def test_modern_boto3(self):
+        s = self.config_server("modern-b3")
+        region = "us-east-1"
+        c = b3(s, MODERN_ACCOUNT, region)
+        a = arn(region, MODERN_ACCOUNT, "default")
+        ingress = {"CacheSecurityGroupName": "default", "EC2SecurityGroupName": "web",
+                   "EC2SecurityGroupOwnerId": OWNER}
+        for fn, kw in ((c.create_cache_security_group, {"CacheSecurityGroupName": "m1", "Description": "m"}),
+                       (c.describe_cache_security_groups, {}),
+                       (c.describe_cache_security_groups, {"CacheSecurityGroupName": "default"}),
+                       (c.delete_cache_security_group, {"CacheSecurityGroupName": "m1"}),
+                       (c.authorize_cache_security_group_ingress, ingress),
+                       (c.revoke_cache_security_group_ingress, ingress),
+                       (c.add_tags_to_resource, {"ResourceName": a, "Tags": [{"Key": "k", "Value": "v"}]}),
+                       (c.list_tags_for_resource, {"ResourceName": a}),
+                       (c.list_tags_for_resource, {"ResourceName": arn(region, MODERN_ACCOUNT, "m1")}),
+                       (c.remove_tags_from_resource, {"ResourceName": a, "TagKeys": ["k"]})):
+            with self.subTest(op=fn.__name__, **kw):
+                self.assertB3Error(fn, "InvalidParameterValueException", "InvalidParameterValue",
+                                   MODERN_MSG, 400, **kw)
+        # DescribeEvents and tags of other resource types work as usual; the
+        # refused calls recorded nothing.
+        out = c.describe_events(Duration=60)
+        self.assertEqual(out["ResponseMetadata"]["HTTPStatusCode"], 200)
+        self.assertEqual(out["Events"], [])
+        self.assertB3Error(c.list_tags_for_resource, "CacheClusterNotFoundFault", "CacheClusterNotFound",
+                           ANY_MSG, 404, ResourceName=cluster_arn(region, MODERN_ACCOUNT, "my-cluster"))
+        # A classic account on the same server works normally.
+        key = new_account()
+        t0 = floor_ms(utcnow())
+        k = b3(s, key, region)
+        k.create_cache_security_group(CacheSecurityGroupName="classic", Description="c")
+        k.authorize_cache_security_group_ingress(CacheSecurityGroupName="classic", EC2SecurityGroupName="web",
+                                                 EC2SecurityGroupOwnerId=OWNER)
+        self.assertEqual(b3_group(k, "classic"),
+                         group(key, region, "classic", "c", [ec2("web", OWNER, "authorized")]))
+        out = k.add_tags_to_resource(ResourceName=arn(region, key, "classic"), Tags=[{"Key": "k", "Value": "v"}])
+        self.assertEqual(out["TagList"], tag_list(("k", "v")))
+        self.assertEvents(k.describe_events()["Events"],
+                          [ev_authorized("classic", "web", OWNER), ev_created("classic")], t0, utcnow())
+        assert_clean_stop(self, s)
+
+    def test_modern_groups_cli(self):
+        s = self.config_server("modern-groups-cli")
+        region = "us-east-1"
+        for op, opname, args in (
+                ("create-cache-security-group", "CreateCacheSecurityGroup",
+                 ["--cache-security-group-name", "m1", "--description", "m"]),
+                ("describe-cache-security-groups", "DescribeCacheSecurityGroups", []),
+                ("delete-cache-security-group", "DeleteCacheSecurityGroup", ["--cache-security-group-name", "m1"]),
+                ("authorize-cache-security-group-ingress", "AuthorizeCacheSecurityGroupIngress",
+                 ingress_args("default", "web", OWNER)),
+                ("revoke-cache-security-group-ingress", "RevokeCacheSecurityGroupIngress",
+                 ingress_args("default", "web", OWNER))):
+            with self.subTest(op=op):
+                self.assertCLIError(cli(s, MODERN_ACCOUNT, region, op, *args), opname,
+                                    "InvalidParameterValue", MODERN_MSG)
+        assert_clean_stop(self, s)
+
+    def test_modern_tags_events_cli(self):
+        s = self.config_server("modern-tags-cli")
+        region = "us-east-1"
+        a = arn(region, MODERN_ACCOUNT, "default")
+        for op, opname, args in (
+                ("add-tags-to-resource", "AddTagsToResource", ["--resource-name", a, "--tags", "Key=k,Value=v"]),
+                ("list-tags-for-resource", "ListTagsForResource", ["--resource-name", a]),
+                ("remove-tags-from-resource", "RemoveTagsFromResource", ["--resource-name", a, "--tag-keys", "k"])):
+            with self.subTest(op=op):
+                self.assertCLIError(cli(s, MODERN_ACCOUNT, region, op, *args), opname,
+                                    "InvalidParameterValue", MODERN_MSG)
+        self.assertEqual(self.assertCLIOK(cli(s, MODERN_ACCOUNT, region, "describe-events", "--duration", "60")),
+                         {"Events": []})
+        assert_clean_stop(self, s)
+
+    def test_account_quota_boto3(self):
+        s = self.config_server("quota-config-b3")
+        region = "us-east-1"
+        c = b3(s, QUOTA_ACCOUNT, region)
+        for n in ("qa1", "qa2"):
+            c.create_cache_security_group(CacheSecurityGroupName=n, Description="q")
+        self.assertB3Error(c.create_cache_security_group, "CacheSecurityGroupQuotaExceededFault",
+                           "QuotaExceeded.CacheSecurityGroup", QUOTA_MSG, 400,
+                           CacheSecurityGroupName="qa3", Description="q")
+        self.assertB3Absent(c, "qa3")
+        self.assertEqual([g["CacheSecurityGroupName"] for g in c.describe_cache_security_groups()["CacheSecurityGroups"]],
+                         ["default", "qa1", "qa2"])
+        # A classic account keeps the global quota (50).
+        k = b3(s, new_account(), region)
+        for n in ("c1", "c2", "c3", "c4"):
+            k.create_cache_security_group(CacheSecurityGroupName=n, Description="c")
+        assert_clean_stop(self, s)
+
+    def test_account_quota_cli(self):
+        s = self.config_server("quota-config-cli")
+        region = "us-west-2"
+        c = b3(s, QUOTA_ACCOUNT, region)
+        key = new_account()
+        k = b3(s, key, region)
+        for n in ("qa1", "qa2"):
+            c.create_cache_security_group(CacheSecurityGroupName=n, Description="q")
+            k.create_cache_security_group(CacheSecurityGroupName=n, Description="q")
+        self.assertCLIError(cli(s, QUOTA_ACCOUNT, region, "create-cache-security-group",
+                                "--cache-security-group-name", "qa3", "--description", "q"),
+                            "CreateCacheSecurityGroup", "QuotaExceeded.CacheSecurityGroup", QUOTA_MSG)
+        self.assertB3Absent(c, "qa3")
+        out = self.assertCLIOK(cli(s, key, region, "create-cache-security-group",
+                                   "--cache-security-group-name", "qa3", "--description", "q"))
+        self.assertEqual(out, {"CacheSecurityGroup": group(key, region, "qa3", "q")})
+        assert_clean_stop(self, s)
+
+    def test_unknown_config_key_exits(self):
+        path = os.path.join(TMP, "bad-config.yaml")
+        with open(path, "w") as f:
+            f.write(BAD_CONFIG_YAML)
+        bad = Server("bad-config", extra=["--config", path])
+        t0 = time.monotonic()
+        proc = bad.spawn()
+        try:
+            rc = proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            self.fail(f"a server with an unknown key in --config did not exit within 5s:\n{bad.log_text()}")
+        out = bad.log_text()
+        self.assertNotEqual(rc, 0, out)
+        self.assertRegex(out, r"\bline 3\b", "the message must name the line of the unknown key")
+        self.assertEqual([r for r in bad.log_records() if r.get("addr")], [], "it must not have listened")
+        self.assertLess(time.monotonic() - t0, 5)
+
+
 class T99Shutdown(Case):
 
     def test_main_server_clean_stop(self):
@@ -972,12 +1966,17 @@ class TimedResult(unittest.TextTestResult):
 # Classes whose tests share a class fixture run as one unit; the tests of the
 # others are independent (each uses its own account or its own server) and
 # run as units of their own. Units run WORKERS at a time: the suite spends
-# most of its time starting aws CLI processes, which overlap well.
-SHARED_FIXTURE = (T02Pagination, T04Quota)
-PARALLEL = (T01CreateDescribe, T02Pagination, T03Errors, T04Quota, T05Restart,
-            T06KillNine, T07DataDirLock)
+# most of its time starting aws CLI processes, which overlap well (and on a
+# machine shared with other work, more of them get more of its CPU).
+SHARED_FIXTURE = (T02Pagination, T04Quota, T12EventPages)
+# The longest units first, so that none is left to run alone at the end;
+# but the kill -9 load (four boto3 threads in this process, which slow all
+# the others down) after the transition tests, whose timing it would blur.
+PARALLEL = (T09Transition, T05Restart, T13AccountConfig, T10Tags, T11Events, T08Ingress,
+            T12EventPages, T01CreateDescribe, T02Pagination, T03Errors, T06KillNine, T04Quota,
+            T07DataDirLock)
 LAST = T99Shutdown  # stops the shared server, after everything else
-WORKERS = 4
+WORKERS = 6
 
 
 def run_unit(suite):
@@ -1000,6 +1999,8 @@ def main():
     units = []
     for cls in PARALLEL:
         tests = loader.loadTestsFromTestCase(cls)
+        if SELECT:
+            tests = unittest.TestSuite(t for t in tests if any(p in t.id() for p in SELECT))
         if cls in SHARED_FIXTURE:
             units.append(tests)
         else:
@@ -1034,7 +2035,7 @@ def main():
     failed = len(failed_ids)
     failed += max(0, total - passed - failed)  # tests that never ran (a failed setUpClass)
     for note in NOTES:
-        print(note, flush=True)
+        print("note: " + note, flush=True)
     print(f"elapsed {time.monotonic() - t0:.1f}s", flush=True)
     if failed == 0:
         shutil.rmtree(TMP, ignore_errors=True)
