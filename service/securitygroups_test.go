@@ -452,3 +452,24 @@ func TestRequestWithoutCaller(t *testing.T) {
 		t.Fatalf("err = %v; want an internal error, not an AWS fault", err)
 	}
 }
+
+func TestFaultAfterWriteAborts(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	err := f.svc.update(context.Background(), func(tx storage.Tx) (error, error) {
+		if err := tx.Put([]byte("a/half"), []byte("x")); err != nil {
+			return nil, err
+		}
+		return groupNotFound("g"), nil
+	})
+	var fault api.Fault
+	if err == nil || errors.As(err, &fault) {
+		t.Fatalf("update = %v, want an internal error", err)
+	}
+	mustOK(t, f.store.View(context.Background(), func(tx storage.Tx) error {
+		if _, err := tx.Get([]byte("a/half")); !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("the write before the fault was committed (%v)", err)
+		}
+		return nil
+	}))
+}

@@ -77,8 +77,14 @@ func storeError(err error) error {
 func (s *ElastiCache) update(ctx context.Context, fn func(tx storage.Tx) (fault error, err error)) error {
 	var fault error
 	err := s.store.Update(ctx, func(tx storage.Tx) error {
+		g := &writeCountingTx{Tx: tx}
 		var err error
-		fault, err = fn(tx)
+		fault, err = fn(g)
+		if err == nil && fault != nil && g.writes > 0 {
+			// A fault must be decided before anything is written; one that
+			// comes after a write would commit half a request. Abort instead.
+			return fmt.Errorf("service: fault %q returned after %d writes", fault, g.writes)
+		}
 		return err
 	})
 	if err != nil {
@@ -86,6 +92,16 @@ func (s *ElastiCache) update(ctx context.Context, fn func(tx storage.Tx) (fault 
 	}
 	return fault
 }
+
+// writeCountingTx lets update check that a fault comes before any write.
+type writeCountingTx struct {
+	storage.Tx
+	writes int
+}
+
+func (t *writeCountingTx) Put(k, v []byte) error { t.writes++; return t.Tx.Put(k, v) }
+
+func (t *writeCountingTx) Delete(k []byte) error { t.writes++; return t.Tx.Delete(k) }
 
 // view runs fn in a read transaction.
 func (s *ElastiCache) view(ctx context.Context, fn func(tx storage.Tx) error) error {
