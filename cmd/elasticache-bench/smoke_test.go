@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/elasticache-server/elasticache-server/server"
+)
+
+// startServer runs elasticache-server in-process on a free loopback port.
+func startServer(t *testing.T) string {
+	t.Helper()
+	m := server.NewMain(server.Config{
+		Listen: "127.0.0.1:0", DataDir: t.TempDir(), DefaultAccount: defaultAccount, DefaultRegion: region,
+		QuotaCacheSecurityGroups: 1 << 30, EventSweepInterval: time.Hour,
+	}, slog.New(slog.DiscardHandler))
+	if err := m.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := m.Close(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	return m.Addr()
+}
+
+// startBaseline runs the baseline server in-process; with fsync, it also
+// puts every write in a bbolt file.
+func startBaseline(t *testing.T, fsync bool) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := ""
+	if fsync {
+		dir = t.TempDir()
+	}
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serveBaseline(ctx, "127.0.0.1:0", dir, func(a string) { ready <- a }) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	select {
+	case a := <-ready:
+		return a
+	case err := <-done:
+		t.Fatal(err)
+	}
+	return ""
+}
+
+func load(t *testing.T, addr, spec string, extra func(*runConfig)) *result {
+	t.Helper()
+	m, err := parseMix(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := runConfig{Addr: addr, Conns: 4, Duration: 150 * time.Millisecond, Mix: m, Groups: 100, Seed: true, Timeout: 5 * time.Second}
+	if extra != nil {
+		extra(&cfg)
+	}
+	res, err := runLoad(t.Context(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total.OK == 0 || len(res.Total.Errors) > 0 {
+		t.Fatalf("%s against %s: %d answered, errors %v", spec, addr, res.Total.OK, res.Total.Errors)
+	}
+	return res
+}
+
+// TestSmoke drives every operation, the mix and the signed mode against
+// elasticache-server and the baselines for a moment each (about 2 seconds
+// in all), and checks that every request is answered without error and
+// that the baseline's answers are the size of the server's: otherwise the
+// ratios of scripts/bench.sh compare different work.
+func TestSmoke(t *testing.T) {
+	srv := startServer(t)
+	base := startBaseline(t, false)
+	fsync := startBaseline(t, true)
+	for o := range numOps {
+		name := op(o).String()
+		t.Run(name, func(t *testing.T) {
+			got := load(t, srv, name, nil)
+			want := load(t, base, name, nil)
+			for op, r := range got.Ops {
+				if b := want.Ops[op].MeanBytes; math.Abs(r.MeanBytes-b) > 1 {
+					t.Errorf("%s: server answers %.1f bytes on average, the baseline %.1f", op, r.MeanBytes, b)
+				}
+			}
+		})
+	}
+	t.Run("mix-sigv4-accounts", func(t *testing.T) {
+		signed := func(c *runConfig) { c.SigV4, c.Accounts = true, 3 }
+		load(t, srv, "create=2,describe-by-name=5,describe-page=1,delete=1,tag-add=1,tag-list=1", signed)
+		load(t, base, "create=1,describe-by-name=1", signed)
+	})
+	t.Run("fsync-baseline", func(t *testing.T) {
+		load(t, fsync, "create", nil)
+	})
+}
+
+func TestHistogramQuantiles(t *testing.T) {
+	t.Parallel()
+	var h histogram
+	for i := 1; i <= 10000; i++ {
+		h.record(time.Duration(i) * time.Microsecond)
+	}
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 5 * time.Millisecond}, {0.99, 9900 * time.Microsecond}, {0.999, 9990 * time.Microsecond}, {1, 10 * time.Millisecond}} {
+		got := h.quantile(c.q)
+		if d := math.Abs(float64(got-c.want)) / float64(c.want); d > 1.0/64 {
+			t.Errorf("quantile(%v) = %v, want %v within 1/64", c.q, got, c.want)
+		}
+	}
+	for v := uint64(0); v < 1<<20; v += 7 {
+		if b := bucketOf(v); lowerBound(b) > v || lowerBound(b+1) <= v {
+			t.Fatalf("value %d in bucket %d = [%d, %d)", v, b, lowerBound(b), lowerBound(b+1))
+		}
+	}
+}
+
+func TestParseMix(t *testing.T) {
+	t.Parallel()
+	m, err := parseMix("create=2,describe=5,page=1")
+	if err != nil || m[opCreate] != 2 || m[opDescribe] != 5 || m[opPage] != 1 || m.total() != 8 {
+		t.Fatalf("parseMix = %v, %v", m, err)
+	}
+	for _, bad := range []string{"", "nope", "create=x", "create=-1", "create=0"} {
+		if _, err := parseMix(bad); err == nil {
+			t.Errorf("parseMix(%q) accepted", bad)
+		}
+	}
+	if err := checkLoopback("10.0.0.1:80"); err == nil {
+		t.Error("a private address was accepted as a target")
+	}
+}

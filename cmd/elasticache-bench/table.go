@@ -1,0 +1,212 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// record is one line of a bench.sh results file: a run's report, a start-up
+// measurement, or a memory reading.
+type record struct {
+	Kind     string   `json:"kind"`
+	Label    string   `json:"label"`
+	Round    int      `json:"round"`
+	Op       string   `json:"op"`
+	Total    opResult `json:"total"`
+	MedianMs float64  `json:"median_ms"`
+	RSSKB    float64  `json:"rss_kb"`
+	HWMKB    float64  `json:"hwm_kb"`
+	Groups   int      `json:"groups"`
+}
+
+// figure is one row of the table: a server measurement against a reference
+// measured in the same run.
+type figure struct {
+	name      string
+	refLabel  string // the reference's label ("baseline", …)
+	label     string // the measured server's label
+	op        string // the run's op, "" for startup and rss
+	kind      string // "rps" (ratio label/ref), "time" (ratio of time per request, label/ref), "startup", "rss"
+	target    string // "≥ 0.8", "≤ 1.5", "≤ 60 MB", "" for information
+	threshold float64
+	atLeast   bool
+}
+
+var figures = []figure{
+	{name: "describe-by-name req/s", refLabel: "baseline", label: "server", op: "describe-by-name", kind: "rps", target: "≥ 0.8", threshold: 0.8, atLeast: true},
+	{name: "create req/s (durable)", refLabel: "baseline", label: "server", op: "create", kind: "rps", target: "≥ 0.5", threshold: 0.5, atLeast: true},
+	{name: "create req/s vs fsync-put server", refLabel: "fsync", label: "server", op: "create", kind: "rps"},
+	{name: "describe-page req/s (100 stored)", refLabel: "baseline", label: "server", op: "describe-page", kind: "rps"},
+	{name: "describe-page time, 100,000 vs 100 stored", refLabel: "server", label: "server-100k", op: "describe-page", kind: "time", target: "≤ 1.5", threshold: 1.5},
+	{name: "delete req/s (with its creates)", refLabel: "baseline", label: "server", op: "delete", kind: "rps"},
+	{name: "tag-add req/s", refLabel: "baseline", label: "server", op: "tag-add", kind: "rps"},
+	{name: "tag-list req/s", refLabel: "baseline", label: "server", op: "tag-list", kind: "rps"},
+	{name: "mix req/s", refLabel: "baseline", label: "server", op: "mix", kind: "rps"},
+	{name: "describe-by-name req/s, SigV4, 16 accounts", refLabel: "baseline-sigv4", label: "server-sigv4", op: "describe-by-name", kind: "rps"},
+	{name: "start-up to first answer (ms)", refLabel: "baseline", label: "server", kind: "startup", target: "≤ 2", threshold: 2},
+	{name: "start-up to first answer, 100,000 stored (ms)", refLabel: "baseline", label: "server-100k", kind: "startup", target: "≤ 2", threshold: 2},
+	{name: "RSS with 100,000 groups (MB)", label: "server-100k", kind: "rss", target: "≤ 60 MB", threshold: 60},
+	{name: "create req/s on etcd vs raw etcd txn", refLabel: "etcd-raw", label: "server-etcd", op: "create", kind: "rps", target: "≥ 0.8", threshold: 0.8, atLeast: true},
+}
+
+func tableCmd(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("elasticache-bench table", flag.ContinueOnError)
+	check := fs.Bool("check", false, "exit 1 when a measured figure misses its target")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("table: want one results file")
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var recs []record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var r record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return fmt.Errorf("table: %s: %w", fs.Arg(0), err)
+		}
+		if r.Kind == "" {
+			r.Kind = "run"
+		}
+		recs = append(recs, r)
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if !printTable(stdout, recs) && *check {
+		return errFailed
+	}
+	return nil
+}
+
+// printTable writes the figures found in recs and reports whether all
+// measured targets were met. A ratio is the median of the per-round
+// ratios; the values beside it are medians over rounds.
+func printTable(w io.Writer, recs []record) bool {
+	ok := true
+	fmt.Fprintf(w, "%-46s %12s %12s %8s %9s  %s\n", "figure", "reference", "server", "ratio", "target", "result")
+	for _, fg := range figures {
+		ref, val, ratio, n := measure(fg, recs)
+		if n == 0 {
+			if fg.target != "" {
+				fmt.Fprintf(w, "%-46s %12s %12s %8s %9s  %s\n", fg.name, "-", "-", "-", fg.target, "not measured")
+			}
+			continue
+		}
+		verdict := ""
+		if fg.target != "" {
+			pass := ratio <= fg.threshold
+			if fg.atLeast {
+				pass = ratio >= fg.threshold
+			}
+			verdict = "pass"
+			if !pass {
+				verdict, ok = "FAIL", false
+			}
+		}
+		refText := fmt.Sprintf("%.0f", ref)
+		if fg.kind == "startup" {
+			refText = fmt.Sprintf("%.2f", ref)
+		}
+		valText := fmt.Sprintf("%.0f", val)
+		ratioText := fmt.Sprintf("%.2f", ratio)
+		switch fg.kind {
+		case "startup":
+			valText = fmt.Sprintf("%.2f", val)
+		case "rss":
+			refText, valText, ratioText = "-", fmt.Sprintf("%.1f", val), "-"
+		}
+		fmt.Fprintf(w, "%-46s %12s %12s %8s %9s  %s\n", fg.name, refText, valText, ratioText, fg.target, verdict)
+	}
+	var errs []string
+	for _, r := range recs {
+		for code, n := range r.Total.Errors {
+			errs = append(errs, fmt.Sprintf("round %d %s %s: %s ×%d", r.Round, r.Label, r.Op, code, n))
+		}
+	}
+	sort.Strings(errs)
+	for _, e := range errs {
+		fmt.Fprintln(w, "errors:", e)
+	}
+	return ok
+}
+
+// measure returns the median reference value, the median measured value,
+// the median per-round ratio and the number of rounds found.
+func measure(fg figure, recs []record) (ref, val, ratio float64, n int) {
+	value := func(r record) (float64, bool) {
+		switch fg.kind {
+		case "rps", "time":
+			return r.Total.RPS, r.Kind == "run" && r.Op == fg.op && r.Total.RPS > 0
+		case "startup":
+			return r.MedianMs, r.Kind == "startup"
+		case "rss":
+			return r.RSSKB / 1024, r.Kind == "rss"
+		}
+		return 0, false
+	}
+	refs, vals := map[int]float64{}, map[int]float64{}
+	for _, r := range recs {
+		v, ok := value(r)
+		if !ok {
+			continue
+		}
+		switch r.Label {
+		case fg.refLabel:
+			refs[r.Round] = v
+		case fg.label:
+			vals[r.Round] = v
+		}
+	}
+	var rs, vs, ratios []float64
+	for round, v := range vals {
+		vs = append(vs, v)
+		if fg.kind == "rss" {
+			continue
+		}
+		rv, ok := refs[round]
+		if !ok {
+			continue
+		}
+		rs = append(rs, rv)
+		switch fg.kind {
+		case "rps", "startup":
+			ratios = append(ratios, v/rv)
+		case "time": // time per request is 1/rps
+			ratios = append(ratios, rv/v)
+		}
+	}
+	if fg.kind == "rss" {
+		if len(vs) == 0 {
+			return 0, 0, 0, 0
+		}
+		return 0, medianOf(vs), 0, len(vs)
+	}
+	if len(ratios) == 0 {
+		return 0, 0, 0, 0
+	}
+	return medianOf(rs), medianOf(vs), medianOf(ratios), len(ratios)
+}
+
+func medianOf(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return median(s)
+}

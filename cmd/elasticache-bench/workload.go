@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// The workload: what each operation sends, and the names it uses. Names
+// have fixed widths so that every answer to an operation has the same size,
+// which is what lets the baseline answer with one fixed body (baseline.go).
+
+// op is one kind of request the generator sends.
+type op int
+
+const (
+	opCreate op = iota
+	opDescribe
+	opPage
+	opDelete
+	opTagAdd
+	opTagList
+	numOps
+)
+
+var opNames = [numOps]string{"create", "describe-by-name", "describe-page", "delete", "tag-add", "tag-list"}
+
+func (o op) String() string { return opNames[o] }
+
+// parseOp accepts an operation's name, or a short form of it.
+func parseOp(s string) (op, bool) {
+	switch s {
+	case "describe":
+		return opDescribe, true
+	case "page":
+		return opPage, true
+	}
+	for i, n := range opNames {
+		if n == s {
+			return op(i), true
+		}
+	}
+	return 0, false
+}
+
+// mix is a weight per operation; a single operation is a mix of one.
+type mix [numOps]int
+
+// parseMix reads "create=2,describe-by-name=5,…" or a single operation name.
+func parseMix(s string) (mix, error) {
+	var m mix
+	if o, ok := parseOp(s); ok {
+		m[o] = 1
+		return m, nil
+	}
+	total := 0
+	for part := range strings.SplitSeq(s, ",") {
+		name, w, ok := strings.Cut(strings.TrimSpace(part), "=")
+		o, known := parseOp(name)
+		n, err := strconv.Atoi(w)
+		if !ok || !known || err != nil || n < 0 {
+			return m, fmt.Errorf("bad mix element %q: want op=weight with op one of %s", part, strings.Join(opNames[:], ", "))
+		}
+		m[o] += n
+		total += n
+	}
+	if total == 0 {
+		return m, fmt.Errorf("mix %q has no positive weight", s)
+	}
+	return m, nil
+}
+
+func (m mix) total() int {
+	t := 0
+	for _, w := range m {
+		t += w
+	}
+	return t
+}
+
+// pick maps r in [0, total) to an operation.
+func (m mix) pick(r int) op {
+	for o, w := range m {
+		if r < w {
+			return op(o)
+		}
+		r -= w
+	}
+	return numOps - 1
+}
+
+func (m mix) String() string {
+	var parts []string
+	for o, w := range m {
+		if w > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", op(o), w))
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+const (
+	apiVersion = "2015-02-02"
+	region     = "us-east-1"
+	// defaultAccount is the server's default account, used when requests
+	// carry no credential; it is also the baseline's.
+	defaultAccount = "000000000000"
+	// seedDescription and createDescription are what groups are created
+	// with; tagKey=tagValue is the one tag seeded groups carry and tag-add
+	// sets again, so tag answers always hold one tag.
+	seedDescription   = "bench seed group"
+	createDescription = "bench group"
+	tagKey            = "bench"
+	tagValue          = "benchval"
+	// requestIDSample has the length of a real request ID.
+	requestIDSample = "00000000-0000-4000-8000-000000000000"
+)
+
+// seedName is the name of pre-created group i. Created groups (createName)
+// start with 'z', so they sort after every seed and `default`: the first
+// page of a scope is the same whatever was created in it.
+func seedName(i int) string { return fmt.Sprintf("seed-%06d", i) }
+
+// createName is unique per run (run is 6 base-36 characters drawn at
+// start), worker and sequence number.
+func createName(run string, worker, seq int) string {
+	return fmt.Sprintf("z%s-%03d-%09d", run, worker, seq)
+}
+
+// accountID is the 12-digit account of account index i (-accounts N).
+func accountID(i int) string { return fmt.Sprintf("%012d", 100000000000+i) }
+
+func groupARN(account, name string) string {
+	return "arn:aws:elasticache:" + region + ":" + account + ":securitygroup:" + name
+}
+
+// form is a request body under construction; values are escaped as botocore
+// escapes them.
+type form []byte
+
+func newForm(action string) form {
+	return form("Action=" + action + "&Version=" + apiVersion)
+}
+
+func (f form) add(k, v string) form {
+	f = append(f, '&')
+	f = append(f, k...)
+	f = append(f, '=')
+	return append(f, url.QueryEscape(v)...)
+}
+
+func seedBody(name string) []byte {
+	return newForm("CreateCacheSecurityGroup").
+		add("CacheSecurityGroupName", name).add("Description", seedDescription).
+		add("Tags.Tag.1.Key", tagKey).add("Tags.Tag.1.Value", tagValue)
+}
+
+func createBody(name string) []byte {
+	return newForm("CreateCacheSecurityGroup").
+		add("CacheSecurityGroupName", name).add("Description", createDescription)
+}
+
+func describeBody(name string) []byte {
+	return newForm("DescribeCacheSecurityGroups").add("CacheSecurityGroupName", name)
+}
+
+func pageBody() []byte {
+	return newForm("DescribeCacheSecurityGroups").add("MaxRecords", "100")
+}
+
+func deleteBody(name string) []byte {
+	return newForm("DeleteCacheSecurityGroup").add("CacheSecurityGroupName", name)
+}
+
+func tagAddBody(arn string) []byte {
+	return newForm("AddTagsToResource").add("ResourceName", arn).
+		add("Tags.Tag.1.Key", tagKey).add("Tags.Tag.1.Value", tagValue)
+}
+
+func tagListBody(arn string) []byte {
+	return newForm("ListTagsForResource").add("ResourceName", arn)
+}
