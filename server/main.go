@@ -155,7 +155,11 @@ func (m *Main) Close(ctx context.Context) error {
 // never holds the write lock for long.
 func (m *Main) sweepEvents(ctx context.Context) {
 	defer close(m.sweepDone)
-	t := time.NewTicker(m.cfg.EventSweepInterval)
+	interval := m.cfg.EventSweepInterval
+	if interval <= 0 {
+		interval = time.Hour // a zero Config is usable: ParseConfig's default
+	}
+	t := time.NewTicker(interval)
 	batch := m.cfg.sweepBatch()
 	defer t.Stop()
 	for {

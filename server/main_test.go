@@ -1,0 +1,34 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// A Config with only the essentials set must be usable: zero values take
+// their defaults instead of crashing a goroutine (EventSweepInterval 0 once
+// panicked in time.NewTicker).
+func TestMainWithZeroValues(t *testing.T) {
+	t.Parallel()
+	m := NewMain(Config{Listen: "127.0.0.1:0", DataDir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Get("http://" + m.Addr() + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("/health = %d", res.StatusCode)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
