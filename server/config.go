@@ -44,6 +44,44 @@ type Config struct {
 	// PprofListen, when set, serves net/http/pprof on this loopback
 	// address, for profiling under load; empty (the default) means off.
 	PprofListen string
+	// Auth is how callers are identified: AuthNone reads the access key and
+	// region without checking anything; AuthSigV4 verifies Signature
+	// Version 4 against the credentials of the config file.
+	Auth string
+	// Regions, when set, is the comma-separated list of regions served;
+	// requests scoped to any other are refused. Empty serves every region
+	// of AWS's form.
+	Regions string
+	// TLSCert and TLSKey, when both set, make the server speak HTTPS.
+	TLSCert, TLSKey string
+}
+
+// The values of --auth.
+const (
+	AuthNone  = "none"
+	AuthSigV4 = "sigv4"
+)
+
+// authName is --auth with the zero value's meaning spelled out.
+func (c Config) authName() string {
+	if c.Auth == "" {
+		return AuthNone
+	}
+	return c.Auth
+}
+
+// regionList returns the served regions, nil for all.
+func (c Config) regionList() []string {
+	if c.Regions == "" {
+		return nil
+	}
+	var out []string
+	for _, r := range strings.Split(c.Regions, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // envName is the environment variable that sets a flag.
@@ -76,6 +114,10 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.DurationVar(&c.EventSweepInterval, "event-sweep-interval", time.Hour, "how often events older than 14 days are removed from storage")
 	fs.StringVar(&c.ConfigFile, "config", "", "YAML file with per-account settings (see README)")
 	fs.BoolVar(&c.ShowVersion, "version", false, "print the version and exit")
+	fs.StringVar(&c.Auth, "auth", AuthNone, "authentication: none (the access key names the account, nothing is verified) or sigv4 (verify signatures against the credentials in --config)")
+	fs.StringVar(&c.Regions, "regions", "", "comma-separated regions to serve, e.g. us-east-1,eu-west-1; empty: every region")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "certificate (PEM file) to serve HTTPS with, together with --tls-key")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "private key (PEM file) of --tls-cert")
 	fs.StringVar(&c.PprofListen, "pprof-listen", "", "serve net/http/pprof on this loopback address (host:port), for profiling; empty: off")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: elasticache-server [flags]\n\nEvery flag can also be set by its environment variable, e.g. %s.\n\n", envName("listen"))
@@ -121,10 +163,18 @@ func (c Config) validate() error {
 		return fmt.Errorf("--default-region must be a region name such as us-east-1, not %q", c.DefaultRegion)
 	case c.DataDir == "":
 		return fmt.Errorf("--data-dir must not be empty")
+	case !validRegions(c.regionList()):
+		return fmt.Errorf("--regions must list region names such as us-east-1,eu-west-1, not %q", c.Regions)
 	case c.TransitionDelay < 0:
 		return fmt.Errorf("--transition-delay must not be negative")
 	case c.EventSweepInterval <= 0:
 		return fmt.Errorf("--event-sweep-interval must be positive")
+	case c.Auth != AuthNone && c.Auth != AuthSigV4:
+		return fmt.Errorf("--auth must be none or sigv4, not %q", c.Auth)
+	case c.Auth == AuthSigV4 && c.ConfigFile == "":
+		return fmt.Errorf("--auth sigv4 needs --config with the accounts' credentials")
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return fmt.Errorf("--tls-cert and --tls-key go together")
 	case c.PprofListen != "" && !isLoopback(c.PprofListen):
 		return fmt.Errorf("--pprof-listen must be a loopback address such as 127.0.0.1:6060, not %q: profiles expose the process", c.PprofListen)
 	}
@@ -151,4 +201,13 @@ func (c Config) NewLogger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func validRegions(rs []string) bool {
+	for _, r := range rs {
+		if !sigv4.IsRegion(r) {
+			return false
+		}
+	}
+	return true
 }

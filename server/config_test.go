@@ -21,7 +21,7 @@ func TestParseConfigDefaults(t *testing.T) {
 	want := Config{Listen: "127.0.0.1:4566", DataDir: "./elasticache-data", DefaultAccount: "000000000000",
 		DefaultRegion: "us-east-1", QuotaCacheSecurityGroups: 50, LogFormat: "text", LogLevel: slog.LevelInfo,
 		ShutdownTimeout: 15 * time.Second, EventSweepInterval: time.Hour,
-		Store: "bolt", EtcdPrefix: "/elasticache/", EtcdRequestTimeout: 5 * time.Second}
+		Store: "bolt", EtcdPrefix: "/elasticache/", EtcdRequestTimeout: 5 * time.Second, Auth: AuthNone}
 	if c != want {
 		t.Fatalf("defaults = %+v\nwant %+v", c, want)
 	}
@@ -62,6 +62,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"negative delay", []string{"--transition-delay=-1s"}, nil, "negative"},
 		{"stray argument", []string{"serve"}, nil, "unexpected argument"},
 		{"unknown flag", []string{"--nope"}, nil, "not defined"},
+		{"auth mode", []string{"--auth=iam"}, nil, "none or sigv4"},
+		{"sigv4 without config", []string{"--auth=sigv4"}, nil, "needs --config"},
+		{"tls cert alone", []string{"--tls-cert=c.pem"}, nil, "go together"},
+		{"bad region list", []string{"--regions=us-east-1,mars"}, nil, "--regions"},
 		{"pprof off loopback", []string{"--pprof-listen=0.0.0.0:6060"}, nil, "loopback"},
 	}
 	for _, tc := range cases {

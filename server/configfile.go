@@ -11,6 +11,7 @@ import (
 
 	"github.com/elasticache-server/elasticache-server/api"
 	"github.com/elasticache-server/elasticache-server/service"
+	"github.com/elasticache-server/elasticache-server/sigv4"
 )
 
 // FileConfig is the --config file: what flags cannot say. Unknown keys and
@@ -28,9 +29,43 @@ type FileConfig struct {
 
 // AccountEntry configures one account.
 type AccountEntry struct {
-	ID     accountID     `yaml:"id"`
-	Era    era           `yaml:"era"`
-	Quotas AccountQuotas `yaml:"quotas"`
+	ID          accountID         `yaml:"id"`
+	Era         era               `yaml:"era"`
+	Quotas      AccountQuotas     `yaml:"quotas"`
+	Credentials []CredentialEntry `yaml:"credentials"`
+}
+
+// CredentialEntry is one access key of an account, for --auth sigv4.
+type CredentialEntry struct {
+	AccessKeyID     accessKeyID `yaml:"accessKeyId"`
+	SecretAccessKey secret      `yaml:"secretAccessKey"`
+}
+
+type accessKeyID string
+
+// UnmarshalYAML accepts AWS's access key form: 16 to 128 letters and digits.
+func (a *accessKeyID) UnmarshalYAML(n *yaml.Node) error {
+	ok := n.Kind == yaml.ScalarNode && len(n.Value) >= 16 && len(n.Value) <= 128
+	for i := 0; ok && i < len(n.Value); i++ {
+		c := n.Value[i]
+		ok = c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+	}
+	if !ok {
+		return fmt.Errorf("line %d: accessKeyId must be 16 to 128 letters and digits", n.Line)
+	}
+	*a = accessKeyID(n.Value)
+	return nil
+}
+
+type secret string
+
+// UnmarshalYAML accepts any non-empty secret; it never echoes the value.
+func (s *secret) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode || n.Value == "" {
+		return fmt.Errorf("line %d: secretAccessKey must be a non-empty string", n.Line)
+	}
+	*s = secret(n.Value)
+	return nil
 }
 
 // AccountQuotas overrides global quotas for one account.
@@ -99,6 +134,7 @@ func ParseFileConfig(r io.Reader) (FileConfig, error) {
 	// from the node tree for the checks that span entries.
 	lines := accountLines(b)
 	seen := map[accountID]int{}
+	keys := map[accessKeyID]int{}
 	for i, a := range fc.Accounts {
 		line := 0
 		if i < len(lines) {
@@ -111,6 +147,15 @@ func ParseFileConfig(r io.Reader) (FileConfig, error) {
 			return fc, fmt.Errorf("line %d: account %s is already configured on line %d", line, a.ID, prev)
 		}
 		seen[a.ID] = line
+		for _, c := range a.Credentials {
+			if c.AccessKeyID == "" || c.SecretAccessKey == "" {
+				return fc, fmt.Errorf("line %d: every credential of account %s needs accessKeyId and secretAccessKey", line, a.ID)
+			}
+			if prev, dup := keys[c.AccessKeyID]; dup {
+				return fc, fmt.Errorf("line %d: access key %s is already configured for the account on line %d", line, c.AccessKeyID, prev)
+			}
+			keys[c.AccessKeyID] = line
+		}
 	}
 	return fc, nil
 }
@@ -132,6 +177,17 @@ func accountLines(doc []byte) []int {
 		}
 	}
 	return nil
+}
+
+// credentials returns the access keys of every account, for the verifier.
+func (fc FileConfig) credentials() map[string]sigv4.Credentials {
+	out := map[string]sigv4.Credentials{}
+	for _, a := range fc.Accounts {
+		for _, c := range a.Credentials {
+			out[string(c.AccessKeyID)] = sigv4.Credentials{AccountID: string(a.ID), SecretAccessKey: string(c.SecretAccessKey)}
+		}
+	}
+	return out
 }
 
 // serviceAccounts turns the file's accounts into the service's settings.

@@ -29,6 +29,19 @@ accounts:
 	if d := cmp.Diff(want, fc.serviceAccounts()); d != "" {
 		t.Fatalf("accounts (-want +got):\n%s", d)
 	}
+	withKeys, err := ParseFileConfig(strings.NewReader(`
+accounts:
+  - id: "111111111111"
+    credentials:
+      - accessKeyId: AKIAEXAMPLE111111
+        secretAccessKey: "secret/with+chars="
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := withKeys.credentials()["AKIAEXAMPLE111111"]; c.AccountID != "111111111111" || c.SecretAccessKey != "secret/with+chars=" {
+		t.Fatalf("credentials = %+v", withKeys.credentials())
+	}
 	empty, err := ParseFileConfig(strings.NewReader(""))
 	if err != nil || len(empty.Accounts) != 0 {
 		t.Fatalf("empty file: %+v, %v", empty, err)
@@ -48,6 +61,11 @@ func TestParseFileConfigErrorsNameTheLine(t *testing.T) {
 		{"missing id", "accounts:\n  - era: modern\n", "line 2: an account needs an id"},
 		{"duplicate id", "accounts:\n  - id: \"111111111111\"\n  - id: \"111111111111\"\n", "line 3: account 111111111111 is already configured on line 2"},
 		{"not YAML", "accounts: [\n", "line"},
+		{"short access key", "accounts:\n  - id: \"111111111111\"\n    credentials:\n      - accessKeyId: AKIA\n        secretAccessKey: s\n", "line 4: accessKeyId must be 16 to 128"},
+		{"empty secret", "accounts:\n  - id: \"111111111111\"\n    credentials:\n      - accessKeyId: AKIAEXAMPLE111111\n        secretAccessKey: \"\"\n", "line 5: secretAccessKey must be a non-empty string"},
+		{"missing secret", "accounts:\n  - id: \"111111111111\"\n    credentials:\n      - accessKeyId: AKIAEXAMPLE111111\n", "needs accessKeyId and secretAccessKey"},
+		{"unknown credential key", "accounts:\n  - id: \"111111111111\"\n    credentials:\n      - accessKey: AKIAEXAMPLE111111\n", "line 4"},
+		{"key in two accounts", "accounts:\n  - id: \"111111111111\"\n    credentials: [{accessKeyId: AKIAEXAMPLE111111, secretAccessKey: a}]\n  - id: \"222222222222\"\n    credentials: [{accessKeyId: AKIAEXAMPLE111111, secretAccessKey: b}]\n", "line 4: access key AKIAEXAMPLE111111 is already configured for the account on line 2"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,9 +14,7 @@ import (
 	"time"
 
 	"github.com/elasticache-server/elasticache-server/api"
-	"github.com/elasticache-server/elasticache-server/internal/awsquery"
 	"github.com/elasticache-server/elasticache-server/service"
-	"github.com/elasticache-server/elasticache-server/sigv4"
 	"github.com/elasticache-server/elasticache-server/storage"
 )
 
@@ -73,13 +72,12 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.svc = svc
-	defaults := api.Caller{AccountID: m.cfg.DefaultAccount, Region: m.cfg.DefaultRegion}
-	handler := api.NewHandler(svc, api.HandlerConfig{
-		Logger: m.Logger,
-		Authenticate: func(r *http.Request, _ []byte, form awsquery.Form) (api.Caller, error) {
-			return sigv4.Identify(r, func(k string) string { return form[k] }, defaults), nil
-		},
-	})
+	authenticate, err := m.authenticator(fc)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	handler := api.NewHandler(svc, api.HandlerConfig{Logger: m.Logger, Authenticate: authenticate})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", m.health)
 	mux.Handle("/", handler)
@@ -99,6 +97,18 @@ func (m *Main) Open(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
+	scheme := "http"
+	if m.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(m.cfg.TLSCert, m.cfg.TLSKey)
+		if err != nil {
+			ln.Close()
+			store.Close()
+			return fmt.Errorf("TLS certificate: %w", err)
+		}
+		m.server.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, m.server.TLSConfig)
+		scheme = "https"
+	}
 	go func() {
 		if err := m.server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 			m.done <- err
@@ -115,7 +125,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.stopSweep, m.sweepDone = stopSweep, make(chan struct{})
 	go m.sweepEvents(sweepCtx)
 	m.Logger.Info("elasticache-server started",
-		"addr", ln.Addr().String(), "store", m.cfg.storeName(), where, "version", Version())
+		"addr", ln.Addr().String(), "scheme", scheme, "auth", m.cfg.authName(), "store", m.cfg.storeName(), where, "version", Version())
 	return nil
 }
 

@@ -1,0 +1,67 @@
+package service
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/elasticache-server/elasticache-server/api"
+)
+
+// FuzzParseARN: any string is either a parsed ARN whose parts rebuild it,
+// or an InvalidARN fault; never a panic or another error.
+func FuzzParseARN(f *testing.F) {
+	for _, s := range []string{
+		"arn:aws:elasticache:us-east-1:123456789012:securitygroup:my-csg", // the captured clients' ARN
+		"arn:aws:elasticache:us-east-1:123456789012:cluster:c1",
+		"arn:aws-cn:elasticache:cn-north-1:123456789012:snapshot:s",
+		"arn:aws:elasticache:::securitygroup:", "web", "::::::", "arn:aws:elasticache:us-east-1:1:x:y:z",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := parseARN(s)
+		if err != nil {
+			var fault *api.InvalidARNFault
+			if !errors.As(err, &fault) {
+				t.Fatalf("parseARN(%q) = %v, want InvalidARN", s, err)
+			}
+			return
+		}
+		rebuilt := strings.Join([]string{"arn", strings.Split(s, ":")[1], "elasticache", a.region, a.account, a.kind, a.name}, ":")
+		if rebuilt != s || a.name == "" {
+			t.Fatalf("parseARN(%q) = %+v, rebuilds to %q", s, a, rebuilt)
+		}
+		if a.notFound() == nil {
+			t.Fatalf("no NotFound fault for kind %q", a.kind)
+		}
+	})
+}
+
+// FuzzMarkerOpen: a marker not issued by this key for this scope and
+// operation never opens; one that was issued opens to its position.
+func FuzzMarkerOpen(f *testing.F) {
+	m := markers{key: []byte("0123456789abcdef0123456789abcdef")}
+	sc := scope{account: "111111111111", region: "us-east-1"}
+	f.Add(m.issue(opDescribeGroups, sc, "g-00019"), "g-00019")
+	f.Add("evt-marker", "") // the captured clients' marker
+	f.Add("", "")
+	f.Add("AAAAAAAAAAAAAAAAAAAAAA", "x")
+	f.Fuzz(func(t *testing.T, marker, position string) {
+		if p, ok := m.open(opDescribeGroups, sc, marker); ok {
+			if m.issue(opDescribeGroups, sc, p) != marker {
+				t.Fatalf("opened a marker %q that this key did not issue (position %q)", marker, p)
+			}
+		}
+		issued := m.issue(opDescribeGroups, sc, position)
+		if p, ok := m.open(opDescribeGroups, sc, issued); !ok || p != position {
+			t.Fatalf("issued marker for %q opens to %q, %v", position, p, ok)
+		}
+		if _, ok := m.open(opDescribeEvents, sc, issued); ok {
+			t.Fatal("a marker opened for another operation")
+		}
+		if _, ok := m.open(opDescribeGroups, scope{account: "222222222222", region: "us-east-1"}, issued); ok {
+			t.Fatal("a marker opened for another account")
+		}
+	})
+}
