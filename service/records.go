@@ -69,7 +69,18 @@ func encodeGroup(r *groupRecord) ([]byte, error) {
 }
 
 func decodeGroup(b []byte) (*groupRecord, error) {
-	if r, ok := decodeGroupFast(b); ok {
+	return decodeGroupFields(b, true)
+}
+
+// decodeGroupShown decodes what describing a group shows: its tags and
+// creation time are left out (read past, not kept), which saves a map and
+// a time parse per group of a page.
+func decodeGroupShown(b []byte) (*groupRecord, error) {
+	return decodeGroupFields(b, false)
+}
+
+func decodeGroupFields(b []byte, full bool) (*groupRecord, error) {
+	if r, ok := decodeGroupFast(b, full); ok {
 		if r.V > SchemaVersion {
 			return nil, fmt.Errorf("group record has schema version %d, newer than this server's %d", r.V, SchemaVersion)
 		}
@@ -176,7 +187,8 @@ func putSchema(tx storage.Tx) error {
 // escape-free valid UTF-8 strings. Anything else returns ok=false and
 // decodeGroup hands the record to encoding/json, so the two always agree
 // (FuzzDecodeGroupFast checks it). All strings share one allocation.
-func decodeGroupFast(b []byte) (r *groupRecord, ok bool) {
+// Unless full, Tags and Created are read past but not kept.
+func decodeGroupFast(b []byte, full bool) (r *groupRecord, ok bool) {
 	d := recordScanner{s: string(b)}
 	r = &groupRecord{}
 	var seen uint8
@@ -190,7 +202,12 @@ func decodeGroupFast(b []byte) (r *groupRecord, ok bool) {
 		case "description":
 			bit, r.Description = 4, d.str()
 		case "created":
-			bit, r.Created = 8, d.time()
+			bit = 8
+			if full {
+				r.Created = d.time()
+			} else {
+				d.str()
+			}
 		case "ec2":
 			bit = 16
 			r.EC2 = []ec2Record{}
@@ -223,9 +240,14 @@ func decodeGroupFast(b []byte) (r *groupRecord, ok bool) {
 			})
 		case "tags":
 			bit = 32
-			r.Tags = tagSet{}
+			if full {
+				r.Tags = tagSet{}
+			}
 			d.object(func(key string) bool {
-				r.Tags[key] = d.str()
+				v := d.str()
+				if full {
+					r.Tags[key] = v
+				}
 				return true
 			})
 		default:

@@ -35,7 +35,7 @@ func TestDecodeGroupFastAgrees(t *testing.T) {
 		mustOK(t, err)
 		var want groupRecord
 		mustOK(t, json.Unmarshal(b, &want))
-		got, ok := decodeGroupFast(b)
+		got, ok := decodeGroupFast(b, true)
 		if rec.Name != "escapes" && !ok {
 			t.Errorf("%s: fast decoder declined %s", rec.Name, b)
 		}
@@ -46,6 +46,11 @@ func TestDecodeGroupFastAgrees(t *testing.T) {
 		mustOK(t, err)
 		if !reflect.DeepEqual(*slow, want) {
 			t.Errorf("%s: decodeGroup = %+v, want %+v", rec.Name, *slow, want)
+		}
+		shown, err := decodeGroupShown(b)
+		mustOK(t, err)
+		if !sameShown(shown, &want) {
+			t.Errorf("%s: decodeGroupShown = %+v, want %+v", rec.Name, *shown, want)
 		}
 	}
 }
@@ -58,7 +63,7 @@ func TestDecodeGroupFastDeclines(t *testing.T) {
 		`{"created":"2026-13-01T00:00:00Z"}`, `{"ec2":null}`, `{"ec2":[{"revoked":null}]}`, `{"tags":{"a":1}}`,
 		`{"unknown":1}`, `{"ec2":[{"name":"a","name":"b"}]}`, `{"tags":{"a":"b"},"tags":{"c":"d"}}`,
 	} {
-		if r, ok := decodeGroupFast([]byte(in)); ok {
+		if r, ok := decodeGroupFast([]byte(in), true); ok {
 			t.Errorf("decodeGroupFast(%q) = %+v, want it to leave the input to encoding/json", in, r)
 		}
 	}
@@ -75,7 +80,13 @@ func FuzzDecodeGroupFast(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, ok := decodeGroupFast(b)
+		if shown, ok := decodeGroupFast(b, false); ok {
+			var want groupRecord
+			if err := json.Unmarshal(b, &want); err == nil && !sameShown(shown, &want) {
+				t.Fatalf("%q: shown fields = %+v, encoding/json = %+v", b, *shown, want)
+			}
+		}
+		got, ok := decodeGroupFast(b, true)
 		if !ok {
 			return
 		}
@@ -87,4 +98,9 @@ func FuzzDecodeGroupFast(f *testing.F) {
 			t.Fatalf("%q: fast decoder = %+v, encoding/json = %+v", b, *got, want)
 		}
 	})
+}
+
+// sameShown compares what a describe shows of two records.
+func sameShown(a, b *groupRecord) bool {
+	return a.V == b.V && a.Name == b.Name && a.Description == b.Description && reflect.DeepEqual(a.EC2, b.EC2)
 }

@@ -205,8 +205,14 @@ func (s *ElastiCache) DescribeCacheSecurityGroups(ctx context.Context, in *api.D
 func (s *ElastiCache) describeOne(ctx context.Context, sc scope, name string) (*api.DescribeCacheSecurityGroupsOutput, error) {
 	var rec *groupRecord
 	err := s.view(ctx, func(tx storage.Tx) error {
-		var err error
-		rec, err = getGroup(tx, sc, name)
+		b, err := tx.Get(sc.groupKey(name))
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rec, err = decodeGroupShown(b)
 		return err
 	})
 	if err != nil {
@@ -244,7 +250,7 @@ func (s *ElastiCache) describePage(ctx context.Context, sc scope, after string, 
 			afterKey = sc.groupKey(after)
 		}
 		err := tx.Scan(sc.groupPrefix(), afterKey, func(k, v []byte) (bool, error) {
-			rec, err := decodeGroup(v)
+			rec, err := decodeGroupShown(v)
 			if err != nil {
 				return false, err
 			}
