@@ -31,6 +31,9 @@ const defaultMaxBodyBytes = 1 << 20
 // the Go and JS SDKs, the two that read it, look it up that way.
 const requestIDHeader = "x-amzn-RequestId"
 
+// canonicalRequestIDHeader is requestIDHeader as net/http stores it.
+var canonicalRequestIDHeader = http.CanonicalHeaderKey(requestIDHeader)
+
 // HandlerConfig configures NewHandler. The zero value is usable.
 type HandlerConfig struct {
 	// Logger receives one Info line per request and the details of
@@ -125,7 +128,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	x := &exchange{id: h.newRequestID()}
 	// First, so that even a panic's answer carries it.
-	w.Header().Set(requestIDHeader, x.id)
+	// Assigned under its canonical form: Set would canonicalize, and
+	// allocate, on every request.
+	w.Header()[canonicalRequestIDHeader] = []string{x.id}
 	ctx := WithRequestID(r.Context(), x.id)
 
 	defer func() {
@@ -179,8 +184,7 @@ func (h *handler) serve(ctx context.Context, r *http.Request, x *exchange) (*Ope
 		if r.ContentLength > h.maxBody {
 			return nil, nil, RequestEntityTooLarge(h.maxBody)
 		}
-		// One byte past the limit tells a body at the limit from a longer one.
-		b, err := io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
+		b, err := h.readBody(r)
 		if err != nil {
 			// The client stopped sending mid-body; it rarely reads the answer.
 			h.log.LogAttrs(ctx, slog.LevelDebug, "reading request body",
@@ -241,6 +245,20 @@ func (h *handler) serve(ctx context.Context, r *http.Request, x *exchange) (*Ope
 	return op, out, nil
 }
 
+// readBody reads a POST body of at most maxBody+1 bytes. A body of known
+// length is read into one allocation of that size (net/http stops it there);
+// io.ReadAll would grow its buffer from 512 bytes by copying, on every
+// request.
+func (h *handler) readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= h.maxBody {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r.Body, b)
+		return b, err
+	}
+	// One byte past the limit tells a body at the limit from a longer one.
+	return io.ReadAll(io.LimitReader(r.Body, h.maxBody+1))
+}
+
 // queryError turns a codec error into the fault that answers it. An error
 // that is not an *awsquery.Error is a bug in a generated shape or the
 // codec, and stays internal.
@@ -295,8 +313,8 @@ func (h *handler) writeError(w http.ResponseWriter, x *exchange, f Fault) {
 func (h *handler) write(w http.ResponseWriter, x *exchange, status int, body []byte) {
 	x.status = status
 	hdr := w.Header()
-	hdr.Set("Content-Type", "text/xml")
-	hdr.Set("Content-Length", strconv.Itoa(len(body)))
+	hdr["Content-Type"] = textXML
+	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
 	if status == http.StatusMethodNotAllowed {
 		hdr.Set("Allow", "GET, POST")
 	}
@@ -311,6 +329,9 @@ func (h *handler) putBuf(bp *[]byte) {
 	}
 	h.bufs.Put(bp)
 }
+
+// textXML is every answer's Content-Type; net/http only reads it.
+var textXML = []string{"text/xml"}
 
 // maxLoggedAction bounds the length of an unknown Action in the log.
 const maxLoggedAction = 128
