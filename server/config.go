@@ -54,6 +54,29 @@ type Config struct {
 	Regions string
 	// TLSCert and TLSKey, when both set, make the server speak HTTPS.
 	TLSCert, TLSKey string
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
+	// http.Server's: they cut off slow and idle clients. Zero (a Config
+	// built directly) means ParseConfig's default.
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+}
+
+// The defaults of the HTTP timeouts, also used for their zero values.
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultReadTimeout       = 30 * time.Second
+	defaultWriteTimeout      = 60 * time.Second
+	defaultIdleTimeout       = 120 * time.Second
+)
+
+// orDefault is d when it is set, else def.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
 // The values of --auth.
@@ -118,6 +141,10 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.Regions, "regions", "", "comma-separated regions to serve, e.g. us-east-1,eu-west-1; empty: every region")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "certificate (PEM file) to serve HTTPS with, together with --tls-key")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "private key (PEM file) of --tls-cert")
+	fs.DurationVar(&c.ReadHeaderTimeout, "read-header-timeout", defaultReadHeaderTimeout, "how long a client may take to send a request's headers")
+	fs.DurationVar(&c.ReadTimeout, "read-timeout", defaultReadTimeout, "how long a client may take to send a whole request, headers and body")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", defaultWriteTimeout, "how long serving and answering one request may take, from the end of its headers")
+	fs.DurationVar(&c.IdleTimeout, "idle-timeout", defaultIdleTimeout, "how long a keep-alive connection may wait for its next request")
 	fs.StringVar(&c.PprofListen, "pprof-listen", "", "serve net/http/pprof on this loopback address (host:port), for profiling; empty: off")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: elasticache-server [flags]\n\nEvery flag can also be set by its environment variable, e.g. %s.\n\n", envName("listen"))
@@ -169,6 +196,14 @@ func (c Config) validate() error {
 		return fmt.Errorf("--transition-delay must not be negative")
 	case c.EventSweepInterval <= 0:
 		return fmt.Errorf("--event-sweep-interval must be positive")
+	case c.ReadHeaderTimeout <= 0:
+		return fmt.Errorf("--read-header-timeout must be positive")
+	case c.ReadTimeout <= 0:
+		return fmt.Errorf("--read-timeout must be positive")
+	case c.WriteTimeout <= 0:
+		return fmt.Errorf("--write-timeout must be positive")
+	case c.IdleTimeout <= 0:
+		return fmt.Errorf("--idle-timeout must be positive")
 	case c.Auth != AuthNone && c.Auth != AuthSigV4:
 		return fmt.Errorf("--auth must be none or sigv4, not %q", c.Auth)
 	case c.Auth == AuthSigV4 && c.ConfigFile == "":

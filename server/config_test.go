@@ -21,7 +21,9 @@ func TestParseConfigDefaults(t *testing.T) {
 	want := Config{Listen: "127.0.0.1:4566", DataDir: "./elasticache-data", DefaultAccount: "000000000000",
 		DefaultRegion: "us-east-1", QuotaCacheSecurityGroups: 50, LogFormat: "text", LogLevel: slog.LevelInfo,
 		ShutdownTimeout: 15 * time.Second, EventSweepInterval: time.Hour,
-		Store: "bolt", EtcdPrefix: "/elasticache/", EtcdRequestTimeout: 5 * time.Second, Auth: AuthNone}
+		Store: "bolt", EtcdPrefix: "/elasticache/", EtcdRequestTimeout: 5 * time.Second, Auth: AuthNone,
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute,
+		IdleTimeout: 2 * time.Minute}
 	if c != want {
 		t.Fatalf("defaults = %+v\nwant %+v", c, want)
 	}
@@ -35,13 +37,16 @@ func TestParseConfigFlagBeatsEnvBeatsDefault(t *testing.T) {
 		"ELASTICACHE_LOG_LEVEL":                   "debug",
 		"ELASTICACHE_TRANSITION_DELAY":            "5s",
 		"ELASTICACHE_CONFIG":                      "/etc/ec.yaml",
+		"ELASTICACHE_READ_HEADER_TIMEOUT":         "2s",
+		"ELASTICACHE_IDLE_TIMEOUT":                "3s",
 	})
-	c, err := ParseConfig([]string{"--quota-cache-security-groups", "9", "--log-format=json"}, e, io.Discard)
+	c, err := ParseConfig([]string{"--quota-cache-security-groups", "9", "--log-format=json", "--idle-timeout=4s"}, e, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Listen != "127.0.0.1:0" || c.QuotaCacheSecurityGroups != 9 || c.LogFormat != "json" ||
-		c.LogLevel != slog.LevelDebug || c.TransitionDelay != 5*time.Second || c.ConfigFile != "/etc/ec.yaml" {
+		c.LogLevel != slog.LevelDebug || c.TransitionDelay != 5*time.Second || c.ConfigFile != "/etc/ec.yaml" ||
+		c.ReadHeaderTimeout != 2*time.Second || c.IdleTimeout != 4*time.Second || c.ReadTimeout != 30*time.Second {
 		t.Fatalf("config = %+v", c)
 	}
 }
@@ -67,6 +72,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"tls cert alone", []string{"--tls-cert=c.pem"}, nil, "go together"},
 		{"bad region list", []string{"--regions=us-east-1,mars"}, nil, "--regions"},
 		{"pprof off loopback", []string{"--pprof-listen=0.0.0.0:6060"}, nil, "loopback"},
+		{"zero header timeout", []string{"--read-header-timeout=0"}, nil, "--read-header-timeout must be positive"},
+		{"negative read timeout", nil, map[string]string{"ELASTICACHE_READ_TIMEOUT": "-1s"}, "--read-timeout must be positive"},
+		{"zero write timeout", []string{"--write-timeout=0s"}, nil, "--write-timeout must be positive"},
+		{"zero idle timeout", []string{"--idle-timeout=0"}, nil, "--idle-timeout must be positive"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -90,10 +90,10 @@ func (m *Main) Open(ctx context.Context) error {
 	m.ln = ln
 	m.server = &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: orDefault(m.cfg.ReadHeaderTimeout, defaultReadHeaderTimeout),
+		ReadTimeout:       orDefault(m.cfg.ReadTimeout, defaultReadTimeout),
+		WriteTimeout:      orDefault(m.cfg.WriteTimeout, defaultWriteTimeout),
+		IdleTimeout:       orDefault(m.cfg.IdleTimeout, defaultIdleTimeout),
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}

@@ -26,6 +26,11 @@ func TestMainWithZeroValues(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("/health = %d", res.StatusCode)
 	}
+	// Zero timeouts would mean none at all to net/http: they take the defaults.
+	if s := m.server; s.ReadHeaderTimeout != defaultReadHeaderTimeout || s.ReadTimeout != defaultReadTimeout ||
+		s.WriteTimeout != defaultWriteTimeout || s.IdleTimeout != defaultIdleTimeout {
+		t.Fatalf("timeouts = %v %v %v %v, want the defaults", s.ReadHeaderTimeout, s.ReadTimeout, s.WriteTimeout, s.IdleTimeout)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := m.Close(ctx); err != nil {
