@@ -172,6 +172,30 @@ func migrate(tx storage.Tx) error {
 	return nil
 }
 
+// preparedMarkerKey returns the marker key of a store that is at the
+// current schema and has one, or nil when Open must write.
+func preparedMarkerKey(tx storage.Tx) ([]byte, error) {
+	b, err := tx.Get(schemaKey)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var s schemaRecord
+	if err := json.Unmarshal(b, &s); err != nil || s.Version != SchemaVersion {
+		return nil, nil // migrate decides, and reports
+	}
+	k, err := tx.Get(markerKeyKey)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), k...), nil
+}
+
 func putSchema(tx storage.Tx) error {
 	b, err := json.Marshal(schemaRecord{Version: SchemaVersion})
 	if err != nil {

@@ -1,10 +1,15 @@
 package service
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/elasticache-server/elasticache-server/storage"
 )
 
 // recordSamples are group records as the service writes them, and some it
@@ -103,4 +108,42 @@ func FuzzDecodeGroupFast(f *testing.F) {
 // sameShown compares what a describe shows of two records.
 func sameShown(a, b *groupRecord) bool {
 	return a.V == b.V && a.Name == b.Name && a.Description == b.Description && reflect.DeepEqual(a.EC2, b.EC2)
+}
+
+// updateCounter is a store that counts Updates.
+type updateCounter struct {
+	storage.Store
+	updates int
+}
+
+func (s *updateCounter) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	s.updates++
+	return s.Store.Update(ctx, fn)
+}
+
+// TestOpenPreparedStoreOnlyReads: the first Open prepares the store, a
+// later one only reads it (start-up pays no commit) and gets the same
+// marker key; a store of a newer schema is refused.
+func TestOpenPreparedStoreOnlyReads(t *testing.T) {
+	t.Parallel()
+	st := &updateCounter{Store: openStore(t, "")}
+	first, err := Open(context.Background(), st, nil, Config{})
+	mustOK(t, err)
+	if st.updates != 1 {
+		t.Fatalf("first Open ran %d Updates, want 1", st.updates)
+	}
+	second, err := Open(context.Background(), st, nil, Config{})
+	mustOK(t, err)
+	if st.updates != 1 {
+		t.Fatalf("Open of a prepared store ran %d more Updates", st.updates-1)
+	}
+	if !bytes.Equal(first.markers.key, second.markers.key) {
+		t.Fatal("the marker key changed between Opens")
+	}
+	mustOK(t, st.Store.Update(context.Background(), func(tx storage.Tx) error {
+		return tx.Put(schemaKey, []byte(`{"version":99}`))
+	}))
+	if _, err := Open(context.Background(), st, nil, Config{}); !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("Open of a newer schema: %v, want ErrNewerSchema", err)
+	}
 }

@@ -27,8 +27,21 @@ func Open(ctx context.Context, store storage.Store, clock Clock, cfg Config) (*E
 	if clock == nil {
 		clock = SystemClock{}
 	}
+	// A store already prepared needs no write: a read is enough, and
+	// saves start-up a commit and its two fsyncs.
 	var key []byte
-	err := store.Update(ctx, func(tx storage.Tx) error {
+	err := store.View(ctx, func(tx storage.Tx) error {
+		var err error
+		key, err = preparedMarkerKey(tx)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prepare store: %w", err)
+	}
+	if key != nil {
+		return &ElastiCache{store: store, clock: clock, cfg: cfg, markers: markers{key: key}}, nil
+	}
+	err = store.Update(ctx, func(tx storage.Tx) error {
 		key = nil
 		if err := migrate(tx); err != nil {
 			return err
