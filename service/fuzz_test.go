@@ -2,6 +2,9 @@ package service
 
 import (
 	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,11 +14,15 @@ import (
 // FuzzParseARN: any string is either a parsed ARN whose parts rebuild it,
 // or an InvalidARN fault; never a panic or another error.
 func FuzzParseARN(f *testing.F) {
+	for _, s := range capturedParams(f, "ResourceName") {
+		f.Add(s)
+	}
 	for _, s := range []string{
 		"arn:aws:elasticache:us-east-1:123456789012:securitygroup:my-csg", // the captured clients' ARN
 		"arn:aws:elasticache:us-east-1:123456789012:cluster:c1",
 		"arn:aws-cn:elasticache:cn-north-1:123456789012:snapshot:s",
 		"arn:aws:elasticache:::securitygroup:", "web", "::::::", "arn:aws:elasticache:us-east-1:1:x:y:z",
+		"arn:aws:elasticache:us-east-1:123456789012:securitygroup:\xff\x00", "arn:aws:elasticache:us-east-1:123456789012:securitygroup:" + strings.Repeat("a", 300),
 	} {
 		f.Add(s)
 	}
@@ -44,7 +51,9 @@ func FuzzMarkerOpen(f *testing.F) {
 	m := markers{key: []byte("0123456789abcdef0123456789abcdef")}
 	sc := scope{account: "111111111111", region: "us-east-1"}
 	f.Add(m.issue(opDescribeGroups, sc, "g-00019"), "g-00019")
-	f.Add("evt-marker", "") // the captured clients' marker
+	for _, s := range capturedParams(f, "Marker") { // "abc", "evt-marker"
+		f.Add(s, "")
+	}
 	f.Add("", "")
 	f.Add("AAAAAAAAAAAAAAAAAAAAAA", "x")
 	f.Fuzz(func(t *testing.T, marker, position string) {
@@ -64,4 +73,37 @@ func FuzzMarkerOpen(f *testing.F) {
 			t.Fatal("a marker opened for another account")
 		}
 	})
+}
+
+// capturedParams returns the distinct values of the form parameter name in
+// the requests captured from real clients (api/testdata/wire), for seeds.
+func capturedParams(tb testing.TB, name string) []string {
+	tb.Helper()
+	files, err := filepath.Glob("../api/testdata/wire/*/*.http")
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no captured requests in ../api/testdata/wire (%v)", err)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		_, body, _ := strings.Cut(string(b), "\r\n\r\n")
+		form, err := url.ParseQuery(strings.TrimSpace(body))
+		if err != nil {
+			tb.Fatalf("%s: %v", file, err)
+		}
+		for _, v := range form[name] {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	if len(out) == 0 {
+		tb.Fatalf("no captured request has %s", name)
+	}
+	return out
 }

@@ -25,6 +25,14 @@ func FuzzParseFormDecode(f *testing.F) {
 		required + "&Description=%00&TagKeys=x&Counts.member.1=2147483648",
 		"Name=r&Children.Node.1.Children.Node.1.Parent.Name=x&Parent.Children.Node.7.Name=%EF%BF%BE",
 		"a=%zz&a=1&&=&%",
+		// Hostile forms of issue #4: huge, sparse and overlong indices, text XML cannot carry,
+		// a key repeated under another spelling, truncated and broken escapes.
+		required + "&Tags.Tag.2147483647.Key=a&Tags.Tag.1.Key=b&Tags.Tag.2000000000.Value=c&Tags.Tag.2147483648.Key=d",
+		required + "&TagKeys.member.2147483647=a&TagKeys.member.0000000001=b",
+		required + "&Description=%FF&Tags.Tag.1.Key=%C3&Tags.Tag.1.Value=%ED%A0%80&TagKeys.member.1=%EF%BF%BF",
+		"CacheSecurity%47roupName=a&CacheSecurityGroupName=b&Description=d",
+		required + "&TagKeys.member.1=a&TagKeys.member.01=a&Tags.Tag.1.Key=a&Tags.Tag.1.Key=b",
+		"%", "%%", "%%%", "%e2%82", "a=%e2%82", "%4", "a=%4", "Action=%00&Version=%FF", "+=+&%2B=%2B",
 	} {
 		f.Add(s)
 	}
@@ -40,6 +48,7 @@ func FuzzParseFormDecode(f *testing.F) {
 		for _, newDst := range []func() any{
 			func() any { return new(createInput) },
 			func() any { return new(addTagsInput) },
+			func() any { return new(removeTagsInput) },
 			func() any { return new(node) },
 		} {
 			got, again := newDst(), newDst()
@@ -67,6 +76,12 @@ func FuzzParseFormDecode(f *testing.F) {
 			}
 			if in, ok := got.(*createInput); ok {
 				checkCreateRoundTrip(t, in, out)
+				// Every element comes from at least one key: nothing is sized by an index.
+				for _, n := range []int{len(in.Tags), len(in.TagKeys), len(in.Filters), len(in.Counts), len(in.Times), len(in.Flags), len(in.Ratios)} {
+					if n > len(form) {
+						t.Fatalf("a list of %d elements from %d parameters", n, len(form))
+					}
+				}
 			}
 		}
 	})

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Open-ended fuzzing of the parsers that read hostile input: the form decoder
+# and the XML escaper, the ARN parser, the marker decoder, the SigV4 header
+# parser. Each target runs for DURATION (go test -fuzztime syntax: 5m, 30s,
+# 100000x), one after another, then a summary table is printed.
+#
+#   scripts/fuzz.sh [DURATION (default 5m)] [TARGET FILTER (a regexp, default all)]
+#
+#   FUZZ_JOBS=2      targets run at once (default 1)
+#   FUZZ_PARALLEL=N  fuzzing workers per target (default: cores / FUZZ_JOBS)
+#   FUZZ_LOG_DIR=D   where each target's log goes (default: a new temp dir)
+#
+# It exits 1 if any target failed. Go writes the failing input to
+# <package>/testdata/fuzz/<Target>/; `go test` replays it from then on, so the
+# crash stays a failing test until fixed: keep the file, and name the case in
+# a regression test of the package. Plain `go test` (CI) replays the seeds and
+# testdata/fuzz corpora without fuzzing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${1:-5m}
+filter=${2:-.}
+jobs=${FUZZ_JOBS:-1}
+cores=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+parallel=${FUZZ_PARALLEL:-$(( cores / jobs > 0 ? cores / jobs : 1 ))}
+logdir=${FUZZ_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/elasticache-fuzz.XXXXXX")}
+mkdir -p "$logdir"
+
+# package target
+all=(
+  "./internal/awsquery/ FuzzParseFormDecode"
+  "./internal/awsquery/ FuzzXMLEscape"
+  "./service/ FuzzParseARN"
+  "./service/ FuzzMarkerOpen"
+  "./sigv4/ FuzzVerifyHeader"
+)
+targets=()
+for t in "${all[@]}"; do
+  if grep -Eq -- "$filter" <<<"${t#* }"; then targets+=("$t"); fi
+done
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "fuzz.sh: no target matches $filter" >&2
+  exit 2
+fi
+
+echo "fuzzing ${#targets[@]} target(s) for $duration each, $jobs at a time, $parallel worker(s) each; logs in $logdir"
+
+run() { # package target
+  local pkg=$1 target=$2 log=$logdir/$2.log start rc=0
+  start=$(date +%s)
+  go test -run '^$' -fuzz "^$target\$" -fuzztime "$duration" -parallel "$parallel" "$pkg" >"$log" 2>&1 || rc=$?
+  echo "$rc $(( $(date +%s) - start ))" >"$logdir/$target.status"
+}
+
+running=0
+for t in "${targets[@]}"; do
+  run $t &
+  running=$((running + 1))
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+done
+wait || true
+
+# The summary: go test's last progress line holds the totals.
+failed=0
+printf '\n%-20s %-21s %7s %12s %-20s %7s  %s\n' target package seconds execs "new interest" crashes result
+for t in "${targets[@]}"; do
+  pkg=${t% *} target=${t#* } log=$logdir/${t#* }.log
+  read -r rc secs <"$logdir/$target.status"
+  last=$(grep -E '^fuzz: elapsed: ' "$log" | tail -n 1 || true)
+  execs=$(sed -nE 's/.*execs: ([0-9]+).*/\1/p' <<<"$last")
+  interesting=$(sed -nE 's/.*new interesting: ([0-9]+ \(total: [0-9]+\)).*/\1/p' <<<"$last")
+  crashes=$(grep -c 'Failing input written to' "$log" || true)
+  result=ok
+  if [ "$rc" != 0 ]; then
+    result=FAIL
+    failed=1
+  fi
+  printf '%-20s %-21s %7s %12s %-20s %7s  %s\n' "$target" "$pkg" "$secs" "${execs:-?}" "${interesting:-?}" "$crashes" "$result"
+done
+if [ "$failed" = 1 ]; then
+  echo
+  for t in "${targets[@]}"; do
+    target=${t#* }
+    read -r rc _ <"$logdir/$target.status"
+    if [ "$rc" != 0 ]; then
+      echo "== $target (log $logdir/$target.log)"
+      grep -E -A3 'Failing input written to|--- FAIL|panic:' "$logdir/$target.log" | head -n 40 || true
+      tail -n 5 "$logdir/$target.log"
+    fi
+  done
+  echo
+  echo "fuzz.sh: a target failed; its input is in <package>/testdata/fuzz/<Target>/ — make it a named regression test" >&2
+  exit 1
+fi
