@@ -145,6 +145,18 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				h.writeError(w, x, InternalFailure())
 			}
 		}
+		// The answer leaves before the log line is written: net/http would
+		// otherwise hold it in its buffer until the handler returns, and
+		// every request would wait for the log's lock and write(2), which
+		// serialise the handlers.
+		if x.status != 0 {
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
+		}
+		if !h.log.Enabled(ctx, slog.LevelInfo) {
+			return
+		}
 		attrs := []slog.Attr{
 			slog.String("request_id", x.id),
 			slog.String("account", x.caller.AccountID),
