@@ -142,6 +142,14 @@ for round in $(seq 1 "$rounds"); do
     rm -rf "$dir"
   done
 
+  # describe-by-name without the access log, whose share it shows.
+  dir=$out/quiet-$round
+  mkdir -p "$dir"
+  server "$dir" --log-level warn
+  gen server-quiet "$round" -op describe-by-name
+  stop
+  rm -rf "$dir"
+
   # The disk's share of a create: one fsynced bbolt put per request.
   dir=$out/fsync-$round
   mkdir -p "$dir"

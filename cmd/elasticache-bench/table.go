@@ -41,6 +41,7 @@ type figure struct {
 
 var figures = []figure{
 	{name: "describe-by-name req/s", refLabel: "baseline", label: "server", op: "describe-by-name", kind: "rps", target: "≥ 0.8", threshold: 0.8, atLeast: true},
+	{name: "describe-by-name req/s, access log off", refLabel: "baseline", label: "server-quiet", op: "describe-by-name", kind: "rps"},
 	{name: "create req/s (durable)", refLabel: "baseline", label: "server", op: "create", kind: "rps", target: "≥ 0.5", threshold: 0.5, atLeast: true},
 	{name: "create req/s vs fsync-put server", refLabel: "fsync", label: "server", op: "create", kind: "rps"},
 	{name: "describe-page req/s (100 stored)", refLabel: "baseline", label: "server", op: "describe-page", kind: "rps"},
