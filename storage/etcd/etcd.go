@@ -169,13 +169,21 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 
 	pctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	_, err = cli.Get(clientv3.WithRequireLeader(pctx), s.key(nil), clientv3.WithCountOnly())
+	probe := s.key(nil)
+	if probe == "" {
+		probe = "\x00" // etcd has no empty key
+	}
+	_, err = cli.Get(clientv3.WithRequireLeader(pctx), probe, clientv3.WithCountOnly())
 	if err != nil {
 		_ = cli.Close()
-		if ctx.Err() != nil {
+		eps := strings.Join(cfg.Endpoints, ",")
+		switch {
+		case ctx.Err() != nil:
 			return nil, fmt.Errorf("storage/etcd: open: %w", ctx.Err())
+		case pctx.Err() != nil:
+			return nil, fmt.Errorf("%w: storage/etcd: open: no answer from %s within %s", storage.ErrUnavailable, eps, dialTimeout)
 		}
-		return nil, fmt.Errorf("storage/etcd: open %s: %w", strings.Join(cfg.Endpoints, ","), s.classify(err, "first read"))
+		return nil, fmt.Errorf("storage/etcd: open %s: %w", eps, s.classify(pctx, err, "first read"))
 	}
 	return s, nil
 }
@@ -347,9 +355,14 @@ var errStale = errors.New("storage/etcd: the transaction's snapshot revision was
 // leader, lost quorum, timeouts, unreachable members, a full database), and
 // the client's error as it is otherwise (bad credentials, for example). The
 // caller checks its own context first: a caller that gave up gets its
-// ctx.Err(), not this.
-func (s *Store) classify(err error, op string) error {
+// ctx.Err(), not this. rpcCtx is the request's context: once its deadline
+// has passed, whatever the error looks like, the cluster did not answer in
+// time (a 3.4 member whose own copy of the deadline expires first answers
+// with code Unknown, "context deadline exceeded").
+func (s *Store) classify(rpcCtx context.Context, err error, op string) error {
 	switch {
+	case rpcCtx.Err() != nil:
+		return fmt.Errorf("%w: %s: no answer from etcd within %s", storage.ErrUnavailable, op, s.timeout)
 	case errors.Is(err, rpctypes.ErrTooManyOps), errors.Is(err, rpctypes.ErrRequestTooLarge):
 		return fmt.Errorf("%w: %s: %v", ErrTooLarge, op, err)
 	case errors.Is(err, rpctypes.ErrCompacted), errors.Is(err, rpctypes.ErrFutureRev):
@@ -371,6 +384,11 @@ func (s *Store) classify(err error, op string) error {
 		return fmt.Errorf("%w: %s: %v", storage.ErrUnavailable, op, err)
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Aborted:
 		return fmt.Errorf("%w: %s: %v", storage.ErrUnavailable, op, err)
+	case codes.Unknown:
+		// A member's own context ran out: it did not answer in time.
+		if msg := err.Error(); strings.Contains(msg, context.DeadlineExceeded.Error()) || strings.Contains(msg, context.Canceled.Error()) {
+			return fmt.Errorf("%w: %s: %v", storage.ErrUnavailable, op, err)
+		}
 	}
 	return fmt.Errorf("storage/etcd: %s: %w", op, err)
 }

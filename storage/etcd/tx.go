@@ -91,7 +91,7 @@ func (t *tx) read(op, key string, opts ...clientv3.OpOption) (*clientv3.GetRespo
 		if cerr := t.ctx.Err(); cerr != nil {
 			err = fmt.Errorf("storage/etcd: %s: %w", op, cerr)
 		} else {
-			err = t.s.classify(err, op)
+			err = t.s.classify(ctx, err, op)
 			t.stale = errors.Is(err, errStale)
 		}
 		t.err = err
@@ -364,7 +364,7 @@ func (t *tx) commit() (committed bool, err error) {
 		if cerr := t.ctx.Err(); cerr != nil {
 			return false, fmt.Errorf("storage/etcd: commit abandoned, outcome unknown: %w", cerr)
 		}
-		err = t.s.classify(err, fmt.Sprintf("commit of %d writes and %d compares", len(ops), len(cmps)))
+		err = t.s.classify(ctx, err, fmt.Sprintf("commit of %d writes and %d compares", len(ops), len(cmps)))
 		if errors.Is(err, storage.ErrUnavailable) {
 			err = fmt.Errorf("%w (the transaction may or may not have been applied)", err)
 		}
