@@ -88,7 +88,13 @@ func startMain(tb testing.TB, name string, cfg server.Config) *server.Main {
 			tb.Errorf("close server %s: %v", name, err)
 		}
 		if tb.Failed() {
-			tb.Logf("server %s log, last lines:\n%s", name, tail(logs.String(), 30))
+			var errs []string
+			for _, line := range strings.SplitAfter(logs.String(), "\n") {
+				if strings.Contains(line, "level=ERROR") {
+					errs = append(errs, line)
+				}
+			}
+			tb.Logf("server %s log, errors:\n%s\nlast lines:\n%s", name, strings.Join(errs, ""), tail(logs.String(), 30))
 		}
 	})
 	return m
