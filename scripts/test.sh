@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, vet, generated code in
 # sync with the model, and every test with the race detector (unit, codec
-# fixtures, storage conformance, the Go SDK and the boto3/AWS CLI end-to-end
-# suites, fuzz corpus replay). Fails loudly on anything missing; never skips.
+# fixtures, storage conformance on bbolt and etcd, the Go SDK, boto3/AWS CLI
+# and JavaScript SDK end-to-end suites, multi-server and fault tests, fuzz
+# corpus replay, a 2-second load-generator smoke run). Installs what the
+# tests need (etcd, the JS SDK) by itself; fails loudly on anything missing;
+# never skips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +14,12 @@ step() { printf '\n== %s\n' "$*"; }
 step "toolchain"
 go version
 command -v python3 >/dev/null || { echo "python3 is not on PATH: the boto3/AWS CLI suite needs it" >&2; exit 1; }
+
+step "test dependencies (idempotent)"
+./scripts/install-etcd.sh       # Debian's etcd-server, for the etcd backend and cluster tests
+./scripts/install-js-sdk.sh     # @aws-sdk/client-elasticache, pinned by e2e/js/package-lock.json
+python3 -c 'import boto3' || { echo "the python3 on PATH lacks boto3: the client suite needs it" >&2; exit 1; }
+command -v aws >/dev/null || { echo "the aws CLI is not on PATH: the client suite needs it" >&2; exit 1; }
 
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))
