@@ -3,6 +3,8 @@ package awsquery
 import (
 	"encoding/xml"
 	"errors"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -124,8 +126,23 @@ func checkCreateRoundTrip(t *testing.T, in *createInput, out []byte) {
 }
 
 // FuzzXMLEscape checks that any string, valid or not, yields well-formed XML from both
-// envelopes, and that text Decode would admit comes back from encoding/xml unchanged.
+// envelopes, and that text Decode would admit comes back from encoding/xml unchanged. Seeds
+// are the parameter values of the captured client requests and hand-made edge cases.
 func FuzzXMLEscape(f *testing.F) {
+	// Every text the captured clients sent, then hand-made edge cases.
+	seen := map[string]bool{}
+	for _, b := range readClientBodies(f) {
+		form, err := ParseForm(b.body)
+		if err != nil {
+			f.Fatalf("%s %s: %v", b.client, b.op, err)
+		}
+		for _, k := range slices.Sorted(maps.Keys(form)) { // seed numbers stay stable
+			if v := form[k]; !seen[v] {
+				seen[v] = true
+				f.Add(v)
+			}
+		}
+	}
 	for _, s := range []string{
 		"plain", `<&]]>"'`, "a\tb\nc\rd\r\n", "\x00\x01\x1f\x7f", "\xff\xfe", "\uFFFE\uFFFF\uFFFD",
 		"\xed\xa0\x80\xed\xbf\xbf", "é😀\U0010FFFF", "]]]]>>", "&amp;", "\xc3",
