@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,7 @@ func TestEtcd(t *testing.T) {
 			stores[i] = open(t, c, prefix, etcd.Config{})
 		}
 		var runs atomic.Int64
+		perUpdate := make([]int, n)
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		start := make(chan struct{})
@@ -83,6 +85,7 @@ func TestEtcd(t *testing.T) {
 				<-start
 				errs[i] = stores[i%len(stores)].Update(t.Context(), func(tx storage.Tx) error {
 					runs.Add(1)
+					perUpdate[i]++
 					v, err := tx.Get([]byte("counter"))
 					count := 0
 					if err == nil {
@@ -113,7 +116,7 @@ func TestEtcd(t *testing.T) {
 		if err != nil || got != strconv.Itoa(n) {
 			t.Errorf("counter = %q, %v; want %d", got, err, n)
 		}
-		t.Logf("%d increments took %d runs of fn", n, runs.Load())
+		t.Logf("%d increments took %d runs of fn, at most %d for one Update (the limit is 100)", n, runs.Load(), slices.Max(perUpdate))
 	})
 
 	// A Scan inside Update is validated: a key inserted into the scanned
