@@ -2,13 +2,15 @@
 // binary, on random loopback ports, with data in the test's temp dir, never
 // on etcd's standard ports. One member serves the storage conformance and
 // end-to-end suites; three are for tests about quorum and faults, which
-// Stop, Kill and Restart members one by one. It imports the standard
+// Stop, Kill and Restart members one by one. StartTLSCluster serves
+// clients over TLS with client certificates. It imports the standard
 // library, testing and the etcd client, and is imported only by tests.
 package etcdtest
 
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +47,10 @@ const startTimeout = 30 * time.Second
 type Cluster struct {
 	Members []*Member
 	bin     string
+	// scheme is the client URLs' (http, or https for StartTLSCluster),
+	// and clientTLS what this package's own health checks present.
+	scheme    string
+	clientTLS *tls.Config
 }
 
 // Member is one etcd process of a Cluster.
@@ -72,6 +78,34 @@ type Member struct {
 // within 30s.
 func StartCluster(tb testing.TB, n int) *Cluster {
 	tb.Helper()
+	return startWithRetries(tb, n, nil)
+}
+
+// TLSFiles are the PEM files a client of a StartTLSCluster presents and
+// trusts.
+type TLSFiles struct {
+	// CA is the certificate authority that signed the members' and the
+	// client's certificates.
+	CA string
+	// Cert and Key are a client certificate the members accept.
+	Cert, Key string
+}
+
+// StartTLSCluster is StartCluster with TLS on the client URLs: the members
+// require a client certificate signed by a CA made for the test, and
+// present a certificate for 127.0.0.1 signed by it. Peers talk plain
+// HTTP.
+func StartTLSCluster(tb testing.TB, n int) (*Cluster, TLSFiles) {
+	tb.Helper()
+	pki, err := newPKI(tb.TempDir())
+	if err != nil {
+		tb.Fatalf("etcdtest: certificates: %v", err)
+	}
+	return startWithRetries(tb, n, pki), pki.client
+}
+
+func startWithRetries(tb testing.TB, n int, pki *pki) *Cluster {
+	tb.Helper()
 	if n < 1 {
 		tb.Fatalf("etcdtest: cluster of %d members", n)
 	}
@@ -80,7 +114,7 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 	// Ports are picked free and released just before etcd binds them, so
 	// another process may take one in between: then try fresh ports.
 	for try := 0; try < 3; try++ {
-		c, err := startCluster(tb, bin, n)
+		c, err := startCluster(tb, bin, n, pki)
 		if err == nil {
 			return c
 		}
@@ -91,13 +125,19 @@ func StartCluster(tb testing.TB, n int) *Cluster {
 	return nil
 }
 
-func startCluster(tb testing.TB, bin string, n int) (*Cluster, error) {
+func startCluster(tb testing.TB, bin string, n int, pki *pki) (*Cluster, error) {
 	dir := tb.TempDir()
 	ports, err := freePorts(2 * n)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{bin: bin}
+	c := &Cluster{bin: bin, scheme: "http"}
+	if pki != nil {
+		c.scheme = "https"
+		if c.clientTLS, err = pki.clientConfig(); err != nil {
+			return nil, err
+		}
+	}
 	var initial []string
 	for i := range n {
 		m := &Member{
@@ -115,8 +155,8 @@ func startCluster(tb testing.TB, bin string, n int) (*Cluster, error) {
 		m.args = []string{
 			"--name", m.Name,
 			"--data-dir", filepath.Join(dir, m.Name+".etcd"),
-			"--listen-client-urls", "http://" + m.ClientAddr,
-			"--advertise-client-urls", "http://" + m.ClientAddr,
+			"--listen-client-urls", c.scheme + "://" + m.ClientAddr,
+			"--advertise-client-urls", c.scheme + "://" + m.ClientAddr,
 			"--listen-peer-urls", "http://" + m.PeerAddr,
 			"--initial-advertise-peer-urls", "http://" + m.PeerAddr,
 			"--initial-cluster", strings.Join(initial, ","),
@@ -127,6 +167,11 @@ func startCluster(tb testing.TB, bin string, n int) (*Cluster, error) {
 			"--logger", "zap",
 			"--log-outputs", "stderr",
 			"--log-level", "warn",
+		}
+		if pki != nil {
+			m.args = append(m.args,
+				"--cert-file", pki.serverCert, "--key-file", pki.serverKey,
+				"--client-cert-auth", "--trusted-ca-file", pki.client.CA)
 		}
 	}
 	tb.Cleanup(func() {
@@ -185,14 +230,14 @@ func (c *Cluster) WaitHealthy(tb testing.TB, timeout time.Duration) {
 
 func (c *Cluster) waitHealthy(timeout time.Duration, members []*Member) error {
 	deadline := time.Now().Add(timeout)
-	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil}}
+	hc := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{Proxy: nil, TLSClientConfig: c.clientTLS}}
 	defer hc.CloseIdleConnections()
 	for _, m := range members {
 		for {
 			if !m.Running() {
 				return fmt.Errorf("member %s exited: %s", m.Name, tailFile(m.logPath, 10))
 			}
-			err := health(hc, m.ClientAddr)
+			err := health(hc, c.scheme+"://"+m.ClientAddr)
 			if err == nil {
 				break
 			}
@@ -207,8 +252,8 @@ func (c *Cluster) waitHealthy(timeout time.Duration, members []*Member) error {
 
 // health asks a member's /health endpoint, which answers true when the
 // member has a leader and serves a linearizable read.
-func health(hc *http.Client, addr string) error {
-	resp, err := hc.Get("http://" + addr + "/health")
+func health(hc *http.Client, url string) error {
+	resp, err := hc.Get(url + "/health")
 	if err != nil {
 		return err
 	}
@@ -236,7 +281,7 @@ func (c *Cluster) Leader(tb testing.TB, timeout time.Duration) int {
 }
 
 func (c *Cluster) leader() (int, error) {
-	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), Logger: zap.NewNop()})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: c.Endpoints(), TLS: c.clientTLS, Logger: zap.NewNop()})
 	if err != nil {
 		return -1, err
 	}
