@@ -55,11 +55,17 @@ func (m markers) issue(op string, sc scope, position string) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// markerEncoding decodes markers strictly: the unused low bits of the last
+// character must be zero, so no two spellings decode to the same bytes.
+var markerEncoding = base64.RawURLEncoding.Strict()
+
 // open returns the position a marker resumes after, or ok=false when the
 // marker was not issued by this store for this op, account and region.
+// Only the exact string issue returned opens: the decoder would also skip
+// CR and LF anywhere in the text, which the length check refuses.
 func (m markers) open(op string, sc scope, marker string) (position string, ok bool) {
-	b, err := base64.RawURLEncoding.DecodeString(marker)
-	if err != nil || len(b) < markerMACLen {
+	b, err := markerEncoding.DecodeString(marker)
+	if err != nil || len(b) < markerMACLen || markerEncoding.EncodedLen(len(b)) != len(marker) {
 		return "", false
 	}
 	position = string(b[markerMACLen:])

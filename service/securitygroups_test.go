@@ -473,3 +473,21 @@ func TestFaultAfterWriteAborts(t *testing.T) {
 		return nil
 	}))
 }
+
+// Found by FuzzMarkerOpen (testdata/fuzz/FuzzMarkerOpen/d0634be600324bf3):
+// base64 decoding skips line breaks, so a valid marker with a newline added
+// opened as well. A marker has one spelling.
+func TestMarkerWithLineBreakIsRefused(t *testing.T) {
+	t.Parallel()
+	m := markers{key: []byte("0123456789abcdef0123456789abcdef")}
+	sc := scope{account: "111111111111", region: "us-east-1"}
+	issued := m.issue(opDescribeGroups, sc, "g-00019")
+	if _, ok := m.open(opDescribeGroups, sc, issued); !ok {
+		t.Fatal("the issued marker does not open")
+	}
+	for _, bent := range []string{issued[:5] + "\n" + issued[5:], issued + "\r\n", "\n" + issued} {
+		if _, ok := m.open(opDescribeGroups, sc, bent); ok {
+			t.Fatalf("marker %q with a line break opened", bent)
+		}
+	}
+}
