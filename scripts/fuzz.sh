@@ -10,7 +10,9 @@
 #   FUZZ_PARALLEL=N  fuzzing workers per target (default: cores / FUZZ_JOBS)
 #   FUZZ_LOG_DIR=D   where each target's log goes (default: a new temp dir)
 #
-# It exits 1 if any target failed. Go writes the failing input to
+# It exits 1 if any target failed (a bare "context deadline exceeded" at the
+# end of -fuzztime, with no failing input, is Go's own race: reported, not
+# failed). Go writes the failing input to
 # <package>/testdata/fuzz/<Target>/; `go test` replays it from then on, so the
 # crash stays a failing test until fixed: keep the file, and name the case in
 # a regression test of the package. Plain `go test` (CI) replays the seeds and
@@ -63,6 +65,15 @@ for t in "${targets[@]}"; do
 done
 wait || true
 
+# deadline_race LOG: go test failed with nothing but a bare "context deadline
+# exceeded" as -fuzztime ran out. That is Go's fuzzing coordinator racing its
+# own deadline under CPU load (golang/go#75804), not a failing input: no
+# input was written, no test failed, nothing panicked.
+deadline_race() {
+  grep -Eq '^[[:space:]]+context deadline exceeded$' "$1" &&
+    ! grep -Eq '^[[:space:]]+--- FAIL|panic:|Failing input' "$1"
+}
+
 # The summary: go test's last progress line holds the totals.
 failed=0
 printf '\n%-20s %-21s %7s %12s %-20s %7s  %s\n' target package seconds execs "new interest" crashes result
@@ -75,20 +86,23 @@ for t in "${targets[@]}"; do
   crashes=$(grep -c 'Failing input written to' "$log" || true)
   result=ok
   if [ "$rc" != 0 ]; then
-    result=FAIL
-    failed=1
+    if [ "$crashes" = 0 ] && deadline_race "$log"; then
+      result="ok (Go's fuzztime deadline race, golang/go#75804: no input failed)"
+    else
+      result=FAIL
+      failed=1
+    fi
   fi
   printf '%-20s %-21s %7s %12s %-20s %7s  %s\n' "$target" "$pkg" "$secs" "${execs:-?}" "${interesting:-?}" "$crashes" "$result"
 done
 if [ "$failed" = 1 ]; then
   echo
   for t in "${targets[@]}"; do
-    target=${t#* }
+    target=${t#* } log=$logdir/${t#* }.log
     read -r rc _ <"$logdir/$target.status"
-    if [ "$rc" != 0 ]; then
-      echo "== $target (log $logdir/$target.log)"
-      grep -E -A3 'Failing input written to|--- FAIL|panic:' "$logdir/$target.log" | head -n 40 || true
-      tail -n 5 "$logdir/$target.log"
+    if [ "$rc" != 0 ] && ! deadline_race "$log"; then
+      echo "== $target (log $log)"
+      grep -v '^fuzz: ' "$log" | head -n 40
     fi
   done
   echo
