@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The performance figures of docs/PERFORMANCE.md, each as a ratio to a
 # reference measured in the same run on this machine: the baseline server
-# (parse the form, answer a fixed body of the real answer's size), a server
-# doing one fsynced bbolt put per write, raw etcd transactions. Baseline and
+# (cmd/elasticache-baseline: parse the form, answer a fixed body of the real
+# answer's size), the same doing one fsynced bbolt put per write, and raw
+# etcd transactions. Baseline and
 # elasticache-server run one after the other with the same generator and
 # settings, for several rounds; every ratio is the median of the rounds'.
 #
@@ -52,7 +53,9 @@ trap cleanup EXIT
 echo "== build"
 go build -o "$out/bin/elasticache-server" ./cmd/elasticache-server
 go build -o "$out/bin/elasticache-bench" ./cmd/elasticache-bench
+go build -o "$out/bin/elasticache-baseline" ./cmd/elasticache-baseline
 bench=$out/bin/elasticache-bench
+basebin=$out/bin/elasticache-baseline
 srvbin=$out/bin/elasticache-server
 
 port=$((20000 + RANDOM % 20000))
@@ -148,7 +151,7 @@ for round in $(seq 1 "$rounds"); do
   for op in "${ops[@]}"; do
     args=(-op "$op")
     [ "$op" = mix ] && args=(-mix "$mix")
-    start baseline "$bench" baseline -listen "$addr"
+    start baseline "$basebin" -listen "$addr"
     gen baseline "$round" "${args[@]}"
     stop
     dir=$out/run-$round-$op
@@ -170,14 +173,14 @@ for round in $(seq 1 "$rounds"); do
   # The disk's share of a create: one fsynced bbolt put per request.
   dir=$out/fsync-$round
   mkdir -p "$dir"
-  start fsync "$bench" baseline -listen "$addr" -data-dir "$dir"
+  start fsync "$basebin" -listen "$addr" -data-dir "$dir"
   gen fsync "$round" -op create
   stop
   rm -rf "$dir"
 
   if [ "$smoke" = 0 ]; then
     # Clients that sign, over 16 accounts.
-    start baseline "$bench" baseline -listen "$addr"
+    start baseline "$basebin" -listen "$addr"
     gen baseline-sigv4 "$round" -op describe-by-name -sigv4 -accounts 16
     stop
     dir=$out/sigv4-$round
@@ -205,7 +208,7 @@ for round in $(seq 1 "$rounds"); do
 done
 
 echo "== start-up to first answered request ($starts starts each)"
-"$bench" startup -n "$starts" -label baseline -json -- "$bench" baseline -listen '{addr}' >>"$results"
+"$bench" startup -n "$starts" -label baseline -json -- "$basebin" -listen '{addr}' >>"$results"
 "$bench" startup -n "$starts" -label server -json -- "$srvbin" --listen '{addr}' --data-dir "$small_dir" >>"$results"
 "$bench" startup -n "$starts" -label server-100k -json -- "$srvbin" --listen '{addr}' --data-dir "$large_dir" >>"$results"
 

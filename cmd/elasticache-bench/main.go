@@ -1,8 +1,8 @@
 // Command elasticache-bench measures elasticache-server against the least
-// any Go server can do for the same requests, on this machine, in one run.
+// any Go server can do for the same requests (cmd/elasticache-baseline),
+// on this machine, in one run.
 //
 //	elasticache-bench run [flags]          closed-loop load generator (the default)
-//	elasticache-bench baseline [flags]     the baseline server: parse the form, answer a fixed body
 //	elasticache-bench startup [flags] -- CMD ARGS…   time from exec to first answered request
 //	elasticache-bench etcd-txn [flags]     raw etcd transactions shaped like a create, the etcd reference
 //	elasticache-bench wait -addr HOST:PORT     wait until a server accepts connections
@@ -41,8 +41,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "run":
 		err = runCmd(ctx, args, stdout, stderr)
-	case "baseline":
-		err = baselineCmd(ctx, args, stdout, stderr)
 	case "startup":
 		err = startupCmd(ctx, args, stdout, stderr)
 	case "table":
@@ -52,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "etcd-txn":
 		err = etcdTxnCmd(ctx, args, stdout, stderr)
 	default:
-		err = fmt.Errorf("unknown command %q: want run, baseline, startup, table, etcd-txn or wait", cmd)
+		err = fmt.Errorf("unknown command %q: want run, startup, table, etcd-txn or wait", cmd)
 	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -90,22 +88,6 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return errFailed
 	}
 	return nil
-}
-
-func baselineCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("elasticache-bench baseline", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:4567", "address to listen on")
-	dataDir := fs.String("data-dir", "", "when set, every write request also does one fsynced bbolt put in DIR/baseline.db (the fsync baseline)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := checkLoopback(*listen); err != nil {
-		return err
-	}
-	return serveBaseline(ctx, *listen, *dataDir, func(addr string) {
-		fmt.Fprintln(stdout, "baseline listening on", addr)
-	})
 }
 
 func startupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

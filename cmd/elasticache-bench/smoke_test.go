@@ -4,6 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,31 +34,49 @@ func startServer(t *testing.T) string {
 	return m.Addr()
 }
 
-// startBaseline runs the baseline server in-process; with fsync, it also
-// puts every write in a bbolt file.
-func startBaseline(t *testing.T, fsync bool) string {
+// buildBaseline builds cmd/elasticache-baseline into dir: it is its own
+// binary, so that its start-up is a minimal Go server's.
+func buildBaseline(t *testing.T, dir string) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	dir := ""
-	if fsync {
-		dir = t.TempDir()
+	bin := filepath.Join(dir, "elasticache-baseline")
+	out, err := exec.Command("go", "build", "-o", bin, "../elasticache-baseline").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build ../elasticache-baseline: %v\n%s", err, out)
 	}
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- serveBaseline(ctx, "127.0.0.1:0", dir, func(a string) { ready <- a }) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	})
-	select {
-	case a := <-ready:
-		return a
-	case err := <-done:
+	return bin
+}
+
+// startBaseline runs the baseline binary on a free loopback port; with
+// fsync, it also puts every write in a bbolt file.
+func startBaseline(t *testing.T, bin string, fsync bool) string {
+	t.Helper()
+	addr, err := freeAddr()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return ""
+	args := []string{"-listen", addr}
+	if fsync {
+		args = append(args, "-data-dir", t.TempDir())
+	}
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+			return addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("baseline not listening on %s: %v", addr, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func load(t *testing.T, addr, spec string, extra func(*runConfig)) *result {
@@ -79,13 +101,14 @@ func load(t *testing.T, addr, spec string, extra func(*runConfig)) *result {
 
 // TestSmoke drives every operation, the mix and the signed mode against
 // elasticache-server and the baselines for a moment each (about 2 seconds
-// in all), and checks that every request is answered without error and
+// in all, after building the baseline), and checks that every request is answered without error and
 // that the baseline's answers are the size of the server's: otherwise the
 // ratios of scripts/bench.sh compare different work.
 func TestSmoke(t *testing.T) {
 	srv := startServer(t)
-	base := startBaseline(t, false)
-	fsync := startBaseline(t, true)
+	bin := buildBaseline(t, t.TempDir())
+	base := startBaseline(t, bin, false)
+	fsync := startBaseline(t, bin, true)
 	for o := range numOps {
 		name := op(o).String()
 		t.Run(name, func(t *testing.T) {

@@ -1,15 +1,27 @@
+// Command elasticache-baseline is the reference scripts/bench.sh measures
+// elasticache-server against: the least a Go server can do for the same
+// requests. It reads the body, parses the form and answers a fixed body of
+// the size the real server answers; with -data-dir it also does one
+// fsynced bbolt put per write request, one transaction each, no batching:
+// the disk's share of a create. It is its own small binary so that its
+// start-up time is that of a minimal Go server (elasticache-bench links the
+// AWS SDK and the etcd client). See docs/PERFORMANCE.md.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -17,11 +29,47 @@ import (
 	"github.com/elasticache-server/elasticache-server/internal/awsquery"
 )
 
-// The baselines are the least a Go server can do for this workload: read
-// the body, parse the form, answer a fixed body of the size the real server
-// answers. What elasticache-server costs beyond that is what it costs to be
-// ElastiCache. The fsync baseline adds one fsynced bbolt put per write
-// request, one transaction each, no batching: the disk's share of a create.
+func main() {
+	listen := flag.String("listen", "127.0.0.1:4567", "address to listen on (loopback only)")
+	dataDir := flag.String("data-dir", "", "when set, every write request also does one fsynced bbolt put in DIR/baseline.db")
+	flag.Parse()
+	if host, _, err := net.SplitHostPort(*listen); err != nil || (host != "localhost" && !net.ParseIP(host).IsLoopback()) {
+		fmt.Fprintf(os.Stderr, "elasticache-baseline: -listen %q: only loopback addresses are allowed\n", *listen)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err := serveBaseline(ctx, *listen, *dataDir, func(addr string) {
+		fmt.Println("baseline listening on", addr)
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "elasticache-baseline:", err)
+		os.Exit(1)
+	}
+}
+
+// The generator's workload, as far as the answers depend on it: these must
+// match cmd/elasticache-bench/workload.go, and the smoke test there fails
+// when the baseline's answers and the server's differ in size.
+const (
+	defaultAccount    = "000000000000"
+	region            = "us-east-1"
+	seedDescription   = "bench seed group"
+	createDescription = "bench group"
+	tagKey            = "bench"
+	tagValue          = "benchval"
+	requestIDSample   = "00000000-0000-4000-8000-000000000000"
+)
+
+func seedName(i int) string { return fmt.Sprintf("seed-%06d", i) }
+
+func createName(run string, worker, seq int) string {
+	return fmt.Sprintf("z%s-%03d-%09d", run, worker, seq)
+}
+
+func groupARN(account, name string) string {
+	return "arn:aws:elasticache:" + region + ":" + account + ":securitygroup:" + name
+}
 
 // baselineBodies are the fixed answers, by action. They are encoded by the
 // server's own encoder from the values the real server returns for the
