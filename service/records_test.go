@@ -147,3 +147,27 @@ func TestOpenPreparedStoreOnlyReads(t *testing.T) {
 		t.Fatalf("Open of a newer schema: %v, want ErrNewerSchema", err)
 	}
 }
+
+// TestExpireEventsWithNothingExpiredOnlyReads: the sweep at every start and
+// every hour commits nothing when no event has expired.
+func TestExpireEventsWithNothingExpiredOnlyReads(t *testing.T) {
+	t.Parallel()
+	st := &updateCounter{Store: openStore(t, "")}
+	clock := newFakeClock()
+	svc, err := Open(context.Background(), st, clock, Config{})
+	mustOK(t, err)
+	f := &fixture{svc: svc, clock: clock, store: st}
+	create(t, f, ctxA, "web")
+	before := st.updates
+	n, err := svc.ExpireEvents(context.Background(), 0)
+	mustOK(t, err)
+	if n != 0 || st.updates != before {
+		t.Fatalf("ExpireEvents removed %d events in %d Updates, want none in none", n, st.updates-before)
+	}
+	clock.Advance(EventRetention + time.Hour)
+	n, err = svc.ExpireEvents(context.Background(), 0)
+	mustOK(t, err)
+	if n != 1 || st.updates != before+1 {
+		t.Fatalf("ExpireEvents removed %d events in %d Updates, want 1 in 1", n, st.updates-before)
+	}
+}
