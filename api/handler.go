@@ -52,6 +52,42 @@ type HandlerConfig struct {
 	// internal failure. nil means every request acts as account
 	// 000000000000 in us-east-1.
 	Authenticate func(r *http.Request, body []byte, form awsquery.Form) (Caller, error)
+	// Intercept, when set, runs once the caller is known and before the
+	// input is decoded, so that a rule can make a request fail or wait
+	// whatever its parameters (fault injection). A returned Fault is
+	// answered as is; any other error is an internal failure. It may block,
+	// but must return when ctx ends.
+	Intercept func(ctx context.Context, e *Exchange) error
+	// Observe, when set, is called once per request after the answer has
+	// been sent, with what is known of it: metrics and the request journal
+	// read it. It must not keep e.Form past the call without copying it:
+	// the map is not shared with anything else, but may be large.
+	Observe func(ctx context.Context, e *Exchange)
+}
+
+// Exchange is what the server knows about one request; the handler fills
+// it in as the request gets through the checks. Fields not reached stay
+// zero: a request refused for a bad Action has no Caller.
+type Exchange struct {
+	// RequestID is the ID sent in x-amzn-RequestId and <RequestId>.
+	RequestID string
+	// Caller is the authenticated account and region.
+	Caller Caller
+	// Action is the operation name, or the client's (shortened) Action when
+	// it names no operation.
+	Action string
+	// Form is the decoded request parameters, including Action, Version and,
+	// for presigned GETs, the X-Amz-* signing parameters. nil when the
+	// request could not be parsed.
+	Form awsquery.Form
+	// Status is the HTTP status of the answer.
+	Status int
+	// Code is the error code of a failed request, "" on success.
+	Code string
+	// Start is when the handler received the request.
+	Start time.Time
+	// Duration is how long the handler took, up to the answer being sent.
+	Duration time.Duration
 }
 
 // handler serves the query protocol for one Service.
@@ -61,6 +97,8 @@ type handler struct {
 	maxBody      int64
 	newRequestID func() string
 	authenticate func(*http.Request, []byte, awsquery.Form) (Caller, error)
+	intercept    func(context.Context, *Exchange) error
+	observe      func(context.Context, *Exchange)
 	// bufs holds response buffers; most answers are a few KiB and a
 	// handler serves many, so reusing them keeps allocation flat.
 	bufs sync.Pool
@@ -91,6 +129,8 @@ func NewHandler(svc Service, cfg HandlerConfig) http.Handler {
 		maxBody:      cfg.MaxBodyBytes,
 		newRequestID: cfg.NewRequestID,
 		authenticate: cfg.Authenticate,
+		intercept:    cfg.Intercept,
+		observe:      cfg.Observe,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -114,24 +154,14 @@ func NewHandler(svc Service, cfg HandlerConfig) http.Handler {
 	return h
 }
 
-// exchange is what the access log says about one request; it fills in as
-// the request gets through the checks.
-type exchange struct {
-	id     string
-	caller Caller
-	action string
-	status int
-	code   string // "" on success
-}
-
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	x := &exchange{id: h.newRequestID()}
+	x := &Exchange{RequestID: h.newRequestID(), Start: start}
 	// First, so that even a panic's answer carries it.
 	// Assigned under its canonical form: Set would canonicalize, and
 	// allocate, on every request.
-	w.Header()[canonicalRequestIDHeader] = []string{x.id}
-	ctx := WithRequestID(r.Context(), x.id)
+	w.Header()[canonicalRequestIDHeader] = []string{x.RequestID}
+	ctx := WithRequestID(r.Context(), x.RequestID)
 
 	defer func() {
 		if v := recover(); v != nil {
@@ -139,9 +169,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v) // net/http's own signal to drop the connection
 			}
 			h.log.LogAttrs(ctx, slog.LevelError, "panic serving request",
-				slog.String("request_id", x.id), slog.String("action", x.action),
+				slog.String("request_id", x.RequestID), slog.String("action", x.Action),
 				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
-			if x.status == 0 { // nothing written yet
+			if x.Status == 0 { // nothing written yet
 				h.writeError(w, x, InternalFailure())
 			}
 		}
@@ -149,25 +179,29 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// otherwise hold it in its buffer until the handler returns, and
 		// every request would wait for the log's lock and write(2), which
 		// serialise the handlers.
-		if x.status != 0 {
+		if x.Status != 0 {
 			if f, ok := w.(http.Flusher); ok {
 				f.Flush()
 			}
+		}
+		x.Duration = time.Since(start)
+		if h.observe != nil {
+			h.observe(ctx, x)
 		}
 		if !h.log.Enabled(ctx, slog.LevelInfo) {
 			return
 		}
 		attrs := []slog.Attr{
-			slog.String("request_id", x.id),
-			slog.String("account", x.caller.AccountID),
-			slog.String("region", x.caller.Region),
-			slog.String("action", x.action),
-			slog.Int("status", x.status),
+			slog.String("request_id", x.RequestID),
+			slog.String("account", x.Caller.AccountID),
+			slog.String("region", x.Caller.Region),
+			slog.String("action", x.Action),
+			slog.Int("status", x.Status),
 		}
-		if x.code != "" {
-			attrs = append(attrs, slog.String("code", x.code))
+		if x.Code != "" {
+			attrs = append(attrs, slog.String("code", x.Code))
 		}
-		attrs = append(attrs, slog.Duration("duration", time.Since(start)))
+		attrs = append(attrs, slog.Duration("duration", x.Duration))
 		h.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 	}()
 
@@ -188,7 +222,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve runs the checks and the operation. It returns the operation and its
 // output, or the error to answer.
-func (h *handler) serve(ctx context.Context, r *http.Request, x *exchange) (*Operation, any, error) {
+func (h *handler) serve(ctx context.Context, r *http.Request, x *Exchange) (*Operation, any, error) {
 	var raw string
 	var body []byte
 	switch r.Method {
@@ -200,7 +234,7 @@ func (h *handler) serve(ctx context.Context, r *http.Request, x *exchange) (*Ope
 		if err != nil {
 			// The client stopped sending mid-body; it rarely reads the answer.
 			h.log.LogAttrs(ctx, slog.LevelDebug, "reading request body",
-				slog.String("request_id", x.id), slog.Any("error", err))
+				slog.String("request_id", x.RequestID), slog.Any("error", err))
 			return nil, nil, MalformedQueryString("The request body could not be read.")
 		}
 		if int64(len(b)) > h.maxBody {
@@ -217,6 +251,7 @@ func (h *handler) serve(ctx context.Context, r *http.Request, x *exchange) (*Ope
 	if err != nil {
 		return nil, nil, queryError(err)
 	}
+	x.Form = form
 
 	action := form["Action"]
 	if action == "" {
@@ -225,10 +260,10 @@ func (h *handler) serve(ctx context.Context, r *http.Request, x *exchange) (*Ope
 	op, ok := LookupOperation(action)
 	if !ok {
 		// Logged shortened: an unknown action is client text of any length.
-		x.action = truncate(action, maxLoggedAction)
+		x.Action = truncate(action, maxLoggedAction)
 		return nil, nil, InvalidAction(action)
 	}
-	x.action = op.Name
+	x.Action = op.Name
 
 	// An empty Version is as good as none: there is no version "" to be
 	// unsupported.
@@ -243,8 +278,14 @@ func (h *handler) serve(ctx context.Context, r *http.Request, x *exchange) (*Ope
 	if err != nil {
 		return nil, nil, err
 	}
-	x.caller = caller
+	x.Caller = caller
 	ctx = WithCaller(ctx, caller)
+
+	if h.intercept != nil {
+		if err := h.intercept(ctx, x); err != nil {
+			return nil, nil, err
+		}
+	}
 
 	in := op.NewInput()
 	if err := awsquery.Decode(form, in); err != nil {
@@ -291,19 +332,19 @@ func queryError(err error) error {
 
 // logInternal records an error the client will only see as InternalFailure.
 // A request whose client went away is not a server failure: Debug only.
-func (h *handler) logInternal(ctx context.Context, r *http.Request, x *exchange, err error) {
+func (h *handler) logInternal(ctx context.Context, r *http.Request, x *Exchange, err error) {
 	level, msg := slog.LevelError, "internal failure"
 	if cerr := r.Context().Err(); cerr != nil && errors.Is(err, cerr) {
 		level, msg = slog.LevelDebug, "request canceled by the client"
 	}
 	h.log.LogAttrs(ctx, level, msg,
-		slog.String("request_id", x.id), slog.String("action", x.action), slog.Any("error", err))
+		slog.String("request_id", x.RequestID), slog.String("action", x.Action), slog.Any("error", err))
 }
 
-func (h *handler) writeResult(w http.ResponseWriter, x *exchange, op *Operation, out any) error {
+func (h *handler) writeResult(w http.ResponseWriter, x *Exchange, op *Operation, out any) error {
 	bp := h.bufs.Get().(*[]byte)
 	defer h.putBuf(bp)
-	b, err := awsquery.AppendResponse((*bp)[:0], Namespace, op.Name, op.ResultWrapper, out, x.id)
+	b, err := awsquery.AppendResponse((*bp)[:0], Namespace, op.Name, op.ResultWrapper, out, x.RequestID)
 	if err != nil {
 		// Nothing is written yet, so the caller can still answer the error.
 		return fmt.Errorf("encoding %s output: %w", op.Name, err)
@@ -313,17 +354,17 @@ func (h *handler) writeResult(w http.ResponseWriter, x *exchange, op *Operation,
 	return nil
 }
 
-func (h *handler) writeError(w http.ResponseWriter, x *exchange, f Fault) {
+func (h *handler) writeError(w http.ResponseWriter, x *Exchange, f Fault) {
 	bp := h.bufs.Get().(*[]byte)
 	defer h.putBuf(bp)
-	b := awsquery.AppendError((*bp)[:0], Namespace, f.SenderFault(), f.ErrorCode(), f.ErrorMessage(), x.id)
+	b := awsquery.AppendError((*bp)[:0], Namespace, f.SenderFault(), f.ErrorCode(), f.ErrorMessage(), x.RequestID)
 	*bp = b
-	x.code = f.ErrorCode()
+	x.Code = f.ErrorCode()
 	h.write(w, x, f.HTTPStatus(), b)
 }
 
-func (h *handler) write(w http.ResponseWriter, x *exchange, status int, body []byte) {
-	x.status = status
+func (h *handler) write(w http.ResponseWriter, x *Exchange, status int, body []byte) {
+	x.Status = status
 	hdr := w.Header()
 	hdr["Content-Type"] = textXML
 	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/elasticache-server/elasticache-server/internal/awsquery"
 	"github.com/google/go-cmp/cmp"
@@ -582,4 +583,71 @@ func (c *logCapture) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.text.String()
+}
+
+// TestInterceptAndObserve checks where the two hooks run: Intercept after
+// authentication and before decoding (its fault answers even a request
+// with a missing parameter, and the service never runs), Observe once per
+// request after the answer, with what was reached.
+func TestInterceptAndObserve(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []Exchange
+	var intercepted []string
+	svc := &recorder{}
+	h := NewHandler(svc, HandlerConfig{
+		Authenticate: func(*http.Request, []byte, awsquery.Form) (Caller, error) {
+			return Caller{AccountID: "123456789012", Region: "eu-west-3"}, nil
+		},
+		Intercept: func(ctx context.Context, e *Exchange) error {
+			mu.Lock()
+			intercepted = append(intercepted, e.Action+"/"+e.Caller.AccountID)
+			mu.Unlock()
+			if e.Form["CacheSecurityGroupName"] == "throttle-me" || e.Form["CacheSecurityGroupName"] == "" {
+				return Throttling()
+			}
+			return nil
+		},
+		Observe: func(_ context.Context, e *Exchange) {
+			mu.Lock()
+			c := *e
+			c.Form = nil
+			seen = append(seen, c)
+			mu.Unlock()
+		},
+	})
+
+	ok := do(t, h, post(deleteForm))
+	thr := do(t, h, post("Action=DeleteCacheSecurityGroup&Version=2015-02-02&CacheSecurityGroupName=throttle-me"))
+	missing := do(t, h, post("Action=DeleteCacheSecurityGroup&Version=2015-02-02"))
+	bad := do(t, h, post("Action=Nope&Version=2015-02-02"))
+
+	if ok.status != 200 || thr.status != 400 || thr.code != "Throttling" || missing.code != "Throttling" || bad.code != "InvalidAction" {
+		t.Fatalf("answers: %d; %d %s; %s; %s", ok.status, thr.status, thr.code, missing.code, bad.code)
+	}
+	if svc.calls != 1 {
+		t.Errorf("the service ran %d times, want 1", svc.calls)
+	}
+	if want := []string{"DeleteCacheSecurityGroup/123456789012", "DeleteCacheSecurityGroup/123456789012", "DeleteCacheSecurityGroup/123456789012"}; !cmp.Equal(want, intercepted) {
+		t.Errorf("intercepted %v, want %v", intercepted, want)
+	}
+	if len(seen) != 4 {
+		t.Fatalf("observed %d requests, want 4", len(seen))
+	}
+	caller := Caller{AccountID: "123456789012", Region: "eu-west-3"}
+	want := []Exchange{
+		{RequestID: ok.requestID, Caller: caller, Action: "DeleteCacheSecurityGroup", Status: 200},
+		{RequestID: thr.requestID, Caller: caller, Action: "DeleteCacheSecurityGroup", Status: 400, Code: "Throttling"},
+		{RequestID: missing.requestID, Caller: caller, Action: "DeleteCacheSecurityGroup", Status: 400, Code: "Throttling"},
+		{RequestID: bad.requestID, Action: "Nope", Status: 400, Code: "InvalidAction"},
+	}
+	for i := range seen {
+		if seen[i].Start.IsZero() || seen[i].Duration <= 0 {
+			t.Errorf("request %d: start %v, duration %v", i, seen[i].Start, seen[i].Duration)
+		}
+		seen[i].Start, seen[i].Duration = time.Time{}, 0
+	}
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("observed (-want +got):\n%s", diff)
+	}
 }
