@@ -61,6 +61,17 @@ type Config struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
+	// MetricsToken, when set, makes GET /metrics require the header
+	// "Authorization: Bearer <MetricsToken>". /health never needs one.
+	MetricsToken string
+	// Admin turns on the admin API under /_admin/ (reset, state export and
+	// import, the request journal, fault injection). AdminToken, when set,
+	// is the bearer token it requires; with --auth sigv4 it must be set.
+	Admin      bool
+	AdminToken string
+	// Seed, when set, is a state document (the format of export) imported
+	// at start if, and only if, the store holds no resources.
+	Seed string
 }
 
 // The defaults of the HTTP timeouts, also used for their zero values.
@@ -146,6 +157,10 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", defaultWriteTimeout, "how long serving and answering one request may take, from the end of its headers")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", defaultIdleTimeout, "how long a keep-alive connection may wait for its next request")
 	fs.StringVar(&c.PprofListen, "pprof-listen", "", "serve net/http/pprof on this loopback address (host:port), for profiling; empty: off")
+	fs.StringVar(&c.MetricsToken, "metrics-token", "", "bearer token GET /metrics requires; empty: /metrics is open")
+	fs.BoolVar(&c.Admin, "admin", false, "serve the admin API under /_admin/ (reset, state, request journal, fault injection)")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer token the admin API requires (needed with --auth sigv4)")
+	fs.StringVar(&c.Seed, "seed", "", "state document (as written by export) to import at start when the store is empty")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: elasticache-server [flags]\n\nEvery flag can also be set by its environment variable, e.g. %s.\n\n", envName("listen"))
 		fs.PrintDefaults()
@@ -210,6 +225,10 @@ func (c Config) validate() error {
 		return fmt.Errorf("--auth sigv4 needs --config with the accounts' credentials")
 	case (c.TLSCert == "") != (c.TLSKey == ""):
 		return fmt.Errorf("--tls-cert and --tls-key go together")
+	case c.Admin && c.Auth == AuthSigV4 && c.AdminToken == "":
+		return fmt.Errorf("--admin with --auth sigv4 needs --admin-token: the admin API can erase every account")
+	case c.AdminToken != "" && !c.Admin:
+		return fmt.Errorf("--admin-token is set but --admin is not")
 	case c.PprofListen != "" && !isLoopback(c.PprofListen):
 		return fmt.Errorf("--pprof-listen must be a loopback address such as 127.0.0.1:6060, not %q: profiles expose the process", c.PprofListen)
 	}

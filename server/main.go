@@ -61,6 +61,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	store = m.instrumentStore(store)
 	m.store = store
 	svc, err := service.Open(ctx, store, m.Clock, service.Config{
 		CacheSecurityGroupQuota: m.cfg.QuotaCacheSecurityGroups,
@@ -77,9 +78,30 @@ func (m *Main) Open(ctx context.Context) error {
 		store.Close()
 		return err
 	}
-	handler := api.NewHandler(svc, api.HandlerConfig{Logger: m.Logger, Authenticate: authenticate})
+	if err := m.openMetrics(); err != nil {
+		store.Close()
+		return err
+	}
+	if err := m.openTestingTools(fc); err != nil {
+		store.Close()
+		return err
+	}
+	if err := m.seed(ctx); err != nil {
+		store.Close()
+		return err
+	}
+	handler := api.NewHandler(svc, api.HandlerConfig{
+		Logger:       m.Logger,
+		Authenticate: authenticate,
+		Intercept:    m.intercept,
+		Observe:      m.observe,
+	})
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", m.health)
+	mux.Handle("GET /metrics", m.requireBearer(m.cfg.MetricsToken, m.metricsHandler()))
+	if m.cfg.Admin {
+		mux.Handle("/_admin/", m.requireBearer(m.cfg.AdminToken, m.adminHandler()))
+	}
 	mux.Handle("/", handler)
 
 	ln, err := net.Listen("tcp", m.cfg.Listen)
