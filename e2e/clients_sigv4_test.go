@@ -27,7 +27,7 @@ func TestBoto3AndCLISigV4(t *testing.T) {
 	script := filepath.Join("clients", "test_sigv4.py")
 	cmd := exec.CommandContext(ctx, python, script, bin)
 	cmd.Env = clientsEnv(t, "SERVER_BIN="+bin)
-	cmd.WaitDelay = 10 * time.Second
+	clientsOwnGroup(cmd)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out

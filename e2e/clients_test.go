@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -44,7 +45,7 @@ func TestBoto3AndCLI(t *testing.T) {
 	script := filepath.Join("clients", "test_boto3_cli.py")
 	cmd := exec.CommandContext(ctx, python, script, bin)
 	cmd.Env = clientsEnv(t, "SERVER_BIN="+bin)
-	cmd.WaitDelay = 10 * time.Second
+	clientsOwnGroup(cmd)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -149,6 +150,15 @@ func clientsEnv(t *testing.T, extra ...string) []string {
 		"PYTHONUNBUFFERED=1",
 	)
 	return append(env, extra...)
+}
+
+// clientsOwnGroup runs cmd in a process group of its own and, when its
+// context ends, kills the whole group: the servers the script started are
+// in it, and must not outlive a script that timed out.
+func clientsOwnGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
 }
 
 // clientsLogOutput puts the script's output into the test log, line by line.
