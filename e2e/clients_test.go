@@ -37,13 +37,22 @@ var clientsNotes = regexp.MustCompile(`(?m)^(note: .*|elapsed .*)$`)
 // even under -short: a missing python3, boto3 or aws CLI fails.
 func TestBoto3AndCLI(t *testing.T) {
 	t.Parallel()
+	runClientsScript(t, "test_boto3_cli.py", "boto3/AWS CLI suite")
+}
+
+// runClientsScript runs e2e/clients/<script> with the python3 on PATH
+// against a freshly built server binary (the script starts the servers it
+// needs) and fails the test unless the script ends with "N passed, 0
+// failed" for some N > 0. The script's output is logged when it fails.
+func runClientsScript(t *testing.T, script, label string) {
+	t.Helper()
 	python := clientsRequireTools(t)
 	bin := clientsBuildServer(t)
 
 	ctx, cancel := context.WithTimeout(context.Background(), clientsScriptTimeout)
 	defer cancel()
-	script := filepath.Join("clients", "test_boto3_cli.py")
-	cmd := exec.CommandContext(ctx, python, script, bin)
+	path := filepath.Join("clients", script)
+	cmd := exec.CommandContext(ctx, python, path, bin)
 	cmd.Env = clientsEnv(t, "SERVER_BIN="+bin)
 	clientsOwnGroup(cmd)
 	var out bytes.Buffer
@@ -63,17 +72,17 @@ func TestBoto3AndCLI(t *testing.T) {
 		for _, note := range clientsNotes.FindAllString(out.String(), -1) {
 			t.Log(note)
 		}
-		t.Logf("boto3/AWS CLI suite: %d passed, 0 failed in %s", passed, took)
+		t.Logf("%s: %d passed, 0 failed in %s", label, passed, took)
 		return
 	}
 	clientsLogOutput(t, out.Bytes())
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		t.Fatalf("%s did not finish within %s", script, clientsScriptTimeout)
+		t.Fatalf("%s did not finish within %s", path, clientsScriptTimeout)
 	case len(m) == 0:
-		t.Fatalf("%s printed no \"N passed, M failed\" line (%v)", script, err)
+		t.Fatalf("%s printed no \"N passed, M failed\" line (%v)", path, err)
 	default:
-		t.Fatalf("%s: %d passed, %d failed in %s (%v)", script, passed, failed, took, err)
+		t.Fatalf("%s: %d passed, %d failed in %s (%v)", path, passed, failed, took, err)
 	}
 }
 

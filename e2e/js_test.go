@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -37,6 +36,15 @@ var jsSummary = regexp.MustCompile(`(?m)^\S* ?(tests|pass|fail|cancelled|skipped
 // node or npm, or an install that fails, fails the test.
 func TestJavaScriptSDK(t *testing.T) {
 	t.Parallel()
+	runJSSuite(t, jsSuiteFile, "JavaScript SDK suite")
+}
+
+// runJSSuite runs the node test file suite (relative to this package's
+// directory) against a freshly built server binary, which the suite starts
+// itself, and fails the test unless node's summary shows passes and nothing
+// failed, was cancelled, skipped or left to do.
+func runJSSuite(t *testing.T, suite, label string) {
+	t.Helper()
 	sdkDir := jsInstallSDK(t)
 	bin := clientsBuildServer(t)
 	node, err := exec.LookPath("node")
@@ -46,13 +54,11 @@ func TestJavaScriptSDK(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), jsSuiteTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", jsSuiteFile)
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", suite)
 	cmd.Env = jsEnv(t, "SERVER_BIN="+bin, "JS_SDK_DIR="+sdkDir)
 	// Its own process group, so that a timeout also ends the test file's
 	// process and the servers it started, not only the runner.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 10 * time.Second
+	clientsOwnGroup(cmd)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
@@ -67,17 +73,17 @@ func TestJavaScriptSDK(t *testing.T) {
 	_, summarised := counts["pass"]
 	if err == nil && summarised && counts["fail"] == 0 && counts["cancelled"] == 0 &&
 		counts["skipped"] == 0 && counts["todo"] == 0 && counts["pass"] > 0 {
-		t.Logf("JavaScript SDK suite: %d passed, 0 failed in %s", counts["pass"], took)
+		t.Logf("%s: %d passed, 0 failed in %s", label, counts["pass"], took)
 		return
 	}
 	clientsLogOutput(t, out.Bytes())
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		t.Fatalf("node --test %s did not finish within %s", jsSuiteFile, jsSuiteTimeout)
+		t.Fatalf("node --test %s did not finish within %s", suite, jsSuiteTimeout)
 	case !summarised:
-		t.Fatalf("node --test %s printed no summary (%v)", jsSuiteFile, err)
+		t.Fatalf("node --test %s printed no summary (%v)", suite, err)
 	default:
-		t.Fatalf("node --test %s: %d passed, %d failed, %d cancelled, %d skipped, %d todo in %s (%v)", jsSuiteFile,
+		t.Fatalf("node --test %s: %d passed, %d failed, %d cancelled, %d skipped, %d todo in %s (%v)", suite,
 			counts["pass"], counts["fail"], counts["cancelled"], counts["skipped"], counts["todo"], took, err)
 	}
 }
