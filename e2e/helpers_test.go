@@ -121,7 +121,7 @@ func (s *testServer) Close() error {
 
 // testConfig is the configuration of a test server before options.
 func testConfig(tb testing.TB) server.Config {
-	return server.Config{
+	cfg := server.Config{
 		Listen:                   "127.0.0.1:0",
 		DataDir:                  tb.TempDir(),
 		DefaultAccount:           defaultAccount,
@@ -133,6 +133,8 @@ func testConfig(tb testing.TB) server.Config {
 		// The flag's default; Main needs a positive interval.
 		EventSweepInterval: time.Hour,
 	}
+	useStore(&cfg)
+	return cfg
 }
 
 // startServer starts a server on a free loopback port with a fresh data
@@ -151,6 +153,7 @@ func startServerClock(tb testing.TB, clock service.Clock, opts ...serverOption) 
 	for _, o := range opts {
 		o(&cfg)
 	}
+	useStore(&cfg) // again: an option may have changed the data directory
 	logs := &syncBuffer{}
 	m := server.NewMain(cfg, cfg.NewLogger(logs))
 	m.Clock = clock

@@ -114,8 +114,16 @@ func startWithRetries(tb testing.TB, n int, pki *pki) *Cluster {
 	// Ports are picked free and released just before etcd binds them, so
 	// another process may take one in between: then try fresh ports.
 	for try := 0; try < 3; try++ {
-		c, err := startCluster(tb, bin, n, pki)
+		c, err := startCluster(tb.TempDir(), bin, n, pki)
 		if err == nil {
+			tb.Cleanup(func() {
+				c.killAll()
+				if tb.Failed() {
+					for _, m := range c.Members {
+						tb.Logf("etcd member %s (%s) log, last lines:\n%s", m.Name, m.ClientAddr, tailFile(m.logPath, 30))
+					}
+				}
+			})
 			return c
 		}
 		lastErr = err
@@ -125,8 +133,31 @@ func startWithRetries(tb testing.TB, n int, pki *pki) *Cluster {
 	return nil
 }
 
-func startCluster(tb testing.TB, bin string, n int, pki *pki) (*Cluster, error) {
-	dir := tb.TempDir()
+// StartForMain starts one member for a whole test binary, from TestMain,
+// where there is no testing.TB: the member outlives every test and stop
+// kills it and removes its data. It needs the etcd binary on PATH (CI
+// installs it; see Binary for the fallback tests get).
+func StartForMain() (c *Cluster, stop func(), err error) {
+	bin, ok := lookEtcd()
+	if !ok {
+		return nil, nil, errors.New("etcdtest: no etcd binary on PATH or in /usr/bin: run scripts/install-etcd.sh")
+	}
+	for try := 0; try < 3; try++ {
+		var dir string
+		if dir, err = os.MkdirTemp("", "etcdtest-main-"); err != nil {
+			return nil, nil, err
+		}
+		if c, err = startCluster(dir, bin, 1, nil); err == nil {
+			return c, func() { c.killAll(); os.RemoveAll(dir) }, nil
+		}
+		os.RemoveAll(dir)
+	}
+	return nil, nil, fmt.Errorf("etcdtest: member did not start: %w", err)
+}
+
+// startCluster starts n members with their data and logs in dir. On error
+// every member started is killed; on success the caller kills them.
+func startCluster(dir, bin string, n int, pki *pki) (*Cluster, error) {
 	ports, err := freePorts(2 * n)
 	if err != nil {
 		return nil, err
@@ -174,16 +205,6 @@ func startCluster(tb testing.TB, bin string, n int, pki *pki) (*Cluster, error) 
 				"--client-cert-auth", "--trusted-ca-file", pki.client.CA)
 		}
 	}
-	tb.Cleanup(func() {
-		for _, m := range c.Members {
-			m.kill()
-		}
-		if tb.Failed() {
-			for _, m := range c.Members {
-				tb.Logf("etcd member %s (%s) log, last lines:\n%s", m.Name, m.ClientAddr, tailFile(m.logPath, 30))
-			}
-		}
-	})
 	for _, m := range c.Members {
 		if err := m.start(); err != nil {
 			c.killAll()
