@@ -13,7 +13,7 @@
 //
 // Run:  SERVER_BIN=/path/to/elasticache-server JS_SDK_DIR=/path/to/js-sdk \
 //         node --test --test-reporter=spec e2e/js/sigv4.test.mjs
-// (e2e/js_sigv4_test.go does this; see elasticache.test.mjs for how the SDK
+// (e2e/js_sigv4_test.go does this; see harness.mjs for how the SDK
 // is loaded from JS_SDK_DIR.) The suite starts its own server from
 // SERVER_BIN on 127.0.0.1:0 and stops it with SIGTERM; it never skips.
 // Clients are hermetic: credentials given explicitly, maxAttempts 1, no
@@ -21,50 +21,11 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 
-function fatal(msg) {
-  throw new Error(`\n${'!'.repeat(78)}\nFATAL: ${msg}\n${'!'.repeat(78)}`);
-}
+import { Server, TMP, UUID, runLine, sdk } from './harness.mjs';
 
-const SERVER_BIN = process.env.SERVER_BIN ?? '';
-const JS_SDK_DIR = process.env.JS_SDK_DIR ?? '';
-if (!SERVER_BIN) fatal('SERVER_BIN is not set: the path of the elasticache-server binary');
-try {
-  fs.accessSync(SERVER_BIN, fs.constants.X_OK);
-} catch {
-  fatal(`SERVER_BIN=${SERVER_BIN} is not an executable file`);
-}
-if (!JS_SDK_DIR) fatal('JS_SDK_DIR is not set: run scripts/install-js-sdk.sh and pass the directory holding its node_modules');
-
-const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'elasticache-e2e-js-sigv4-'));
-const EMPTY_CONFIG = path.join(TMP, 'aws-config');
-const EMPTY_CREDENTIALS = path.join(TMP, 'aws-credentials');
-fs.writeFileSync(EMPTY_CONFIG, '');
-fs.writeFileSync(EMPTY_CREDENTIALS, '');
-for (const k of Object.keys(process.env)) {
-  if (k.startsWith('AWS_')) delete process.env[k];
-}
-Object.assign(process.env, {
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_CONFIG_FILE: EMPTY_CONFIG,
-  AWS_SHARED_CREDENTIALS_FILE: EMPTY_CREDENTIALS,
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-});
-
-const requireSDK = createRequire(path.join(path.resolve(JS_SDK_DIR), 'package.json'));
-let sdk;
-try {
-  sdk = requireSDK('@aws-sdk/client-elasticache');
-} catch (e) {
-  fatal(`cannot load @aws-sdk/client-elasticache from ${JS_SDK_DIR}/node_modules (${e.message}); run scripts/install-js-sdk.sh`);
-}
-const SDK_VERSION = requireSDK('@aws-sdk/client-elasticache/package.json').version;
 const {
   ElastiCacheClient, ElastiCacheServiceException,
   CreateCacheSecurityGroupCommand, DescribeCacheSecurityGroupsCommand, DeleteCacheSecurityGroupCommand,
@@ -96,103 +57,9 @@ const MISMATCH_MSG = 'The request signature we calculated does not match the sig
 const UNKNOWN_KEY_MSG = 'The security token included in the request is invalid.';
 const regionMsg = (r) => `Credential should be scoped to a valid region, not '${r}'.`;
 const OWNER = '123456789012';
-const START_DEADLINE_MS = 15_000;
-const STOP_DEADLINE_MS = 20_000;
 const T = { timeout: 60_000 };
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-// ------------------------------------------------------------------ server
-
-function cleanEnv() {
-  const env = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (k.startsWith('AWS_') || k.startsWith('ELASTICACHE_') || /_proxy$/i.test(k)) continue;
-    env[k] = v;
-  }
-  return env;
-}
-
-class Server {
-  constructor(name, extra) {
-    this.name = name;
-    this.extra = extra;
-    this.dataDir = fs.mkdtempSync(path.join(TMP, `${name}-`));
-    this.logPath = path.join(TMP, `${name}.log`);
-  }
-
-  async start() {
-    const fd = fs.openSync(this.logPath, 'w');
-    const argv = ['--listen', '127.0.0.1:0', '--data-dir', this.dataDir, '--log-format', 'json', ...this.extra];
-    this.proc = spawn(SERVER_BIN, argv, { stdio: ['ignore', fd, fd], env: cleanEnv() });
-    fs.closeSync(fd);
-    this.exit = new Promise((resolve) => this.proc.on('exit', (code, signal) => resolve({ code, signal })));
-    let exited = null;
-    this.exit.then((e) => { exited = e; });
-    const deadline = Date.now() + START_DEADLINE_MS;
-    let rec;
-    while (!(rec = this.logRecords().find((r) => r.addr))) {
-      if (exited) throw new Error(`${this.name} exited (${JSON.stringify(exited)}) before listening:\n${this.logText()}`);
-      if (Date.now() > deadline) throw new Error(`${this.name} logged no addr within ${START_DEADLINE_MS} ms:\n${this.logText()}`);
-      await sleep(10);
-    }
-    assert.equal(rec.auth, 'sigv4', `${this.name} start line: ${JSON.stringify(rec)}`);
-    this.url = `http://${rec.addr}`;
-    for (;;) {
-      try {
-        const r = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(2000) });
-        if (r.status === 200) {
-          await r.json();
-          return this;
-        }
-      } catch { /* not yet */ }
-      if (exited) throw new Error(`${this.name} exited before /health answered:\n${this.logText()}`);
-      if (Date.now() > deadline) throw new Error(`${this.name}: /health not 200 within ${START_DEADLINE_MS} ms`);
-      await sleep(10);
-    }
-  }
-
-  logText() {
-    try {
-      return fs.readFileSync(this.logPath, 'utf8');
-    } catch {
-      return '';
-    }
-  }
-
-  logRecords() {
-    const out = [];
-    for (const line of this.logText().split('\n')) {
-      try {
-        const r = JSON.parse(line);
-        if (r && typeof r === 'object') out.push(r);
-      } catch { /* a partial line */ }
-    }
-    return out;
-  }
-
-  async stop() {
-    this.proc.kill('SIGTERM');
-    const ac = new AbortController();
-    const timer = sleep(STOP_DEADLINE_MS, 'timeout', { signal: ac.signal }).catch(() => 'cancelled');
-    const res = await Promise.race([this.exit, timer]);
-    ac.abort();
-    if (res === 'timeout') {
-      this.proc.kill('SIGKILL');
-      throw new Error(`${this.name} did not exit within ${STOP_DEADLINE_MS} ms of SIGTERM`);
-    }
-    assert.deepEqual(res, { code: 0, signal: null }, `${this.name}: exit after SIGTERM\n${this.logText()}`);
-    const recs = this.logRecords();
-    assert.ok(recs.some((r) => r.msg === 'store closed'), `${this.name}: no clean store close logged`);
-    assert.deepEqual(recs.filter((r) => r.level === 'ERROR'), [], `${this.name}: errors logged`);
-  }
-}
 
 let SERVER;
-process.on('exit', (code) => {
-  try { SERVER?.proc?.kill('SIGKILL'); } catch { /* gone */ }
-  if (code === 0 && !process.exitCode) fs.rmSync(TMP, { recursive: true, force: true });
-  else console.log(`# logs and data kept in ${TMP}`);
-});
 
 // ------------------------------------------------------------------ clients
 
@@ -266,10 +133,11 @@ async function refusedEverywhere(c, account, region, name, code, message) {
 // ------------------------------------------------------------------- tests
 
 before(async () => {
-  console.log(`# @aws-sdk/client-elasticache ${SDK_VERSION} from ${JS_SDK_DIR}, node ${process.version}, server ${SERVER_BIN}, tmp ${TMP}`);
+  console.log(runLine());
   const config = path.join(TMP, 'elasticache.yaml');
   fs.writeFileSync(config, CONFIG_YAML);
   SERVER = await new Server('sigv4', ['--auth', 'sigv4', '--config', config, '--regions', 'us-east-1,eu-west-1']).start();
+  assert.equal(SERVER.startRecord.auth, 'sigv4', `start line: ${JSON.stringify(SERVER.startRecord)}`);
 });
 
 after(async () => {
