@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/faults"
+	"github.com/elasticache-server/elasticache-server/journal"
 	"github.com/elasticache-server/elasticache-server/service"
 	"github.com/elasticache-server/elasticache-server/sigv4"
 )
@@ -23,8 +26,157 @@ import (
 //	    era: modern          # classic (default) | modern
 //	    quotas:
 //	      cacheSecurityGroups: 10
+//	journal:
+//	  size: 1000             # requests GET /_admin/requests keeps
+//	faults:
+//	  seed: 42               # seeds the probability rules
+//	  rules:
+//	    - action: CreateCacheSecurityGroup   # or "*" (the default)
+//	      error: Throttling  # Throttling | ServiceUnavailable | InternalFailure
+//	      count: 2           # the next 2 matching requests; 0: no limit
 type FileConfig struct {
 	Accounts []AccountEntry `yaml:"accounts"`
+	Journal  JournalConfig  `yaml:"journal"`
+	Faults   FaultsConfig   `yaml:"faults"`
+}
+
+// JournalConfig sizes the request journal of the admin API.
+type JournalConfig struct {
+	// Size is how many requests it keeps; 0 means journal.DefaultSize.
+	Size journalSize `yaml:"size"`
+}
+
+type journalSize int
+
+// UnmarshalYAML accepts 1 to journal.MaxSize.
+func (s *journalSize) UnmarshalYAML(n *yaml.Node) error {
+	var v int
+	if err := n.Decode(&v); err != nil || v < 1 || v > journal.MaxSize {
+		return fmt.Errorf("line %d: size must be a whole number from 1 to %d", n.Line, journal.MaxSize)
+	}
+	*s = journalSize(v)
+	return nil
+}
+
+// FaultsConfig is the fault injection rules in force from the start. They
+// apply with or without --admin; the admin API can change them at run time.
+type FaultsConfig struct {
+	// Seed seeds the random source of every probability rule that has no
+	// seed of its own; 0 when absent.
+	Seed  faultSeed        `yaml:"seed"`
+	Rules []FaultRuleEntry `yaml:"rules"`
+}
+
+type faultSeed uint64
+
+// UnmarshalYAML accepts any unsigned 64-bit number.
+func (s *faultSeed) UnmarshalYAML(n *yaml.Node) error {
+	var v uint64
+	if n.Kind != yaml.ScalarNode || n.Decode(&v) != nil {
+		return fmt.Errorf("line %d: seed must be a whole number from 0 to 18446744073709551615", n.Line)
+	}
+	*s = faultSeed(v)
+	return nil
+}
+
+// FaultRuleEntry is one rule of the faults section: the keys of a rule in
+// the admin API's JSON (action, account, region, error, delay, count,
+// probability, seed), with delay written as "250ms" or "2s".
+type FaultRuleEntry struct {
+	Rule faults.Rule
+}
+
+// UnmarshalYAML reads a rule key by key, so that an unknown key, a value
+// of the wrong type and a rule that fails validation all name their line.
+func (e *FaultRuleEntry) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a fault rule must be a mapping of action, error, count, …", n.Line)
+	}
+	var r faults.Rule
+	lines := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		lines[k.Value] = k.Line
+		if err := decodeRuleKey(&r, k.Value, v); err != nil {
+			return fmt.Errorf("line %d: %s", k.Line, err)
+		}
+	}
+	if err := r.Validate(); err != nil {
+		line, ok := lines[fieldOf(err)]
+		if !ok {
+			line = n.Line
+		}
+		return fmt.Errorf("line %d: fault rule: %w", line, err)
+	}
+	e.Rule = r
+	return nil
+}
+
+// decodeRuleKey sets the field of r that key names from v.
+func decodeRuleKey(r *faults.Rule, key string, v *yaml.Node) error {
+	str := func(dst *string) error {
+		if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
+			return fmt.Errorf("%s must be a string", key)
+		}
+		*dst = v.Value
+		return nil
+	}
+	switch key {
+	case "action":
+		return str(&r.Action)
+	case "account":
+		// A bare 012345678901 would be a number: ask for quotes, as ids do.
+		if err := str(&r.Account); err != nil {
+			return fmt.Errorf("account must be a 12-digit account ID in quotes, such as \"111111111111\"")
+		}
+	case "region":
+		return str(&r.Region)
+	case "error":
+		return str(&r.Error)
+	case "delay":
+		d, err := time.ParseDuration(v.Value)
+		if v.Kind != yaml.ScalarNode || err != nil {
+			return fmt.Errorf("delay must be a duration such as 250ms or 2s")
+		}
+		r.Delay = faults.Duration(d)
+	case "count":
+		if v.Kind != yaml.ScalarNode || v.Decode(&r.Count) != nil {
+			return fmt.Errorf("count must be a whole number")
+		}
+	case "probability":
+		var p float64
+		if v.Kind != yaml.ScalarNode || v.Decode(&p) != nil {
+			return fmt.Errorf("probability must be a number")
+		}
+		r.Probability = &p
+	case "seed":
+		var s uint64
+		if v.Kind != yaml.ScalarNode || v.Decode(&s) != nil {
+			return fmt.Errorf("seed must be a whole number from 0 to 18446744073709551615")
+		}
+		r.Seed = &s
+	default:
+		return fmt.Errorf("unknown key %q in a fault rule (action, account, region, error, delay, count, probability, seed)", key)
+	}
+	return nil
+}
+
+// fieldOf is the field a faults.FieldError names, "" for another error.
+func fieldOf(err error) string {
+	var fe *faults.FieldError
+	if errors.As(err, &fe) {
+		return fe.Field
+	}
+	return ""
+}
+
+// faultRules is the file's rules, in order.
+func (fc FileConfig) faultRules() []faults.Rule {
+	out := make([]faults.Rule, len(fc.Faults.Rules))
+	for i, e := range fc.Faults.Rules {
+		out[i] = e.Rule
+	}
+	return out
 }
 
 // AccountEntry configures one account.

@@ -39,6 +39,8 @@ type Main struct {
 	// stopSweep ends the event sweeper; sweepDone closes when it has.
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
+	// tools is the request journal and the fault rules (testingtools.go).
+	tools testingTools
 }
 
 // NewMain returns a server that Open will start with cfg.
