@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/metrics"
 	"github.com/elasticache-server/elasticache-server/service"
 	"github.com/elasticache-server/elasticache-server/storage"
 )
@@ -41,6 +42,9 @@ type Main struct {
 	sweepDone chan struct{}
 	// tools is the request journal and the fault rules (testingtools.go).
 	tools testingTools
+
+	// metrics is the server's own Prometheus registry (server/metrics.go).
+	metrics *metrics.Metrics
 }
 
 // NewMain returns a server that Open will start with cfg.

@@ -5,17 +5,33 @@ import (
 	"net/http"
 
 	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/metrics"
 	"github.com/elasticache-server/elasticache-server/storage"
 )
 
-// openMetrics prepares the server's own metrics registry.
-func (m *Main) openMetrics() error { return nil }
+// resourceCacheSecurityGroup is the type label of the groups in
+// elasticache_resources: AWS's own name of the source type.
+const resourceCacheSecurityGroup = "cache-security-group"
 
-// metricsHandler serves GET /metrics.
-func (m *Main) metricsHandler() http.Handler { return http.NotFoundHandler() }
+// instrumentStore creates the server's metrics and wraps the store so that
+// its transactions are measured. It runs first of the metrics hooks: the
+// store is opened before the service, which needs the wrapped store.
+func (m *Main) instrumentStore(s storage.Store) storage.Store {
+	m.metrics = metrics.New(metrics.Config{Version: Version(), Logger: m.Logger})
+	return m.metrics.InstrumentStore(s)
+}
 
-// observeMetrics counts one answered request.
-func (m *Main) observeMetrics(ctx context.Context, e *api.Exchange) {}
+// openMetrics adds what needs the service: the resources gauge, read from
+// the store at each scrape so that it is right for every server sharing it.
+func (m *Main) openMetrics() error {
+	return m.metrics.CountResources(resourceCacheSecurityGroup, m.svc.CountCacheSecurityGroups)
+}
 
-// instrumentStore wraps the store so that its transactions are measured.
-func (m *Main) instrumentStore(s storage.Store) storage.Store { return s }
+// metricsHandler serves GET /metrics from the server's own registry.
+func (m *Main) metricsHandler() http.Handler { return m.metrics.Handler() }
+
+// observeMetrics counts one answered request. It runs on every request:
+// ObserveRequest neither allocates nor locks.
+func (m *Main) observeMetrics(ctx context.Context, e *api.Exchange) {
+	m.metrics.ObserveRequest(e.Action, e.Code, e.Duration)
+}
