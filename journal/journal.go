@@ -106,17 +106,35 @@ func (j *Journal) Record(x *api.Exchange) {
 	})
 }
 
-// Add adds an entry as it is, dropping the oldest when full.
+// Add adds an entry as it is, dropping the oldest when full. Entries are
+// kept in the order of their Time, not of their arrival here: a request is
+// recorded only after its answer has been sent, and by then its client may
+// have sent, and the server answered and recorded, the next one.
 func (j *Journal) Add(e Entry) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.ring[j.next] = e
-	j.next = (j.next + 1) % len(j.ring)
-	j.n = min(j.n+1, len(j.ring))
+	size := len(j.ring)
+	if j.n == size && e.Time.Before(j.ring[j.next].Time) {
+		return // older than everything kept: it would be dropped at once
+	}
+	i := j.next
+	j.next = (j.next + 1) % size
+	j.n = min(j.n+1, size)
+	// Insertion from the newest end: the entries are nearly in order, so
+	// this moves none or a few.
+	for moved := 1; moved < j.n; moved++ {
+		prev := (i - 1 + size) % size
+		if !e.Time.Before(j.ring[prev].Time) {
+			break
+		}
+		j.ring[i] = j.ring[prev]
+		i = prev
+	}
+	j.ring[i] = e
 }
 
-// Entries returns the matching entries oldest first, newest last — the
-// order the requests were answered in. The entries must not be modified.
+// Entries returns the matching entries oldest first, newest last, by the
+// time the server received them. The entries must not be modified.
 func (j *Journal) Entries(f Filter) []Entry {
 	j.mu.Lock()
 	defer j.mu.Unlock()

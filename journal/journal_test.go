@@ -55,6 +55,37 @@ func TestRingKeepsTheLastN(t *testing.T) {
 	}
 }
 
+func TestEntriesAreInTimeOrder(t *testing.T) {
+	t.Parallel()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(i int, sec int) Entry {
+		e := entry(i, "A", "")
+		e.Time = t0.Add(time.Duration(sec) * time.Second)
+		return e
+	}
+	j := New(4)
+	// Recorded late: 2 started before 1 was recorded, 5 before 4.
+	for _, e := range []Entry{at(1, 10), at(3, 30), at(2, 20), at(4, 40)} {
+		j.Add(e)
+	}
+	if d := cmp.Diff([]string{"1", "2", "3", "4"}, ids(j.Entries(Filter{}))); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	j.Add(at(6, 60))
+	j.Add(at(5, 50)) // the ring is full: 1 and 2 go
+	j.Add(at(0, 5))  // older than everything kept: not kept
+	if d := cmp.Diff([]string{"3", "4", "5", "6"}, ids(j.Entries(Filter{}))); d != "" {
+		t.Errorf("full ring (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"5", "6"}, ids(j.Entries(Filter{Limit: 2}))); d != "" {
+		t.Errorf("limit keeps the newest by time (-want +got):\n%s", d)
+	}
+	j.Add(at(7, 35)) // 3 goes
+	if d := cmp.Diff([]string{"7", "4", "5", "6"}, ids(j.Entries(Filter{}))); d != "" {
+		t.Errorf("late entry in a full ring (-want +got):\n%s", d)
+	}
+}
+
 func TestSizeDefaults(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ in, want int }{{0, DefaultSize}, {-5, DefaultSize}, {7, 7}, {MaxSize + 1, MaxSize}} {
