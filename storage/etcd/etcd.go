@@ -40,12 +40,16 @@ const (
 )
 
 // Optimistic retry. A conflicting Update runs again after a random pause
-// (full jitter) that doubles from minBackoff up to maxBackoff, at most
-// maxAttempts times in all. Under heavy contention on one key (every create
-// of an account updates its group count) the pause is what spreads the
-// contenders out so that each round lets one of them through; 100 attempts
-// covers a hundred commits by others while one transaction waits, at most
-// about 100 × 50ms = 5s of pauses.
+// (full jitter) that doubles from minBackoff up to maxBackoff; after
+// maxAttempts conflicts it gives up. Under heavy contention on one key
+// (every create of an account updates its group count) the pause is what
+// spreads the contenders out so that each round lets one of them through;
+// 100 conflicts covers a hundred commits by others while one transaction
+// waits, at most about 100 × 50ms = 5s of pauses. A run that failed only
+// because it started from stale knowledge (a miss, see Store) is not a
+// conflict: it runs again at once and does not count, up to maxAttempts
+// misses (each miss makes at least one key fresh, so a function that reads
+// a few keys misses a few times at most).
 const (
 	maxAttempts = 100
 	minBackoff  = time.Millisecond
@@ -87,6 +91,12 @@ type Config struct {
 	// --max-request-bytes must be at least as large for it to be accepted.
 	// Zero means DefaultMaxRequestBytes.
 	MaxRequestBytes int
+	// CacheBytes bounds the memory of what Update remembers of the keys it
+	// read (see Store): keys, values and bookkeeping, least recently used
+	// first out. Zero means DefaultCacheBytes; below zero, nothing is
+	// remembered (every Update then starts from guesses, which costs a
+	// second round trip wherever a key it reads exists).
+	CacheBytes int
 }
 
 // Store is a storage.Store on an etcd cluster. It is safe for concurrent
@@ -97,27 +107,43 @@ type Config struct {
 // linearizable (it sees every Update answered before it, through any
 // server) and fixes the revision; later reads use that revision.
 //
-// Update runs fn against such a snapshot, buffering its writes, and commits
-// them in one etcd transaction whose compares check that nothing fn read
-// has changed since: each key read by Get or visited by Scan must still
-// have the modification revision seen (0 for a missing key, so a key that
-// appeared is caught; a visited key that disappeared is caught too), and
-// each range that a Scan covered must hold no key modified after the
-// snapshot (so a key inserted into it is caught). A transaction that only
-// read needs no commit: the snapshot is consistent. If a compare fails, fn
-// runs again on a fresh snapshot. Writes alone are not compared: a blind
-// write is serialisable at its commit.
+// Update is optimistic, and in the common case one round trip: one etcd
+// transaction that compares everything fn read and, if all of it holds,
+// applies fn's buffered writes. fn's Gets do not ask etcd: they answer from
+// a bounded cache of what this Store last saw of each key (by its own
+// commits, and by earlier failed ones), and a key it knows nothing of is
+// guessed absent (modification revision 0), which is right for the name a
+// create is about. The commit compares, for each key read by Get or
+// visited by Scan, the modification revision fn was given (0 for a missing
+// key, so a key that appeared is caught; a visited key that disappeared is
+// caught too), and for each range a Scan covered that no key in it was
+// modified after the Scan's snapshot (so a key inserted into it is
+// caught). Scans read etcd, at one revision, page by page. If a compare
+// fails, nothing is written, and the transaction's Else branch returns the
+// current value of every key fn read by Get; fn runs again on those. A run
+// that failed only on what the Store knew before this Update began (stale
+// cache, a wrong guess) is a miss, and runs again at once; one that failed
+// on something read during this Update lost to a concurrent writer, and
+// runs again after a pause.
 //
-// So an Update costs one request per read or Scan page and one for the
-// commit. etcd limits a transaction to --max-txn-ops compares and as many
-// writes (128 by default): an Update may read and write about a hundred
-// keys, and a Scan inside Update counts one compare per visited key plus
-// one per Scan; beyond that it fails with ErrTooLarge.
+// An Update that writes nothing, or whose fn returns an error, is trusted
+// only once its reads are validated, by the same transaction without
+// writes, unless they are already one snapshot taken during the Update
+// (read by Scan, or brought by one failed commit): a fault decided on a
+// stale cache entry runs again on fresh data. So every Update's outcome is
+// that of fn on the cluster's state at one revision between its call and
+// its return, as the storage contract requires.
+//
+// etcd limits a transaction to --max-txn-ops compares, and as many writes
+// and as many Else reads (128 by default): an Update may read and write
+// about a hundred keys, and a Scan inside Update counts one compare per
+// visited key plus one per Scan; beyond that it fails with ErrTooLarge.
 type Store struct {
 	cli      *clientv3.Client
 	prefix   string
 	timeout  time.Duration
 	maxBytes int
+	cache    *cache
 
 	// mu guards closing and active: Close must wait for transactions that
 	// started before it, and refuse ones that start after.
@@ -163,6 +189,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		prefix:   cfg.Prefix,
 		timeout:  cmpOr(cfg.RequestTimeout, DefaultRequestTimeout),
 		maxBytes: maxBytes,
+		cache:    newCache(cmpOr(cfg.CacheBytes, DefaultCacheBytes)),
 		released: make(chan struct{}),
 	}
 	s.idle = sync.NewCond(&s.mu)
@@ -240,20 +267,22 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage/etcd: view not started: %w", err)
 	}
-	return newTx(s, ctx, false).run(fn)
+	return newTx(s, ctx, nil).run(fn)
 }
 
 // Update runs fn as an optimistic transaction (see Store) and returns once
 // etcd has committed it, that is once a quorum of members has it on disk.
-// fn runs again when a concurrent Update changed what it read, at most 100
-// times in all; after that Update fails with an error wrapping
-// storage.ErrConflict. It returns storage.ErrClosed after Close, an error
-// wrapping ctx.Err(), having written nothing, if ctx is done before fn runs
-// or by the time it returns, ErrTooLarge for a transaction the cluster
-// refuses for its size, and an error wrapping storage.ErrUnavailable when
-// etcd does not answer within RequestTimeout: if that happens during the
-// commit the transaction may or may not have been applied. fn's own error
-// is returned unchanged.
+// fn runs again when what it read turns out to be stale or to have been
+// changed by a concurrent Update; after 100 runs that lost to concurrent
+// writers Update fails with an error wrapping storage.ErrConflict. It
+// returns storage.ErrClosed after Close, an error wrapping ctx.Err(),
+// having written nothing, if ctx is done before fn runs or by the time it
+// returns (before fn's reads could be validated, for a fn that failed),
+// ErrTooLarge for a transaction the cluster refuses for its size, and an
+// error wrapping storage.ErrUnavailable when etcd does not answer within
+// RequestTimeout: if that happens during the commit the transaction may or
+// may not have been applied. fn's own error is returned unchanged, once
+// what fn read is known to have been current.
 func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := s.begin(); err != nil {
 		return err
@@ -262,41 +291,59 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage/etcd: update not started: %w", err)
 	}
+	u := &updateState{fresh: map[string]entry{}}
 	var lastConflict error
-	for attempt := 0; attempt < maxAttempts; attempt++ {
-		if attempt > 0 {
-			if err := sleep(ctx, backoff(attempt)); err != nil {
+	conflicts, misses := 0, 0
+	for pause := false; ; {
+		if pause {
+			if err := sleep(ctx, backoff(conflicts)); err != nil {
 				return fmt.Errorf("storage/etcd: update abandoned while retrying a conflict: %w", err)
 			}
 		}
-		t := newTx(s, ctx, true)
+		t := newTx(s, ctx, u)
 		err := t.run(fn)
-		if t.stale {
+		out := conflicted
+		switch {
+		case t.stale:
 			// The snapshot became unreadable (compacted) under fn: its
 			// reads, and whatever it decided on them, do not count.
 			lastConflict = t.err
+		case t.err != nil:
+			// A read of etcd failed; fn's error, or the read's if fn
+			// ignored it (what it decided may rest on it).
+			if err != nil {
+				return err
+			}
+			return t.err
+		default:
+			validateOnly := err != nil || len(t.writes) == 0
+			if validateOnly && t.settled() {
+				return err
+			}
+			if cerr := ctx.Err(); cerr != nil {
+				return fmt.Errorf("storage/etcd: update abandoned before commit: %w", cerr)
+			}
+			var cerr error
+			out, cerr = t.commit(validateOnly)
+			switch {
+			case cerr != nil:
+				return cerr
+			case out == committed:
+				return err
+			}
+			lastConflict = fmt.Errorf("%w: what the transaction read was changed by another writer", storage.ErrConflict)
+		}
+		if out == missed && misses < maxAttempts {
+			misses++
+			pause = false
 			continue
 		}
-		if err != nil {
-			return err
+		conflicts++
+		if conflicts >= maxAttempts {
+			return fmt.Errorf("storage/etcd: update gave up after %d conflicting runs: %w", conflicts, lastConflict)
 		}
-		if t.err != nil {
-			// fn ignored a failed read; what it decided may rest on it.
-			return t.err
-		}
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("storage/etcd: update abandoned before commit: %w", err)
-		}
-		committed, err := t.commit()
-		if err != nil {
-			return err
-		}
-		if committed {
-			return nil
-		}
-		lastConflict = fmt.Errorf("%w: what the transaction read was changed by another writer", storage.ErrConflict)
+		pause = true
 	}
-	return fmt.Errorf("storage/etcd: update gave up after %d attempts: %w", maxAttempts, lastConflict)
 }
 
 // backoff is the pause before attempt (1-based retry count): a random

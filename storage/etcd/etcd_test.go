@@ -275,7 +275,8 @@ func TestUnavailable(t *testing.T) {
 		if !errors.Is(err, storage.ErrUnavailable) {
 			t.Errorf("%s with the member down = %v, want ErrUnavailable", what, err)
 		}
-		// Each request is bounded by the timeout; an Update makes two.
+		// Each request is bounded by the timeout; an Update makes one per
+		// run (its commit, or the validation of its reads).
 		if took > 3*timeout {
 			t.Errorf("%s took %s to fail, want at most about %s", what, took, 2*timeout)
 		}

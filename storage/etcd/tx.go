@@ -21,26 +21,33 @@ const (
 	maxPage   = 1024
 )
 
-// tx is a storage.Tx on a snapshot of the cluster. Reads go to etcd at the
-// snapshot's revision, fixed by the first read; in an Update, writes are
-// buffered until commit and reads see them first, and what was read is
-// recorded so that commit can check it is unchanged.
+// tx is a storage.Tx. In a View it reads a snapshot of the cluster, at
+// the revision fixed by its first read. In an Update, Get answers from
+// what the Store already knows (its cache, or what a failed commit of this
+// Update brought back) and, for a key it knows nothing of, guesses that
+// the key does not exist; Scan reads etcd at a snapshot revision; writes
+// are buffered until commit and reads see them first. Everything read is
+// recorded, so that the commit can check it is what the cluster holds.
 type tx struct {
 	s        *Store
 	ctx      context.Context
 	writable bool
 	done     atomic.Bool
+	// u is the state of the Update this run belongs to; nil in a View.
+	u *updateState
 
-	// rev is the snapshot's revision, 0 until the first read.
+	// rev is the revision of Scan's reads (every read's, in a View), 0
+	// until the first.
 	rev int64
 	// err is the first failed read; stale says it failed because the
 	// snapshot was compacted, which a retry on a fresh one gets past.
 	err   error
 	stale bool
 
-	// reads maps each etcd key read, by Get or a Scan's visit, to its
-	// modification revision in the snapshot (0: missing).
-	reads map[string]int64
+	// reads maps each etcd key read, by Get or a Scan's visit, to what fn
+	// was told of it. The first answer for a key is the one kept: fn
+	// decided on it, so the commit must check that one.
+	reads map[string]readRec
 	// ranges are the etcd key ranges [start, end) that Scans covered; end
 	// "\x00" means "to the end of the key space", as etcd has it.
 	ranges []keyRange
@@ -48,6 +55,38 @@ type tx struct {
 	// the same keys sorted, for Scan.
 	writes map[string]write
 	order  []string
+}
+
+// updateState is what one Update carries from one run of its function to
+// the next.
+type updateState struct {
+	// fresh holds, for each key read by Get, what the Else branch of a
+	// failed commit returned: the cluster's state then, for the next run.
+	fresh map[string]entry
+	// first is the revision of the first answer etcd gave this Update (0:
+	// none yet). An entry seen at or after it describes the cluster during
+	// the Update: a commit that fails on such a read lost to a concurrent
+	// writer (a conflict); one that fails only on older reads started
+	// from stale knowledge (a miss).
+	first int64
+}
+
+// observe notes an answer of etcd at revision rev.
+func (u *updateState) observe(rev int64) {
+	if u.first == 0 {
+		u.first = rev
+	}
+}
+
+// readRec is one key as fn saw it.
+type readRec struct {
+	entry
+	// fresh says the entry was seen during this Update (see updateState).
+	fresh bool
+	// get says fn read the key by Get: the commit's Else branch fetches
+	// its current state. Keys only visited by Scan are read afresh by the
+	// next run's Scan instead.
+	get bool
 }
 
 type keyRange struct{ start, end string }
@@ -58,10 +97,10 @@ type write struct {
 	deleted bool
 }
 
-func newTx(s *Store, ctx context.Context, writable bool) *tx {
-	t := &tx{s: s, ctx: ctx, writable: writable}
-	if writable {
-		t.reads = map[string]int64{}
+func newTx(s *Store, ctx context.Context, u *updateState) *tx {
+	t := &tx{s: s, ctx: ctx, writable: u != nil, u: u}
+	if t.writable {
+		t.reads = map[string]readRec{}
 		t.writes = map[string]write{}
 	}
 	return t
@@ -99,12 +138,16 @@ func (t *tx) read(op, key string, opts ...clientv3.OpOption) (*clientv3.GetRespo
 	}
 	if t.rev == 0 {
 		t.rev = resp.Header.Revision
+		if t.u != nil {
+			t.u.observe(t.rev)
+		}
 	}
 	return resp, nil
 }
 
 // Get returns the value of key: the buffered write if the transaction
-// wrote it, else the snapshot's.
+// wrote it; in a View, the snapshot's; in an Update, what the transaction
+// already read of key, else the latest the Store knows (see lookup).
 func (t *tx) Get(key []byte) ([]byte, error) {
 	if t.done.Load() {
 		return nil, errTxDone
@@ -119,24 +162,51 @@ func (t *tx) Get(key []byte) ([]byte, error) {
 		return w.value, nil
 	}
 	k := t.s.key(key)
+	if t.writable {
+		r, ok := t.reads[k]
+		if !ok {
+			r = t.lookup(k)
+			t.reads[k] = r
+		}
+		if r.modRev == 0 {
+			return nil, storage.ErrNotFound
+		}
+		if r.value == nil {
+			return []byte{}, nil
+		}
+		return r.value, nil
+	}
 	resp, err := t.read("get", k)
 	if err != nil {
 		return nil, err
 	}
 	if len(resp.Kvs) == 0 {
-		if t.writable {
-			t.reads[k] = 0
-		}
 		return nil, storage.ErrNotFound
 	}
 	kv := resp.Kvs[0]
-	if t.writable {
-		t.reads[k] = kv.ModRevision
-	}
 	if kv.Value == nil {
 		return []byte{}, nil
 	}
 	return kv.Value, nil
+}
+
+// lookup is what an Update reads for etcd key k without asking etcd: the
+// later of what a failed commit of this Update returned and what the
+// Store's cache holds; for a key known to neither, a guess that it does
+// not exist (modification revision 0), which is what a create reads. The
+// commit compares it all, so a wrong guess costs a retry, never a wrong
+// result.
+func (t *tx) lookup(k string) readRec {
+	e, ok := t.u.fresh[k]
+	if c, cok := t.s.cache.get(k); cok && (!ok || c.seen > e.seen) {
+		e, ok = c, true
+	}
+	r := readRec{get: true}
+	if ok {
+		r.entry = e
+		r.fresh = t.u.first != 0 && e.seen >= t.u.first
+	}
+	return r
 }
 
 // Put buffers key=value, copying both.
@@ -289,8 +359,8 @@ func (t *tx) Scan(prefix, after []byte, fn func(key, value []byte) (bool, error)
 		case snapKey != nil && (!buffered || bytes.Compare(snapKey, []byte(bufKey)) <= 0):
 			kv := page[pi]
 			pi++
-			if t.writable {
-				t.reads[string(kv.key)] = kv.modRev
+			if _, seen := t.reads[string(kv.key)]; t.writable && !seen {
+				t.reads[string(kv.key)] = readRec{entry: entry{value: kv.value, modRev: kv.modRev, seen: t.rev}, fresh: true}
 			}
 			key, value = snapKey, kv.value
 			if buffered && bufKey == string(snapKey) {
@@ -328,17 +398,36 @@ type kvPair struct {
 	modRev     int64
 }
 
-// commit sends the buffered writes in one etcd transaction guarded by the
-// compares described at Store. committed is false when a compare failed: a
-// concurrent writer changed what fn read, and nothing was written. A
-// transaction without writes needs no commit.
-func (t *tx) commit() (committed bool, err error) {
-	if len(t.writes) == 0 {
-		return true, nil
-	}
+// outcome is how a commit ended.
+type outcome int
+
+const (
+	// committed: every compare held; the writes, if any, are applied.
+	committed outcome = iota
+	// missed: a compare failed, but only on reads the Update took from what
+	// the Store knew before it (cache entries, guesses). The Else branch
+	// brought their current state; the next run can start at once.
+	missed
+	// conflicted: something fn read during this Update, or a range it
+	// scanned, was changed by a concurrent writer.
+	conflicted
+)
+
+// commit sends, in one etcd transaction, the buffered writes (none when
+// validateOnly: fn failed or wrote nothing, and only what it read is
+// checked) guarded by the compares described at Store. The Else branch,
+// run by etcd when a compare fails, reads the current state of every key
+// fn read by Get, so that the next run needs no read of its own: a failed
+// commit is one round trip, like a successful one. What the transaction
+// learns goes into the Store's cache either way.
+func (t *tx) commit(validateOnly bool) (outcome, error) {
 	cmps := make([]clientv3.Cmp, 0, len(t.reads)+len(t.ranges))
-	for k, rev := range t.reads {
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(k), "=", rev))
+	gets := make([]string, 0, len(t.reads))
+	for k, r := range t.reads {
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(k), "=", r.modRev))
+		if r.get {
+			gets = append(gets, k)
+		}
 	}
 	seen := map[keyRange]bool{}
 	for _, r := range t.ranges {
@@ -348,29 +437,120 @@ func (t *tx) commit() (committed bool, err error) {
 		seen[r] = true
 		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(r.start), "<", t.rev+1).WithRange(r.end))
 	}
-	ops := make([]clientv3.Op, 0, len(t.order))
-	for _, k := range t.order {
-		w := t.writes[k]
-		if w.deleted {
-			ops = append(ops, clientv3.OpDelete(t.s.key([]byte(k))))
-		} else {
-			ops = append(ops, clientv3.OpPut(t.s.key([]byte(k)), string(w.value)))
+	var ops []clientv3.Op
+	if !validateOnly {
+		ops = make([]clientv3.Op, 0, len(t.order))
+		for _, k := range t.order {
+			w := t.writes[k]
+			if w.deleted {
+				ops = append(ops, clientv3.OpDelete(t.s.key([]byte(k))))
+			} else {
+				ops = append(ops, clientv3.OpPut(t.s.key([]byte(k)), string(w.value)))
+			}
 		}
+	}
+	elseOps := make([]clientv3.Op, len(gets))
+	for i, k := range gets {
+		elseOps[i] = clientv3.OpGet(k)
 	}
 	ctx, cancel := t.s.rpcContext(t.ctx)
 	defer cancel()
-	resp, err := t.s.cli.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	resp, err := t.s.cli.Txn(ctx).If(cmps...).Then(ops...).Else(elseOps...).Commit()
 	if err != nil {
 		if cerr := t.ctx.Err(); cerr != nil {
-			return false, fmt.Errorf("storage/etcd: commit abandoned, outcome unknown: %w", cerr)
+			return conflicted, fmt.Errorf("storage/etcd: commit abandoned, outcome unknown: %w", cerr)
 		}
-		err = t.s.classify(ctx, err, fmt.Sprintf("commit of %d writes and %d compares", len(ops), len(cmps)))
-		if errors.Is(err, storage.ErrUnavailable) {
+		what := fmt.Sprintf("commit of %d writes and %d compares", len(ops), len(cmps))
+		if validateOnly {
+			what = fmt.Sprintf("validation of %d compares", len(cmps))
+		}
+		err = t.s.classify(ctx, err, what)
+		if errors.Is(err, storage.ErrUnavailable) && len(ops) > 0 {
 			err = fmt.Errorf("%w (the transaction may or may not have been applied)", err)
 		}
-		return false, err
+		return conflicted, err
 	}
-	return resp.Succeeded, nil
+	rev := resp.Header.Revision
+	if resp.Succeeded {
+		t.remember(rev, validateOnly)
+		return committed, nil
+	}
+	t.u.observe(rev)
+	// With no key read by Get changed, a range or a Scan's visit failed:
+	// those were read during this Update.
+	stale, changed := false, false
+	for i, k := range gets {
+		e := entry{seen: rev}
+		if i < len(resp.Responses) {
+			if rr := resp.Responses[i].GetResponseRange(); rr != nil && len(rr.Kvs) > 0 {
+				e.value, e.modRev = rr.Kvs[0].Value, rr.Kvs[0].ModRevision
+			}
+		}
+		t.u.fresh[k] = e
+		t.s.cache.put(k, e)
+		if r := t.reads[k]; r.modRev != e.modRev {
+			// Changed since this Update saw it: a conflict, whatever
+			// else was merely stale.
+			changed = changed || r.fresh
+			stale = stale || !r.fresh
+		}
+	}
+	if stale && !changed {
+		return missed, nil
+	}
+	return conflicted, nil
+}
+
+// remember puts into the Store's cache what a successful commit at
+// revision rev established: every key read by Get still had the state fn
+// saw, and every written key now has its new value (cached only if it was
+// read, or was cached already: keys that are only ever written, like
+// events, are not worth the room).
+func (t *tx) remember(rev int64, validateOnly bool) {
+	for k, r := range t.reads {
+		if !r.get {
+			continue
+		}
+		if _, written := t.writes[k[len(t.s.prefix):]]; written && !validateOnly {
+			continue
+		}
+		t.s.cache.put(k, entry{value: r.value, modRev: r.modRev, seen: rev})
+	}
+	if validateOnly {
+		return
+	}
+	for _, sk := range t.order {
+		w := t.writes[sk]
+		k := t.s.key([]byte(sk))
+		e := entry{seen: rev}
+		if !w.deleted {
+			e.value, e.modRev = w.value, rev
+		}
+		if r, ok := t.reads[k]; ok && r.get {
+			t.s.cache.put(k, e)
+		} else {
+			t.s.cache.refresh(k, e)
+		}
+	}
+}
+
+// settled reports whether what fn decided can be trusted without asking
+// etcd: everything it read is one snapshot of the cluster, taken during
+// this Update (or it read nothing). A run that writes nothing, or fails,
+// then needs no round trip, as a read-only transaction on fresh reads
+// never did; otherwise its reads must be validated first.
+func (t *tx) settled() bool {
+	var rev int64
+	if len(t.ranges) > 0 {
+		rev = t.rev
+	}
+	for _, r := range t.reads {
+		if !r.fresh || (rev != 0 && r.seen != rev) {
+			return false
+		}
+		rev = r.seen
+	}
+	return true
 }
 
 // prefixEnd is the smallest key greater than every key with prefix p, or
