@@ -20,7 +20,8 @@ const (
 	// OutcomeOK is a transaction that committed (Update) or read (View).
 	OutcomeOK = "ok"
 	// OutcomeConflict is an Update that lost to concurrent writers after
-	// the backend's retries (storage.ErrConflict).
+	// the backend's retries (storage.ErrConflict). Views have no such
+	// outcome: a View that reports a conflict counts as an error.
 	OutcomeConflict = "conflict"
 	// OutcomeUnavailable is a store that could not be reached or did not
 	// answer in time (storage.ErrUnavailable).
@@ -33,9 +34,26 @@ const (
 	OutcomeError = "error"
 )
 
+// Indexes of kinds and outcomes, for the resolved series.
+const (
+	kindView = iota
+	kindUpdate
+)
+
+const (
+	outcomeOK = iota
+	outcomeConflict
+	outcomeUnavailable
+	outcomeCanceled
+	outcomeError
+)
+
 var (
-	kinds    = [...]string{KindView, KindUpdate}
-	outcomes = [...]string{OutcomeOK, OutcomeConflict, OutcomeUnavailable, OutcomeCanceled, OutcomeError}
+	kinds    = [...]string{kindView: KindView, kindUpdate: KindUpdate}
+	outcomes = [...]string{
+		outcomeOK: OutcomeOK, outcomeConflict: OutcomeConflict, outcomeUnavailable: OutcomeUnavailable,
+		outcomeCanceled: OutcomeCanceled, outcomeError: OutcomeError,
+	}
 )
 
 // storeMetrics are the store's instruments, every series resolved up front:
@@ -73,6 +91,9 @@ func newStoreMetrics() storeMetrics {
 	}
 	for k, kind := range kinds {
 		for o, outcome := range outcomes {
+			if k == kindView && o == outcomeConflict {
+				continue // never exported: see observeTx
+			}
 			s.observers[k][o] = s.duration.WithLabelValues(kind, outcome)
 		}
 		s.errs[k] = s.errors.WithLabelValues(kind)
@@ -84,19 +105,19 @@ func (s *storeMetrics) register(reg *prometheus.Registry) {
 	reg.MustRegister(s.duration, s.conflicts, s.errors)
 }
 
-// outcomeOf classifies a transaction's error; the result indexes outcomes.
+// outcomeOf classifies a transaction's error as an index of outcomes.
 func outcomeOf(err error) int {
 	switch {
 	case err == nil:
-		return 0
+		return outcomeOK
 	case errors.Is(err, storage.ErrConflict):
-		return 1
+		return outcomeConflict
 	case errors.Is(err, storage.ErrUnavailable):
-		return 2
+		return outcomeUnavailable
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return 3
+		return outcomeCanceled
 	default:
-		return 4
+		return outcomeError
 	}
 }
 
@@ -118,25 +139,32 @@ type measuredStore struct {
 func (s *measuredStore) View(ctx context.Context, fn func(storage.Tx) error) error {
 	start := s.m.now()
 	err := s.Store.View(ctx, fn)
-	s.m.observeTx(0, s.m.now().Sub(start).Seconds(), err)
+	s.m.observeTx(kindView, s.m.now().Sub(start).Seconds(), err)
 	return err
 }
 
 func (s *measuredStore) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	start := s.m.now()
 	err := s.Store.Update(ctx, fn)
-	s.m.observeTx(1, s.m.now().Sub(start).Seconds(), err)
+	s.m.observeTx(kindUpdate, s.m.now().Sub(start).Seconds(), err)
 	return err
 }
 
-// observeTx records one transaction of kinds[kind] that took seconds.
+// observeTx records one transaction of kind (kindView, kindUpdate) that
+// took seconds.
 func (m *Metrics) observeTx(kind int, seconds float64, err error) {
 	o := outcomeOf(err)
+	if kind == kindView && o == outcomeConflict {
+		// Only Update may conflict (storage.Store's contract); a View that
+		// says so is a backend error, and a series that is always zero
+		// would only suggest otherwise.
+		o = outcomeError
+	}
 	m.store.observers[kind][o].Observe(seconds)
-	switch outcomes[o] {
-	case OutcomeConflict:
+	switch o {
+	case outcomeConflict:
 		m.store.conflicts.Inc()
-	case OutcomeUnavailable, OutcomeError:
+	case outcomeUnavailable, outcomeError:
 		m.store.errs[kind].Inc()
 	}
 }
