@@ -1,0 +1,134 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/elasticache-server/elasticache-server/api"
+)
+
+// Resetting one account removes its groups, events, counters and expiry
+// index entries in every region, and nothing of any other account.
+func TestResetOneAccount(t *testing.T) {
+	t.Parallel()
+	for _, b := range []Batching{{}, {MaxWrites: 3}} {
+		f := newFixture(t, Config{})
+		populate(t, f)
+		before := viewAll(t, f)
+		keysBefore := dumpStore(t, f.store)
+
+		res, err := f.svc.Reset(context.Background(), "111111111111", b)
+		mustOK(t, err)
+		if want := (ResetResult{CacheSecurityGroups: 6, Events: 16}); res != want {
+			t.Errorf("batching %+v: reset = %+v, want %+v", b, res, want)
+		}
+		after := viewAll(t, f)
+		// Scopes 0 and 1 are the reset account's: only the virtual default
+		// group is left, and no events; scopes 2 and 3 are untouched.
+		for i := 0; i < 2; i++ {
+			if len(after.Groups[i]) != 1 || *after.Groups[i][0].CacheSecurityGroupName != "default" ||
+				len(after.Groups[i][0].EC2SecurityGroups) != 0 || len(after.Events[i]) != 0 {
+				t.Errorf("batching %+v: scope %d after reset: %+v, %+v", b, i, after.Groups[i], after.Events[i])
+			}
+		}
+		if d := cmp.Diff(before.Groups[2:], after.Groups[2:]); d != "" {
+			t.Errorf("batching %+v: the other account's groups changed:\n%s", b, d)
+		}
+		if d := cmp.Diff(before.Events[2:], after.Events[2:]); d != "" {
+			t.Errorf("batching %+v: the other account's events changed:\n%s", b, d)
+		}
+		keysAfter := dumpStore(t, f.store)
+		for k, v := range keysBefore {
+			mine := strings.HasPrefix(k, "a/111111111111/") || strings.HasPrefix(k, "x/ev/") && strings.Contains(k, "/111111111111/")
+			got, kept := keysAfter[k]
+			switch {
+			case mine && kept:
+				t.Errorf("batching %+v: reset left %q", b, k)
+			case !mine && (!kept || got != v):
+				t.Errorf("batching %+v: reset changed %q", b, k)
+			}
+		}
+		if len(keysAfter) != len(keysBefore)-6-1*2-16*2 {
+			t.Errorf("batching %+v: %d keys before, %d after", b, len(keysBefore), len(keysAfter))
+		}
+		// The account starts afresh: its quota counter is back at zero.
+		f2 := &fixture{store: f.store, clock: f.clock}
+		f2.svc, err = Open(context.Background(), f.store, f.clock, Config{CacheSecurityGroupQuota: 1})
+		mustOK(t, err)
+		create(t, f2, as("111111111111", "us-east-1"), "first")
+	}
+}
+
+func TestResetKeepsSchemaAndMarkerKey(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	for i := 0; i < 25; i++ {
+		create(t, f, ctxA, "g"+strings.Repeat("x", i))
+	}
+	page, err := f.svc.DescribeCacheSecurityGroups(ctxA, &api.DescribeCacheSecurityGroupsInput{MaxRecords: i32(20)})
+	mustOK(t, err)
+	keys := dumpStore(t, f.store)
+	_, err = f.svc.Reset(context.Background(), "", Batching{})
+	mustOK(t, err)
+	left := dumpStore(t, f.store)
+	if d := cmp.Diff(map[string]string{string(schemaKey): keys[string(schemaKey)], string(markerKeyKey): keys[string(markerKeyKey)]}, left); d != "" {
+		t.Errorf("after reset (-want +got):\n%s", d)
+	}
+	// A marker issued before the reset is still one of this store's: it
+	// resumes after its position, where nothing is left.
+	out, err := f.svc.DescribeCacheSecurityGroups(ctxA, &api.DescribeCacheSecurityGroupsInput{MaxRecords: i32(20), Marker: page.Marker})
+	mustOK(t, err)
+	if len(out.CacheSecurityGroups) != 0 {
+		t.Errorf("page after the reset = %d groups", len(out.CacheSecurityGroups))
+	}
+}
+
+func TestResetRefusesABadAccount(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	create(t, f, ctxA, "kept")
+	before := dumpStore(t, f.store)
+	for _, acct := range []string{"1234", "11111111111a", "111111111111/", "a/"} {
+		_, err := f.svc.Reset(context.Background(), acct, Batching{})
+		if !errors.Is(err, ErrInvalidAccount) {
+			t.Errorf("Reset(%q) = %v, want ErrInvalidAccount", acct, err)
+		}
+	}
+	if d := cmp.Diff(before, dumpStore(t, f.store)); d != "" {
+		t.Errorf("refused resets changed the store:\n%s", d)
+	}
+}
+
+// An interrupted reset of everything is flagged like an import and cleared
+// by running it again.
+func TestInterruptedResetIsFlagged(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	populate(t, f)
+	failing := &failingStore{Store: f.store, failAt: 2}
+	svc, err := Open(context.Background(), failing, f.clock, Config{})
+	mustOK(t, err)
+	_, err = svc.Reset(context.Background(), "", Batching{MaxWrites: 5})
+	if err == nil || !strings.Contains(err.Error(), "reset interrupted, run it again") {
+		t.Fatalf("interrupted reset = %v", err)
+	}
+	_, err = svc.ExportState(context.Background())
+	if !errors.Is(err, ErrUnfinished) || !strings.Contains(err.Error(), "the reset started at") {
+		t.Fatalf("export = %v, want ErrUnfinished", err)
+	}
+	var u unfinishedRecord
+	mustOK(t, json.Unmarshal([]byte(dumpStore(t, f.store)[string(unfinishedKey)]), &u))
+	if u.Operation != "reset" || u.Account != "" || !u.Started.Equal(f.clock.Now()) {
+		t.Errorf("marker = %+v", u)
+	}
+	_, err = svc.Reset(context.Background(), "", Batching{MaxWrites: 5})
+	mustOK(t, err)
+	if got := string(mustExport(t, f)); !strings.Contains(got, `"accounts": []`) {
+		t.Errorf("export after the rerun:\n%s", got)
+	}
+}
