@@ -24,8 +24,11 @@ import (
 // expiry index entry and the counter. Keys and value sizes are the
 // server's (service/records.go, service/events.go); worker i acts as
 // account i, as `run -accounts N` with N ≥ -c does, so the counters never
-// conflict. The server's create also reads both keys first (two more round
-// trips); this reference does not, which is the point of comparing.
+// conflict. Like storage/etcd's commit, the transaction's Else branch reads
+// both compared keys back (it runs only when a compare fails, which it
+// never does here). storage/etcd reads nothing before it: its Update takes
+// both keys from its cache of earlier commits, so a create is this one
+// round trip there too.
 
 type etcdTxnConfig struct {
 	endpoints []string
@@ -141,6 +144,9 @@ func etcdWorker(ctx context.Context, cli *clientv3.Client, c etcdTxnConfig, run 
 			clientv3.OpPut(scope+"ev/"+pos, string(event)),
 			clientv3.OpPut(c.prefix+"x/ev/"+fmt.Sprintf("%016x", now.UnixNano())+"/"+account+"/"+region+"/"+pos, ""),
 			clientv3.OpPut(countKey, strconv.Itoa(count+1)),
+		).Else(
+			clientv3.OpGet(scope+"csg/"+name),
+			clientv3.OpGet(countKey),
 		).Commit()
 		cancel()
 		t1 := time.Now()
