@@ -321,6 +321,15 @@ func (s *ElastiCache) ImportState(ctx context.Context, doc []byte, opts ImportOp
 	return res, nil
 }
 
+// ValidateState checks a state document as ImportState does, without a
+// store: nil, or an *InvalidStateError listing the problems.
+func ValidateState(doc []byte) error {
+	if _, invalid := parseState(doc); invalid != nil {
+		return invalid
+	}
+	return nil
+}
+
 // stateRecords turns a checked document into the records to store, in
 // key order: groups, their counters, events and their expiry index.
 func stateRecords(st *stateDoc, res *ImportResult) ([]record, error) {

@@ -1,6 +1,10 @@
 // Command elasticache-server serves the Amazon ElastiCache API (query
 // protocol, 2015-02-02) on an embedded bbolt store, so that boto3, the AWS
 // CLI and the AWS SDKs work against it unchanged.
+//
+//	elasticache-server [flags]                 serve
+//	elasticache-server export [flags] > FILE   write the state document of a store
+//	elasticache-server import [flags] < FILE   replace the state of a store
 package main
 
 import (
@@ -17,13 +21,19 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run is main without the process: it returns the exit code.
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// run is main without the process: it returns the exit code. The first
+// argument names a command (export, import); any other, a flag or
+// nothing, starts the server.
+func run(args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "export" || args[0] == "import") {
+		return runState(args[0], args[1:], getenv, stdin, stdout, stderr)
+	}
 	cfg, err := server.ParseConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stderr, "\nCommands:\n  export  write the state document of a store to standard output\n  import  replace the state of a store with the document on standard input\n(elasticache-server export --help, elasticache-server import --help)")
 		return 0
 	}
 	if err != nil {
@@ -59,5 +69,37 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	if serveErr != nil {
 		return 1
 	}
+	return 0
+}
+
+// runState runs the export or import command. Exit codes: 0 done, 1
+// failed (nothing written for a refused document), 2 bad flags.
+func runState(command string, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cfg, err := server.ParseStateConfig(command, args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "elasticache-server %s: %v\n", command, err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if command == "export" {
+		// The document is written only once it is complete: a failure
+		// leaves nothing on stdout that could pass for a state.
+		if err := server.ExportStore(ctx, cfg, stdout); err != nil {
+			fmt.Fprintf(stderr, "elasticache-server export: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	res, err := server.ImportStore(ctx, cfg, stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "elasticache-server import: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "imported %d accounts, %d regions, %d cache security groups, %d events\n",
+		res.Accounts, res.Regions, res.CacheSecurityGroups, res.Events)
 	return 0
 }
