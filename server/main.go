@@ -107,6 +107,12 @@ func (m *Main) Open(ctx context.Context) error {
 	mux.Handle("GET /metrics", m.requireBearer(m.cfg.MetricsToken, m.metricsHandler()))
 	if m.cfg.Admin {
 		mux.Handle("/_admin/", m.requireBearer(m.cfg.AdminToken, m.adminHandler()))
+	} else {
+		// Without --admin there is no admin API: 404, not the query
+		// protocol's MissingAction for something that is no API call.
+		mux.HandleFunc("/_admin/", func(w http.ResponseWriter, r *http.Request) {
+			writeAdminError(w, http.StatusNotFound, "NotFound", "the admin API is off; start the server with --admin")
+		})
 	}
 	mux.Handle("/", handler)
 
