@@ -351,9 +351,10 @@ func TestFaultDelayEndsWithTheRequest(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, withAdmin(""))
 	a := newAdmin(t, s, "")
-	// The first DescribeEvents waits up to 10 minutes; the client gives up on
-	// an attempt after 1 s, and its retryer tries again.
-	a.addRules(`{"action": "DescribeEvents", "delay": "10m", "count": 1}`)
+	// The first DescribeEvents waits up to 55 s (under the 60 s write
+	// timeout); the client gives up on an attempt after 1 s, and its retryer
+	// tries again.
+	a.addRules(`{"action": "DescribeEvents", "delay": "55s", "count": 1}`)
 	c := retryingClient(t, s.Addr, otherKey, defaultRegion, time.Second)
 	out, err := c.DescribeEvents(t.Context(), &elasticache.DescribeEventsInput{})
 	if err != nil {
@@ -364,12 +365,68 @@ func TestFaultDelayEndsWithTheRequest(t *testing.T) {
 		t.Fatalf("the SDK reports %d attempts, want the timed-out one retried", len(results.Results))
 	}
 	// The abandoned request ends on the server when its client goes away,
-	// not after 10 minutes: both are in the journal.
+	// not after 55 s: both are in the journal.
 	got := a.requests("action=DescribeEvents", 2)
 	slices.SortFunc(got, func(x, y journalEntry) int { return x.Time.Compare(y.Time) })
-	if len(got) != 2 || got[0].DurationMs > 60_000 || *got[1].Code != "" {
+	if len(got) != 2 || got[0].DurationMs > 30_000 || *got[1].Code != "" {
 		t.Fatalf("journal = %+v, want the abandoned request ended well before its delay, then a success", got)
 	}
+}
+
+// TestFaultDelayEndsAtShutdown checks that a request a delay rule holds
+// does not hold the server's drain: Close releases it with
+// ServiceUnavailable, which clients retry elsewhere, and returns within its
+// deadline. Without the release, Close would wait out the delay and fail
+// with the drain's deadline.
+func TestFaultDelayEndsAtShutdown(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, withAdmin(""))
+	a := newAdmin(t, s, "")
+	rule := a.addRules(`{"action": "DescribeEvents", "delay": "55s", "count": 1}`)[0]
+	c := client(t, s.Addr, otherKey, defaultRegion)
+	answered := make(chan error, 1)
+	go func() {
+		_, err := c.DescribeEvents(context.Background(), &elasticache.DescribeEventsInput{})
+		answered <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, rules := a.rules()
+		if i := slices.IndexFunc(rules, func(r ruleStatus) bool { return r.ID == rule.ID }); i >= 0 && rules[i].Fired == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the delayed request never reached the rule")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// testServer.Close drains with a 15 s deadline.
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close with a request held by a 55 s delay: %v", err)
+	}
+	wantErr[smithy.APIError](t, <-answered, apiErr{code: "ServiceUnavailable", status: 503})
+}
+
+// TestFaultDelayBelowWriteTimeout checks that a delay reaching the write
+// timeout is refused, naming the field: the connection would be cut first.
+func TestFaultDelayBelowWriteTimeout(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, withAdmin(""), func(c *server.Config) { c.WriteTimeout = 5 * time.Second })
+	a := newAdmin(t, s, "")
+	for _, tc := range []struct{ doc, field string }{
+		{`{"delay": "5s"}`, "delay"},
+		{`[{"error": "Throttling"}, {"delay": "1m"}]`, "[1].delay"},
+	} {
+		var out adminError
+		a.must(http.MethodPost, "/_admin/faults", tc.doc, http.StatusBadRequest, &out)
+		if out.Error.Code != "InvalidRule" || out.Error.Field != tc.field || !strings.Contains(out.Error.Message, "--write-timeout (5s)") {
+			t.Errorf("%s: %+v, want InvalidRule on %s naming the write timeout", tc.doc, out.Error, tc.field)
+		}
+	}
+	if _, rules := a.rules(); len(rules) != 0 {
+		t.Errorf("refused rules were added: %+v", rules)
+	}
+	a.addRules(`{"delay": "4s", "count": 1}`)
 }
 
 // outcomes sends n DescribeCacheSecurityGroups without retries and

@@ -322,6 +322,39 @@ func TestDelayEndsWithTheRequest(t *testing.T) {
 	}
 }
 
+// TestReleaseEndsDelays checks that Release ends a delay under way and
+// every later one at once, with ErrReleased, and that a rule's error does
+// not replace it.
+func TestReleaseEndsDelays(t *testing.T) {
+	t.Parallel()
+	s := NewSet(0)
+	if _, err := s.Add(Rule{Delay: Duration(MaxDelay), Error: Throttling}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Apply(t.Context(), describe)
+		done <- err
+	}()
+	s.Release()
+	s.Release() // a second call does nothing
+	for i, wait := range []func() error{
+		func() error { return <-done },
+		func() error { _, err := s.Apply(t.Context(), describe); return err },
+	} {
+		got := make(chan error, 1)
+		go func() { got <- wait() }()
+		select {
+		case err := <-got:
+			if !errors.Is(err, ErrReleased) {
+				t.Errorf("request %d: Apply = %v, want ErrReleased", i, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("request %d: still waiting 10 s after Release", i)
+		}
+	}
+}
+
 func TestRemoveAndClear(t *testing.T) {
 	t.Parallel()
 	s := NewSet(0)

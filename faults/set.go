@@ -2,6 +2,7 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -47,7 +48,14 @@ type Set struct {
 	// active counts the rules that can still fire, so that a request costs
 	// one atomic load when there are none: the common case by far.
 	active atomic.Int64
+	// released closes when Release is called: delays end at once.
+	released    chan struct{}
+	releaseOnce sync.Once
 }
+
+// ErrReleased is what Apply returns for a request whose delay Release cut
+// short: the server is stopping, and its answer should say so.
+var ErrReleased = errors.New("faults: delay cut short: the server is stopping")
 
 type entry struct {
 	id        string
@@ -78,7 +86,12 @@ func (e *entry) status() Status {
 
 // NewSet returns an empty set whose probability rules draw from sources
 // seeded with seed, unless a rule brings its own.
-func NewSet(seed uint64) *Set { return &Set{seed: seed} }
+func NewSet(seed uint64) *Set { return &Set{seed: seed, released: make(chan struct{})} }
+
+// Release ends every delay under way, and every later one at once, with
+// ErrReleased: a server that is shutting down must not wait minutes for
+// requests a rule holds. Calling it again does nothing.
+func (s *Set) Release() { s.releaseOnce.Do(func() { close(s.released) }) }
 
 // Seed is the set's seed.
 func (s *Set) Seed() uint64 { return s.seed }
@@ -189,6 +202,8 @@ func (s *Set) Apply(ctx context.Context, r Request) (id string, err error) {
 		select {
 		case <-ctx.Done():
 			return hit.id, ctx.Err()
+		case <-s.released:
+			return hit.id, ErrReleased
 		case <-t.C:
 		}
 	}

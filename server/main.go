@@ -173,6 +173,11 @@ func (m *Main) Done() <-chan error { return m.done }
 // ends, and closes the store cleanly.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
+	if m.tools.faults != nil {
+		// Requests a delay rule holds would otherwise keep the drain
+		// waiting for as long as the rule says.
+		m.tools.faults.Release()
+	}
 	if m.server != nil {
 		if err := m.server.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("drain requests: %w", err))

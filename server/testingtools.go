@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/elasticache-server/elasticache-server/api"
 	"github.com/elasticache-server/elasticache-server/faults"
@@ -34,6 +35,9 @@ const maxRulesBody = 1 << 20
 func (m *Main) openTestingTools(fc FileConfig) error {
 	set := faults.NewSet(uint64(fc.Faults.Seed))
 	if rules := fc.faultRules(); len(rules) > 0 {
+		if err := m.checkDelays(rules); err != nil {
+			return fmt.Errorf("config file: faults: %w", err)
+		}
 		if _, err := set.Add(rules...); err != nil {
 			return fmt.Errorf("config file: faults: %w", err)
 		}
@@ -49,11 +53,32 @@ func (m *Main) openTestingTools(fc FileConfig) error {
 // intercept is the handler's Intercept hook: fault injection.
 func (m *Main) intercept(ctx context.Context, e *api.Exchange) error {
 	id, err := m.tools.faults.Apply(ctx, faults.Request{Action: e.Action, Account: e.Caller.AccountID, Region: e.Caller.Region})
+	if errors.Is(err, faults.ErrReleased) {
+		// Shutting down: the client should try again, here or elsewhere.
+		err = api.ServiceUnavailable()
+	}
 	if id != "" {
 		m.Logger.LogAttrs(ctx, slog.LevelDebug, "fault injected",
 			slog.String("request_id", e.RequestID), slog.String("rule", id), slog.String("action", e.Action))
 	}
 	return err
+}
+
+// checkDelays refuses a delay that reaches --write-timeout: net/http would
+// cut the connection before the delay ended, and the client would see a
+// broken connection rather than the answer the rule means.
+func (m *Main) checkDelays(rules []faults.Rule) error {
+	limit := orDefault(m.cfg.WriteTimeout, defaultWriteTimeout)
+	for i, r := range rules {
+		if time.Duration(r.Delay) >= limit {
+			fe := &faults.FieldError{Field: "delay", Message: fmt.Sprintf("must be shorter than the server's --write-timeout (%s)", limit)}
+			if len(rules) > 1 {
+				fe.Field = fmt.Sprintf("[%d].delay", i)
+			}
+			return fe
+		}
+	}
+	return nil
 }
 
 // recordRequest adds an answered request to the journal.
@@ -165,6 +190,9 @@ func (m *Main) addFaults(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rules, err := faults.DecodeRules(body)
+	if err == nil {
+		err = m.checkDelays(rules)
+	}
 	var added []faults.Status
 	if err == nil {
 		added, err = m.tools.faults.Add(rules...)
