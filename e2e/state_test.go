@@ -372,9 +372,20 @@ func runBinary(t *testing.T, bin string, stdin []byte, args ...string) (stdout, 
 	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
 }
 
-// The export and import commands of the real binary: refused on a data
-// directory a server holds, byte for byte the admin API's document on a
-// free one, and a bad --seed stops the process.
+// storeArgs are the binary's flags for the store a test server on dataDir
+// uses: the bbolt file in it, or on an etcd run its key prefix.
+func storeArgs(dataDir string) []string {
+	cfg := server.Config{DataDir: dataDir}
+	useStore(&cfg)
+	if cfg.Store != server.StoreEtcd {
+		return []string{"--data-dir", dataDir}
+	}
+	return []string{"--store", "etcd", "--etcd-endpoints", cfg.EtcdEndpoints, "--etcd-prefix", cfg.EtcdPrefix}
+}
+
+// The export and import commands of the real binary: on bbolt refused
+// while a server holds the data directory, on etcd served alongside it;
+// byte for byte the admin API's document; a bad --seed stops the process.
 func TestStateCommands(t *testing.T) {
 	t.Parallel()
 	bin := stateBinary(t)
@@ -382,34 +393,44 @@ func TestStateCommands(t *testing.T) {
 	fillState(t, s.Addr)
 	doc := exportHTTP(t, newAdmin(t, s, ""))
 	want := sdkStates(t, s.Addr)
-
-	// The server holds the bbolt file: a clear error naming the directory.
-	for _, args := range [][]string{{"export", "--data-dir", s.DataDir}, {"import", "--data-dir", s.DataDir}} {
-		stdout, stderr, code := runBinary(t, bin, doc, args...)
-		if code != 1 || stdout != "" || !strings.Contains(stderr, "data directory "+s.DataDir+" is in use by another elasticache-server") {
-			t.Errorf("%s while a server holds the directory: exit %d, stdout %q, stderr:\n%s", args[0], code, stdout, stderr)
-		}
+	run := func(stdin []byte, command string, store []string) (string, string, int) {
+		return runBinary(t, bin, stdin, append([]string{command}, store...)...)
 	}
-	if got := exportHTTP(t, newAdmin(t, s, "")); !bytes.Equal(got, doc) {
-		t.Fatal("a refused import changed the state")
+
+	if etcdEndpoints == "" {
+		// The server holds the bbolt file: a clear error naming the directory.
+		for _, command := range []string{"export", "import"} {
+			stdout, stderr, code := run(doc, command, storeArgs(s.DataDir))
+			if code != 1 || stdout != "" || !strings.Contains(stderr, "data directory "+s.DataDir+" is in use by another elasticache-server") {
+				t.Errorf("%s while a server holds the directory: exit %d, stdout %q, stderr:\n%s", command, code, stdout, stderr)
+			}
+		}
+		if got := exportHTTP(t, newAdmin(t, s, "")); !bytes.Equal(got, doc) {
+			t.Fatal("a refused import changed the state")
+		}
+	} else {
+		// etcd is shared: the command reads what the running server wrote.
+		if stdout, stderr, code := run(nil, "export", storeArgs(s.DataDir)); code != 0 || stdout != string(doc) {
+			t.Fatalf("export beside a server on etcd: exit %d, stderr:\n%s\n%s", code, stderr, cmp.Diff(string(doc), stdout))
+		}
 	}
 
 	// Free: the command writes what the admin API answered.
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	stdout, stderr, code := runBinary(t, bin, nil, "export", "--data-dir", s.DataDir)
+	stdout, stderr, code := run(nil, "export", storeArgs(s.DataDir))
 	if code != 0 || stdout != string(doc) {
 		t.Fatalf("export: exit %d, stderr:\n%s\ndiff (-admin API +command):\n%s", code, stderr, cmp.Diff(string(doc), stdout))
 	}
 
-	// Import into a new directory, export it again, and serve it.
+	// Import into a new store, export it again, and serve it.
 	dir := filepath.Join(t.TempDir(), "imported")
-	stdout, stderr, code = runBinary(t, bin, doc, "import", "--data-dir", dir)
+	stdout, stderr, code = run(doc, "import", storeArgs(dir))
 	if code != 0 || stdout != "imported 2 accounts, 4 regions, 12 cache security groups, 28 events\n" {
 		t.Fatalf("import: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
 	}
-	stdout, _, code = runBinary(t, bin, nil, "export", "--data-dir", dir)
+	stdout, _, code = run(nil, "export", storeArgs(dir))
 	if code != 0 || stdout != string(doc) {
 		t.Fatalf("export of the import: exit %d:\n%s", code, cmp.Diff(string(doc), stdout))
 	}
@@ -422,11 +443,11 @@ func TestStateCommands(t *testing.T) {
 	}
 
 	// A refused document: every problem on stderr, nothing written.
-	_, stderr, code = runBinary(t, bin, []byte(strings.Replace(string(doc), `"region": "us-east-1"`, `"region": "moon"`, 1)), "import", "--data-dir", dir)
+	_, stderr, code = run([]byte(strings.Replace(string(doc), `"region": "us-east-1"`, `"region": "moon"`, 1)), "import", storeArgs(dir))
 	if code != 1 || !strings.Contains(stderr, "invalid state document (1 problem; nothing was written)\n  $.accounts[0].regions[1].region: must be a region name such as us-east-1, not \"moon\"") {
 		t.Errorf("bad import: exit %d, stderr:\n%s", code, stderr)
 	}
-	if stdout, _, _ := runBinary(t, bin, nil, "export", "--data-dir", dir); stdout != string(doc) {
+	if stdout, _, _ := run(nil, "export", storeArgs(dir)); stdout != string(doc) {
 		t.Error("a refused import changed the store")
 	}
 
@@ -435,7 +456,7 @@ func TestStateCommands(t *testing.T) {
 	if err := os.WriteFile(badSeed, []byte(`{"format": "elasticache-server/state", "version": 9, "accounts": []}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, stderr, code = runBinary(t, bin, nil, "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--seed", badSeed)
+	_, stderr, code = runBinary(t, bin, nil, append([]string{"--listen", "127.0.0.1:0", "--seed", badSeed}, storeArgs(t.TempDir())...)...)
 	if code != 1 || !strings.Contains(stderr, "--seed "+badSeed+": invalid state document (1 problem; nothing was written)\n  $.version: the document has version 9, newer than the 1 this server reads; upgrade elasticache-server") {
 		t.Errorf("bad seed: exit %d, stderr:\n%s", code, stderr)
 	}
