@@ -4,12 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/storage"
 )
 
 // Resetting one account removes its groups, events, counters and expiry
@@ -130,5 +133,107 @@ func TestInterruptedResetIsFlagged(t *testing.T) {
 	mustOK(t, err)
 	if got := string(mustExport(t, f)); !strings.Contains(got, `"accounts": []`) {
 		t.Errorf("export after the rerun:\n%s", got)
+	}
+}
+
+// recordingStore notes the writes and bytes of every Update.
+type recordingStore struct {
+	storage.Store
+	mu      sync.Mutex
+	batches [][2]int // writes, bytes
+}
+
+type recordingTx struct {
+	storage.Tx
+	writes, bytes int
+}
+
+func (t *recordingTx) Put(k, v []byte) error {
+	t.writes, t.bytes = t.writes+1, t.bytes+len(k)+len(v)
+	return t.Tx.Put(k, v)
+}
+
+func (t *recordingTx) Delete(k []byte) error {
+	t.writes, t.bytes = t.writes+1, t.bytes+len(k)
+	return t.Tx.Delete(k)
+}
+
+func (s *recordingStore) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	return s.Store.Update(ctx, func(tx storage.Tx) error {
+		rt := &recordingTx{Tx: tx}
+		err := fn(rt)
+		s.mu.Lock()
+		s.batches = append(s.batches, [2]int{rt.writes, rt.bytes})
+		s.mu.Unlock()
+		return err
+	})
+}
+
+// Batches respect both bounds: many small records fill batches by count,
+// large ones by bytes, and a record larger than the byte bound goes alone.
+func TestBatchingBounds(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	var groups []string
+	for i := 0; i < 150; i++ {
+		groups = append(groups, fmt.Sprintf(`{"name": "small-%d", "description": "d"}`, i))
+	}
+	var tags []string
+	for i := 0; i < 50; i++ {
+		tags = append(tags, fmt.Sprintf(`{"key": "k%03d%s", "value": "%s"}`, i, strings.Repeat("ключ", 30), strings.Repeat("значение", 32)))
+	}
+	for i := 0; i < 30; i++ {
+		groups = append(groups, fmt.Sprintf(`{"name": "large-%d", "description": "d", "tags": [%s]}`, i, strings.Join(tags, ",")))
+	}
+	doc := `{"format": "elasticache-server/state", "version": 1, "accounts": [{"id": "111111111111", "regions": [
+	  {"region": "us-east-1", "cacheSecurityGroups": [` + strings.Join(groups, ",") + `]}]}]}`
+	rec := &recordingStore{Store: f.store}
+	svc, err := Open(context.Background(), rec, f.clock, Config{})
+	mustOK(t, err)
+	const maxWrites, maxBytes = 100, 64 << 10
+	res, err := svc.ImportState(context.Background(), []byte(doc), ImportOptions{Batching: Batching{MaxWrites: maxWrites, MaxBytes: maxBytes}})
+	mustOK(t, err)
+	if res.CacheSecurityGroups != 180 {
+		t.Fatalf("import = %+v", res)
+	}
+	total, alone := 0, 0
+	for _, b := range rec.batches {
+		total += b[0]
+		if b[0] > maxWrites || b[1] > maxBytes && b[0] != 1 {
+			t.Errorf("batch of %d writes, %d bytes: over %d writes or %d bytes", b[0], b[1], maxWrites, maxBytes)
+		}
+		if b[1] > maxBytes {
+			alone++
+		}
+	}
+	// 180 groups, the counter, and the unfinished marker put and deleted.
+	if total != 183 {
+		t.Errorf("%d writes in %d batches, want 183", total, len(rec.batches))
+	}
+	if alone != 0 {
+		t.Errorf("%d records over %d bytes went alone; the large groups are about 40 KiB", alone, maxBytes)
+	}
+	if len(rec.batches) < 2+30*40/64 {
+		t.Errorf("only %d batches: %v", len(rec.batches), rec.batches)
+	}
+	// The same document with a byte bound below one large group: each
+	// of them goes alone.
+	rec.batches = nil
+	_, err = svc.ImportState(context.Background(), []byte(doc), ImportOptions{Batching: Batching{MaxWrites: maxWrites, MaxBytes: 16 << 10}})
+	mustOK(t, err)
+	alone = 0
+	for _, b := range rec.batches {
+		if b[1] > 16<<10 {
+			if b[0] != 1 {
+				t.Errorf("batch of %d writes, %d bytes", b[0], b[1])
+			}
+			alone++
+		}
+	}
+	if alone != 30 {
+		t.Errorf("%d large groups went alone, want 30", alone)
+	}
+	if names := describeAll(t, &fixture{svc: svc, store: rec, clock: f.clock}, ctxA, 100); len(names) != 181 {
+		t.Errorf("%d groups described, want 180 and default", len(names))
 	}
 }
