@@ -75,7 +75,8 @@ type Batching struct {
 
 func (b Batching) split() bool { return b.MaxWrites > 0 || b.MaxBytes > 0 }
 
-// record is one key to write; a nil value in a delete list means delete.
+// record is one key and its value. Among the writes of a batched rewrite
+// a nil value means delete; puts may carry nil for an empty value.
 type record struct {
 	key, value []byte
 }

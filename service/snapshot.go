@@ -476,13 +476,16 @@ func (p *stateParser) value(dec *json.Decoder, path string, depth int) (any, err
 			if err != nil {
 				return nil, err
 			}
-			k := kt.(string) // the decoder only yields strings as keys
-			v, err := p.value(dec, path+"."+k, depth+1)
+			k, ok := kt.(string)
+			if !ok { // the decoder yields only strings as keys; never trust it blindly
+				return nil, fmt.Errorf("object key %v at %s", kt, path)
+			}
+			v, err := p.value(dec, fieldPath(path, k), depth+1)
 			if err != nil {
 				return nil, err
 			}
 			if _, dup := o.values[k]; dup {
-				p.add(path+"."+k, "the key appears more than once")
+				p.add(fieldPath(path, k), "the key appears more than once")
 				continue
 			}
 			o.keys = append(o.keys, k)
@@ -514,7 +517,7 @@ func (p *stateParser) object(path string, v any, known ...string) (*jsonObject, 
 	}
 	for _, k := range o.keys {
 		if !slices.Contains(known, k) {
-			p.add(path+"."+k, "unknown field (known: %s)", strings.Join(known, ", "))
+			p.add(fieldPath(path, k), "unknown field (known: %s)", strings.Join(known, ", "))
 		}
 	}
 	return o, true
@@ -562,11 +565,34 @@ func (p *stateParser) time(path string, o *jsonObject, key string, required bool
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		p.add(path+"."+key, "must be an RFC 3339 timestamp such as 2026-11-23T12:00:00Z, not %q", s)
+		p.add(path+"."+key, "must be an RFC 3339 timestamp such as 2026-11-23T12:00:00Z, not %s", quote(s))
 		return time.Time{}, false
 	}
 	return t.UTC(), true
 }
+
+// maxQuoted is how much of a value a problem shows: enough to find it,
+// and a huge bad value does not make a huge answer.
+const maxQuoted = 64
+
+// cut is s, cut after maxQuoted characters.
+func cut(s string) string {
+	if utf8.RuneCountInString(s) <= maxQuoted {
+		return s
+	}
+	return string([]rune(s)[:maxQuoted]) + "…"
+}
+
+// quote is %q of s, cut after maxQuoted characters.
+func quote(s string) string {
+	if utf8.RuneCountInString(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(string([]rune(s)[:maxQuoted])) + "…"
+}
+
+// fieldPath is the path of key k in the object at path.
+func fieldPath(path, k string) string { return path + "." + cut(k) }
 
 func jsonKind(v any) string {
 	switch v.(type) {
@@ -607,14 +633,14 @@ func (p *stateParser) document(root any) *stateDoc {
 	}
 	st := &stateDoc{Accounts: []stateAccount{}}
 	if f, ok := p.str("$", o, "format", true); ok && f != StateFormat {
-		p.add("$.format", "must be %q, not %q: this is not an elasticache-server state document", StateFormat, f)
+		p.add("$.format", "must be %q, not %s: this is not an elasticache-server state document", StateFormat, quote(f))
 	}
 	if v, ok := o.values["version"]; !ok {
 		p.add("$.version", "is required")
 	} else if n, isNum := v.(json.Number); !isNum {
 		p.add("$.version", "must be a number, not %s", jsonKind(v))
 	} else if version, err := strconv.Atoi(n.String()); err != nil || version < 1 {
-		p.add("$.version", "must be a positive whole number, not %s", n)
+		p.add("$.version", "must be a positive whole number, not %s", cut(n.String()))
 	} else if version > StateVersion {
 		// A newer document may mean something else by every other field:
 		// say only this.
@@ -655,7 +681,7 @@ func (p *stateParser) account(path string, v any) (a stateAccount, ok, idOK bool
 	n := p.found
 	id, idOK := p.str(path, o, "id", true)
 	if idOK && !api.IsAccountID(id) {
-		p.add(path+".id", "must be a 12-digit AWS account ID, not %q", id)
+		p.add(path+".id", "must be a 12-digit AWS account ID, not %s", quote(id))
 		idOK = false
 	}
 	a = stateAccount{ID: id, Regions: []stateRegion{}}
@@ -686,7 +712,7 @@ func (p *stateParser) region(path string, v any) (r stateRegion, ok, nameOK bool
 	n := p.found
 	name, nameOK := p.str(path, o, "region", true)
 	if nameOK && !isRegion(name) {
-		p.add(path+".region", "must be a region name such as us-east-1, not %q", name)
+		p.add(path+".region", "must be a region name such as us-east-1, not %s", quote(name))
 		nameOK = false
 	}
 	r = stateRegion{Region: name, CacheSecurityGroups: []stateGroup{}, Events: []stateEvent{}}
@@ -836,7 +862,7 @@ func (p *stateParser) ec2(path string, v any) (e stateEC2, ok, idOK bool) {
 	}
 	if owner, ok := p.str(path, o, "ownerId", true); ok {
 		if !api.IsAccountID(owner) {
-			p.add(path+".ownerId", "must be a 12-digit AWS account ID, not %q", owner)
+			p.add(path+".ownerId", "must be a 12-digit AWS account ID, not %s", quote(owner))
 		}
 		e.OwnerID, ownerOK = owner, api.IsAccountID(owner)
 	}
@@ -896,7 +922,7 @@ func (p *stateParser) event(path string, v any) (e stateEvent, ok, keyOK bool) {
 	}
 	if st, ok := p.str(path, o, "sourceType", true); ok {
 		if !contains(sourceTypes, st) {
-			p.add(path+".sourceType", "must be one of %s, not %q", strings.Join(sourceTypes, ", "), st)
+			p.add(path+".sourceType", "must be one of %s, not %s", strings.Join(sourceTypes, ", "), quote(st))
 		}
 		e.SourceType = st
 	}
@@ -921,7 +947,7 @@ func (p *stateParser) event(path string, v any) (e stateEvent, ok, keyOK bool) {
 	}
 	if id, ok := p.str(path, o, "id", false); ok {
 		if len(id) != 12 || strings.ToLower(id) != id || !isHex(id) {
-			p.add(path+".id", "must be 12 lowercase hexadecimal digits, not %q (or left out, to have one chosen)", id)
+			p.add(path+".id", "must be 12 lowercase hexadecimal digits, not %s (or left out, to have one chosen)", quote(id))
 		} else {
 			idOK = true
 		}

@@ -437,6 +437,11 @@ func TestImportRefusesBadDocuments(t *testing.T) {
 			[]Problem{{"$.version", "the document has version 2, newer than the 1 this server reads; upgrade elasticache-server"}}},
 		{"duplicate key", `{"format": "elasticache-server/state", "version": 1, "accounts": [], "accounts": []}`, []Problem{{"$.accounts", "the key appears more than once"}}},
 		{"too deep", deep, []Problem{{"$", "not valid JSON: nested more than 16 levels deep at $.accounts[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"}}},
+		{"huge values are cut", `{"format": "elasticache-server/state", "version": 1, "accounts": [{"id": "111111111111", "regions": [{"region": "` + strings.Repeat("x", 10000) + `", "` + strings.Repeat("k", 10000) + `": 1}]}]}`,
+			[]Problem{
+				{"$.accounts[0].regions[0]." + strings.Repeat("k", 64) + "…", "unknown field (known: region, cacheSecurityGroups, events)"},
+				{"$.accounts[0].regions[0].region", `must be a region name such as us-east-1, not "` + strings.Repeat("x", 64) + `"…`},
+			}},
 		{"null accounts", `{"format": "elasticache-server/state", "version": 1, "accounts": null}`, []Problem{{"$.accounts", "must be a list, not null"}}},
 	}
 	for _, tc := range cases {
