@@ -28,202 +28,37 @@ import datetime
 import json
 import os
 import re
-import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 
+# harness.py lives next to this script: importable whatever the cwd (Python
+# puts a script's directory on sys.path, but not under -P / PYTHONSAFEPATH).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402  first: it checks boto3 (see harness.py)
+from harness import CLI_TIMEOUT, NO_RETRY, botocore  # noqa: E402
 
-def fatal(msg):
-    print("\n" + "!" * 78, file=sys.stderr)
-    print("FATAL: " + msg, file=sys.stderr)
-    print("!" * 78 + "\n", file=sys.stderr)
-    print("0 passed, 1 failed")
-    sys.exit(2)
-
-
-try:
-    import boto3
-    import botocore
-    import botocore.exceptions
-    from botocore.config import Config
-except ImportError as exc:  # never skip: the suite exists to run these clients
-    fatal(f"cannot import boto3/botocore with {sys.executable}: {exc}. "
-          "Run this script with the python3 on PATH that has boto3 installed.")
-
-AWS = shutil.which("aws")
-if AWS is None:
-    fatal("the aws CLI is not on PATH; the boto3/AWS CLI suite needs it.")
-
-SERVER_BIN = (sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SERVER_BIN", ""))
-if not SERVER_BIN or not os.access(SERVER_BIN, os.X_OK):
-    fatal(f"server binary not given or not executable: {SERVER_BIN!r} "
-          "(pass it as the first argument or in SERVER_BIN)")
-SERVER_BIN = os.path.abspath(SERVER_BIN)
-SELECT = sys.argv[2:]
+SUITE = harness.Suite("the boto3/AWS CLI suite", "elasticache-e2e-clients-")
+TMP = SUITE.tmp
 
 SECRET = "e2e-secret-key"
 DEFAULT_ACCOUNT = "000000000000"
-START_DEADLINE = 15.0   # seconds for a server to log its address and answer /health
-STOP_DEADLINE = 20.0    # seconds for SIGTERM to drain and exit
-CLI_TIMEOUT = 60.0      # a CLI call that takes longer is a hang (generous: CI machines get loaded)
-
-TMP = tempfile.mkdtemp(prefix="elasticache-e2e-clients-")
-EMPTY_CONFIG = os.path.join(TMP, "aws-config")
-EMPTY_CREDENTIALS = os.path.join(TMP, "aws-credentials")
-for _p in (EMPTY_CONFIG, EMPTY_CREDENTIALS):
-    open(_p, "w").close()
-
-_PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
-
-
-def _clean_base_env():
-    """The caller's environment without anything that could reach AWS
-    settings, the server's own settings or a proxy."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith("AWS_") and not k.startswith("ELASTICACHE_")
-            and not k.startswith("BOTO_") and k.lower() not in _PROXY_VARS}
 
 
 def client_env(key, region):
-    env = _clean_base_env()
-    env.update({
-        "AWS_ACCESS_KEY_ID": key,
-        "AWS_SECRET_ACCESS_KEY": SECRET,
-        "AWS_DEFAULT_REGION": region,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": EMPTY_CONFIG,
-        "AWS_SHARED_CREDENTIALS_FILE": EMPTY_CREDENTIALS,
-        "AWS_PAGER": "",
-        # One attempt, so that a 5xx fails at once instead of after seconds
-        # of backoff. Legacy mode (the CLI's default) keeps the error line
-        # exactly as users see it; standard mode with one attempt would add
-        # "(reached max retries: 0)" to it.
-        "AWS_MAX_ATTEMPTS": "1",
-        "AWS_RETRY_MODE": "legacy",
-        "NO_PROXY": "127.0.0.1,localhost",
-    })
-    return env
+    # One attempt, so that a 5xx fails at once; the error line exactly as
+    # users see it (see harness.ONE_ATTEMPT).
+    return SUITE.client_env(key, SECRET, region, extra=harness.ONE_ATTEMPT)
 
 
 # boto3 runs in this process: make its environment hermetic too.
-os.environ.clear()
-os.environ.update(client_env("AKIDNOTUSED", "us-east-1"))
+harness.make_process_hermetic(client_env("AKIDNOTUSED", "us-east-1"))
 
-_NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-# Every process this script starts, so that none outlives it.
-_ALL_PROCS = []
-
-
-class Server:
-    """One elasticache-server process on 127.0.0.1:0 with a JSON log."""
-
-    def __init__(self, name, data_dir=None, extra=()):
-        self.name = name
-        self.data_dir = data_dir or tempfile.mkdtemp(prefix=name + "-", dir=TMP)
-        self.extra = list(extra)
-        self.proc = None
-        self.url = None
-        self.addr = None
-        self.log_path = None
-        self.starts = 0
-
-    def argv(self):
-        return [SERVER_BIN, "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
-                "--log-format", "json", *self.extra]
-
-    def spawn(self):
-        """Starts the process without waiting for it; returns the Popen."""
-        self.starts += 1
-        self.log_path = os.path.join(TMP, f"{self.name}-{self.starts}.log")
-        logf = open(self.log_path, "wb")
-        proc = subprocess.Popen(self.argv(), stdout=logf, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=_clean_base_env())
-        logf.close()
-        _ALL_PROCS.append(proc)
-        return proc
-
-    def start(self):
-        self.proc = self.spawn()
-        self.addr = self.url = None
-        deadline = time.monotonic() + START_DEADLINE
-        while self.addr is None:
-            for rec in self.log_records():
-                if rec.get("addr"):
-                    self.addr = rec["addr"]
-                    break
-            else:
-                if self.proc.poll() is not None:
-                    raise AssertionError(f"{self.name} exited with {self.proc.returncode} "
-                                         f"before listening:\n{self.log_text()}")
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"{self.name} logged no addr within "
-                                         f"{START_DEADLINE}s:\n{self.log_text()}")
-                time.sleep(0.01)
-        self.url = "http://" + self.addr
-        while True:
-            try:
-                with _NO_PROXY_OPENER.open(self.url + "/health", timeout=2) as r:
-                    if r.status == 200:
-                        json.load(r)
-                        return self
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self.name} exited with {self.proc.returncode} "
-                                     f"before /health answered:\n{self.log_text()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.name} /health not 200 within {START_DEADLINE}s")
-            time.sleep(0.01)
-
-    def health(self):
-        with _NO_PROXY_OPENER.open(self.url + "/health", timeout=5) as r:
-            return r.status, json.load(r)
-
-    def log_text(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def log_records(self):
-        out = []
-        for line in self.log_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(rec, dict):
-                out.append(rec)
-        return out
-
-    def stop(self):
-        """SIGTERM; returns (exit code, seconds taken). Raises if it hangs."""
-        t0 = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=STOP_DEADLINE)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError(f"{self.name} did not exit within {STOP_DEADLINE}s of SIGTERM")
-        return rc, time.monotonic() - t0
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def running(self):
-        return self.proc is not None and self.proc.poll() is None
+# The servers of the scenarios; each is started by its scenario (or main).
+Server = SUITE.server
 
 
 def assert_clean_stop(tc, server):
@@ -242,8 +77,6 @@ def assert_clean_stop(tc, server):
 
 _clients = {}
 _clients_lock = threading.Lock()
-NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"},
-                  connect_timeout=5, read_timeout=30)
 
 
 def b3(server, key, region="us-east-1", fresh=False):
@@ -252,35 +85,14 @@ def b3(server, key, region="us-east-1", fresh=False):
     with _clients_lock:
         if not fresh and ck in _clients:
             return _clients[ck]
-        c = boto3.session.Session().client(
-            "elasticache", endpoint_url=server.url, region_name=region,
-            aws_access_key_id=key, aws_secret_access_key=SECRET, config=NO_RETRY)
+        c = harness.b3_client(server.url, key, SECRET, region, NO_RETRY)
         if not fresh:
             _clients[ck] = c
         return c
 
 
-class CLIResult:
-    def __init__(self, argv, proc, took):
-        self.argv, self.rc, self.out, self.err, self.took = argv, proc.returncode, proc.stdout, proc.stderr, took
-
-    def json(self):
-        return json.loads(self.out) if self.out.strip() else None
-
-    def __repr__(self):
-        return (f"aws {' '.join(self.argv)}\n  exit {self.rc} in {self.took:.2f}s\n"
-                f"  stdout: {self.out!r}\n  stderr: {self.err!r}")
-
-
 def cli(server, key, region, op, *args, timeout=CLI_TIMEOUT):
-    argv = ["elasticache", op, *args, "--endpoint-url", server.url, "--output", "json"]
-    t0 = time.monotonic()
-    try:
-        p = subprocess.run([AWS, *argv], env=client_env(key, region), capture_output=True,
-                           text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise AssertionError(f"aws {' '.join(argv)} did not finish within {timeout}s (hang)")
-    return CLIResult(argv, p, time.monotonic() - t0)
+    return SUITE.cli(server.url, client_env(key, region), op, *args, timeout=timeout)
 
 
 _acct = [100000000000]
@@ -420,46 +232,7 @@ def ev_revoked(name, ec2name, owner):
     return (name, re.compile(rf"(?i)\brevoked\b.*\b{re.escape(ec2name)}\b.*\b{owner}\b"))
 
 
-class Case(unittest.TestCase):
-    maxDiff = None
-
-    def assertB3Error(self, fn, exc_name, code, message, status, **kwargs):
-        """Calls fn(**kwargs) and checks the modeled exception, Code, Message
-        (exact string, or a compiled regex) and HTTP status."""
-        client = fn.__self__
-        exc_cls = getattr(client.exceptions, exc_name) if exc_name else botocore.exceptions.ClientError
-        with self.assertRaises(botocore.exceptions.ClientError) as cm:
-            fn(**kwargs)
-        e = cm.exception
-        detail = f"{fn.__name__}({kwargs!r}) -> {e.response!r}"
-        self.assertIsInstance(e, exc_cls, detail)
-        self.assertEqual(e.response["Error"].get("Code"), code, detail)
-        if isinstance(message, re.Pattern):
-            self.assertRegex(e.response["Error"].get("Message") or "", message, detail)
-        else:
-            self.assertEqual(e.response["Error"].get("Message"), message, detail)
-        self.assertEqual(e.response["ResponseMetadata"]["HTTPStatusCode"], status, detail)
-        self.assertEqual(e.response["Error"].get("Type"), "Sender", detail)
-        meta = e.response["ResponseMetadata"]
-        self.assertTrue(meta.get("RequestId"), detail)
-        self.assertEqual(meta["HTTPHeaders"].get("x-amzn-requestid"), meta["RequestId"], detail)
-        return e
-
-    def assertCLIError(self, res, op, code, message):
-        self.assertEqual(res.rc, 255, repr(res))
-        lines = [l for l in res.err.splitlines() if l.strip()]
-        if isinstance(message, re.Pattern):
-            pat = re.compile(re.escape(f"An error occurred ({code}) when calling the {op} operation: ")
-                             + message.pattern + "$")
-            self.assertTrue(any(pat.match(l) for l in lines), repr(res))
-        else:
-            self.assertIn(f"An error occurred ({code}) when calling the {op} operation: {message}",
-                          lines, repr(res))
-        self.assertEqual(res.out.strip(), "", repr(res))
-
-    def assertCLIOK(self, res):
-        self.assertEqual(res.rc, 0, repr(res))
-        return res.json()
+class Case(harness.ClientCase):
 
     def assertB3Absent(self, c, name):
         self.assertB3Error(c.describe_cache_security_groups, "CacheSecurityGroupNotFoundFault",
@@ -1915,54 +1688,6 @@ class T99Shutdown(Case):
 
 # ----------------------------------------------------------------- runner
 
-class TimedResult(unittest.TextTestResult):
-    """Prints each test's duration and counts tests, not subtests: a test
-    passes only if it and all its subtests pass."""
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.passed_ids, self.failed_ids = set(), set()
-        self._t0 = time.monotonic()
-
-    def startTest(self, test):
-        self._t0 = time.monotonic()
-        super().startTest(test)
-
-    def _took(self):
-        self.stream.write(f" ({time.monotonic() - self._t0:.2f}s)")
-
-    def addSuccess(self, test):
-        self._took()
-        self.passed_ids.add(test.id())
-        super().addSuccess(test)
-
-    def addFailure(self, test, err):
-        self._took()
-        self.failed_ids.add(test.id())
-        super().addFailure(test, err)
-
-    def addError(self, test, err):  # also class/module fixtures, as _ErrorHolder
-        self.failed_ids.add(test.id())
-        super().addError(test, err)
-
-    def addSubTest(self, test, subtest, err):
-        if err is not None:
-            self.failed_ids.add(test.id())
-        super().addSubTest(test, subtest, err)
-
-    def addSkip(self, test, reason):  # never skip: a skip is a failure
-        self.failed_ids.add(test.id())
-        super().addSkip(test, reason)
-
-    def addExpectedFailure(self, test, err):
-        self.failed_ids.add(test.id())
-        super().addExpectedFailure(test, err)
-
-    def addUnexpectedSuccess(self, test):
-        self.failed_ids.add(test.id())
-        super().addUnexpectedSuccess(test)
-
-
 # Classes whose tests share a class fixture run as one unit; the tests of the
 # others are independent (each uses its own account or its own server) and
 # run as units of their own. Units run WORKERS at a time: the suite spends
@@ -1979,28 +1704,13 @@ LAST = T99Shutdown  # stops the shared server, after everything else
 WORKERS = 6
 
 
-def run_unit(suite):
-    """Runs one suite with its own result; returns (result, its output)."""
-    import io
-    stream = io.StringIO()
-    result = TimedResult(unittest.runner._WritelnDecorator(stream), True, 2)
-    suite.run(result)  # a fresh result: run() also runs the class fixtures' teardown
-    result.printErrors()
-    return result, stream.getvalue()
-
-
 def main():
     global MAIN
-    import concurrent.futures
-    t0 = time.monotonic()
-    print(f"server: {SERVER_BIN}\npython: {sys.executable}\nboto3 {boto3.__version__}, "
-          f"botocore {botocore.__version__}, aws: {AWS}\ntmp: {TMP}", flush=True)
+    tally = harness.Tally(SUITE)
     loader = unittest.TestLoader()
     units = []
     for cls in PARALLEL:
-        tests = loader.loadTestsFromTestCase(cls)
-        if SELECT:
-            tests = unittest.TestSuite(t for t in tests if any(p in t.id() for p in SELECT))
+        tests = unittest.TestSuite(t for t in loader.loadTestsFromTestCase(cls) if SUITE.selected(t))
         if cls in SHARED_FIXTURE:
             units.append(tests)
         else:
@@ -2010,39 +1720,13 @@ def main():
     try:
         MAIN = Server("main").start()
     except AssertionError as e:
-        print(f"FATAL: the main server did not start: {e}", file=sys.stderr)
-        print(f"0 passed, {total} failed")
-        return 1
-    passed_ids, failed_ids = set(), set()
-
-    def collect(result, text):
-        sys.stderr.write(text)
-        sys.stderr.flush()
-        passed_ids.update(result.passed_ids)
-        failed_ids.update(result.failed_ids)
-
+        return tally.not_started("the main server", e, total)
     try:
-        with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
-            for fut in concurrent.futures.as_completed([pool.submit(run_unit, u) for u in units]):
-                collect(*fut.result())
-        collect(*run_unit(last))
+        tally.run(units, WORKERS)
+        tally.collect(*harness.run_unit(last))
     finally:
-        for p in _ALL_PROCS:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    passed = len(passed_ids - failed_ids)
-    failed = len(failed_ids)
-    failed += max(0, total - passed - failed)  # tests that never ran (a failed setUpClass)
-    for note in NOTES:
-        print("note: " + note, flush=True)
-    print(f"elapsed {time.monotonic() - t0:.1f}s", flush=True)
-    if failed == 0:
-        shutil.rmtree(TMP, ignore_errors=True)
-    else:
-        print(f"logs and data kept in {TMP}", flush=True)
-    print(f"{passed} passed, {failed} failed", flush=True)
-    return 0 if failed == 0 else 1
+        SUITE.kill_all()
+    return tally.finish(total, NOTES)
 
 
 if __name__ == "__main__":

@@ -29,54 +29,22 @@ a missing boto3 or aws CLI is a loud failure. The last line printed is
 """
 
 import concurrent.futures
-import json
 import os
-import re
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import unittest
 import urllib.error
 import urllib.parse
-import urllib.request
 import xml.etree.ElementTree as ET
 
+# harness.py lives next to this script: importable whatever the cwd (Python
+# puts a script's directory on sys.path, but not under -P / PYTHONSAFEPATH).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402  first: it checks boto3 (see harness.py)
+from harness import NO_PROXY_OPENER, NO_RETRY  # noqa: E402
 
-def fatal(msg):
-    print("\n" + "!" * 78, file=sys.stderr)
-    print("FATAL: " + msg, file=sys.stderr)
-    print("!" * 78 + "\n", file=sys.stderr)
-    print("0 passed, 1 failed")
-    sys.exit(2)
+SUITE = harness.Suite("the sigv4 boto3/AWS CLI suite", "elasticache-e2e-sigv4-")
 
-
-try:
-    import boto3
-    import botocore
-    import botocore.exceptions
-    from botocore.config import Config
-except ImportError as exc:  # never skip: the suite exists to run these clients
-    fatal(f"cannot import boto3/botocore with {sys.executable}: {exc}. "
-          "Run this script with the python3 on PATH that has boto3 installed.")
-
-AWS = shutil.which("aws")
-if AWS is None:
-    fatal("the aws CLI is not on PATH; the sigv4 boto3/AWS CLI suite needs it.")
-
-SERVER_BIN = (sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SERVER_BIN", ""))
-if not SERVER_BIN or not os.access(SERVER_BIN, os.X_OK):
-    fatal(f"server binary not given or not executable: {SERVER_BIN!r} "
-          "(pass it as the first argument or in SERVER_BIN)")
-SERVER_BIN = os.path.abspath(SERVER_BIN)
-SELECT = sys.argv[2:]
-
-START_DEADLINE = 15.0    # seconds for the server to log its address and answer /health
-STOP_DEADLINE = 20.0     # seconds for SIGTERM to drain and exit
-CLI_TIMEOUT = 60.0       # a CLI call that takes longer is a hang
 EXPIRY_DEADLINE = 15.0   # seconds a 2-second presigned URL may take to be refused
 POLL_INTERVAL = 0.1
 
@@ -105,166 +73,34 @@ def region_msg(region):
     return f"Credential should be scoped to a valid region, not '{region}'."
 
 
-TMP = tempfile.mkdtemp(prefix="elasticache-e2e-sigv4-")
-EMPTY_CONFIG = os.path.join(TMP, "aws-config")
-EMPTY_CREDENTIALS = os.path.join(TMP, "aws-credentials")
-for _p in (EMPTY_CONFIG, EMPTY_CREDENTIALS):
-    open(_p, "w").close()
-CONFIG_FILE = os.path.join(TMP, "elasticache.yaml")
+CONFIG_FILE = os.path.join(SUITE.tmp, "elasticache.yaml")
 with open(CONFIG_FILE, "w") as _f:
     _f.write(CONFIG_YAML)
 
-_PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
-
-
-def _clean_base_env():
-    """The caller's environment without anything that could reach AWS
-    settings, the server's own settings or a proxy."""
-    return {k: v for k, v in os.environ.items()
-            if not k.startswith("AWS_") and not k.startswith("ELASTICACHE_")
-            and not k.startswith("BOTO_") and k.lower() not in _PROXY_VARS}
-
 
 def client_env(key, secret, region, token=None):
-    env = _clean_base_env()
-    env.update({
-        "AWS_ACCESS_KEY_ID": key,
-        "AWS_SECRET_ACCESS_KEY": secret,
-        "AWS_DEFAULT_REGION": region,
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_CONFIG_FILE": EMPTY_CONFIG,
-        "AWS_SHARED_CREDENTIALS_FILE": EMPTY_CREDENTIALS,
-        "AWS_PAGER": "",
-        # One attempt, and the error line exactly as users see it (see
-        # test_boto3_cli.py).
-        "AWS_MAX_ATTEMPTS": "1",
-        "AWS_RETRY_MODE": "legacy",
-        "NO_PROXY": "127.0.0.1,localhost",
-    })
-    if token:
-        env["AWS_SESSION_TOKEN"] = token
-    return env
+    # One attempt, and the error line exactly as users see it (see
+    # harness.ONE_ATTEMPT).
+    return SUITE.client_env(key, secret, region, token=token, extra=harness.ONE_ATTEMPT)
 
 
 # boto3 runs in this process: make its environment hermetic too. The key
 # here is never used: every client is given its credentials explicitly.
-os.environ.clear()
-os.environ.update(client_env("AKIDNOTUSED", "not-used", "us-east-1"))
-
-_NO_PROXY_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-_ALL_PROCS = []
-
-
-class Server:
-    """One elasticache-server process on 127.0.0.1:0 with a JSON log."""
-
-    def __init__(self, name, extra=()):
-        self.name = name
-        self.data_dir = tempfile.mkdtemp(prefix=name + "-", dir=TMP)
-        self.extra = list(extra)
-        self.log_path = os.path.join(TMP, f"{name}.log")
-        self.proc = self.url = None
-
-    def start(self):
-        argv = [SERVER_BIN, "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
-                "--log-format", "json", *self.extra]
-        with open(self.log_path, "wb") as logf:
-            self.proc = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, env=_clean_base_env())
-        _ALL_PROCS.append(self.proc)
-        deadline = time.monotonic() + START_DEADLINE
-        addr = None
-        while addr is None:
-            addr = next((r["addr"] for r in self.log_records() if r.get("addr")), None)
-            if addr is None:
-                if self.proc.poll() is not None:
-                    raise AssertionError(f"{self.name} exited with {self.proc.returncode} "
-                                         f"before listening:\n{self.log_text()}")
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"{self.name} logged no addr within {START_DEADLINE}s:\n{self.log_text()}")
-                time.sleep(0.01)
-        self.url = "http://" + addr
-        while True:
-            try:
-                with _NO_PROXY_OPENER.open(self.url + "/health", timeout=2) as r:
-                    if r.status == 200:
-                        json.load(r)
-                        return self
-            except (urllib.error.URLError, ConnectionError, OSError):
-                pass
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self.name} exited before /health answered:\n{self.log_text()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.name} /health not 200 within {START_DEADLINE}s")
-            time.sleep(0.01)
-
-    def log_text(self):
-        try:
-            with open(self.log_path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
-    def log_records(self):
-        out = []
-        for line in self.log_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(rec, dict):
-                out.append(rec)
-        return out
-
-    def stop(self):
-        """SIGTERM; returns the exit code. Raises if it hangs."""
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=STOP_DEADLINE)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError(f"{self.name} did not exit within {STOP_DEADLINE}s of SIGTERM")
-
+harness.make_process_hermetic(client_env("AKIDNOTUSED", "not-used", "us-east-1"))
 
 MAIN = None  # the sigv4 server every scenario uses
 NOTES = []   # facts worth printing that are not pass/fail
 
 # ---------------------------------------------------------------- clients
 
-NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"},
-                  connect_timeout=5, read_timeout=30)
-
 
 def b3(key, secret, region="us-east-1", token=None):
     """A boto3 client for MAIN signing as key/secret in region."""
-    return boto3.session.Session().client(
-        "elasticache", endpoint_url=MAIN.url, region_name=region,
-        aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
-        config=NO_RETRY)
-
-
-class CLIResult:
-    def __init__(self, argv, proc, took):
-        self.argv, self.rc, self.out, self.err, self.took = argv, proc.returncode, proc.stdout, proc.stderr, took
-
-    def json(self):
-        return json.loads(self.out) if self.out.strip() else None
-
-    def __repr__(self):
-        return (f"aws {' '.join(self.argv)}\n  exit {self.rc} in {self.took:.2f}s\n"
-                f"  stdout: {self.out!r}\n  stderr: {self.err!r}")
+    return harness.b3_client(MAIN.url, key, secret, region, NO_RETRY, token=token)
 
 
 def cli(key, secret, region, op, *args, token=None):
-    argv = ["elasticache", op, *args, "--endpoint-url", MAIN.url, "--output", "json"]
-    t0 = time.monotonic()
-    try:
-        p = subprocess.run([AWS, *argv], env=client_env(key, secret, region, token), capture_output=True,
-                           text=True, timeout=CLI_TIMEOUT, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise AssertionError(f"aws {' '.join(argv)} did not finish within {CLI_TIMEOUT}s (hang)")
-    return CLIResult(argv, p, time.monotonic() - t0)
+    return SUITE.cli(MAIN.url, client_env(key, secret, region, token), op, *args)
 
 
 def cli_many(calls):
@@ -326,7 +162,7 @@ def cli_ops(account, region, name):
 def fetch(url):
     """GETs url without a proxy: (status, body text)."""
     try:
-        with _NO_PROXY_OPENER.open(url, timeout=10) as r:
+        with NO_PROXY_OPENER.open(url, timeout=10) as r:
             return r.status, r.read().decode("utf-8")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode("utf-8")
@@ -352,37 +188,13 @@ def amz_date(url):
     return time.mktime(time.strptime(q["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ")) - time.timezone
 
 
-class Case(unittest.TestCase):
-    maxDiff = None
-
-    def assertB3Error(self, fn, code, message, status, **kwargs):
-        with self.assertRaises(botocore.exceptions.ClientError) as cm:
-            fn(**kwargs)
-        e = cm.exception
-        detail = f"{fn.__name__}({kwargs!r}) -> {e.response!r}"
-        self.assertEqual(e.response["Error"].get("Code"), code, detail)
-        self.assertEqual(e.response["Error"].get("Message"), message, detail)
-        self.assertEqual(e.response["ResponseMetadata"]["HTTPStatusCode"], status, detail)
-        self.assertEqual(e.response["Error"].get("Type"), "Sender", detail)
-        meta = e.response["ResponseMetadata"]
-        self.assertTrue(meta.get("RequestId"), detail)
-        self.assertEqual(meta["HTTPHeaders"].get("x-amzn-requestid"), meta["RequestId"], detail)
-
-    def assertCLIError(self, res, op, code, message):
-        self.assertEqual(res.rc, 255, repr(res))
-        lines = [l for l in res.err.splitlines() if l.strip()]
-        self.assertIn(f"An error occurred ({code}) when calling the {op} operation: {message}", lines, repr(res))
-        self.assertEqual(res.out.strip(), "", repr(res))
-
-    def assertCLIOK(self, res):
-        self.assertEqual(res.rc, 0, repr(res))
-        return res.json()
+class Case(harness.ClientCase):
 
     def assertB3Refused(self, c, account, region, name, code, message, status=403):
         """Every operation through c is refused with code/message/status."""
         for method, kwargs in b3_ops(account, region, name):
             with self.subTest(op=method):
-                self.assertB3Error(getattr(c, method), code, message, status, **kwargs)
+                self.assertB3Error(getattr(c, method), None, code, message, status, **kwargs)
 
     def assertCLIRefused(self, calls):
         """Each (key, secret, region, (command, args, API operation), code,
@@ -521,9 +333,9 @@ class T02Refused(Case):
         # Authentication answers first, whatever is wrong with the parameters.
         for c, code, msg in ((b3(KEY1, SECRET2), "SignatureDoesNotMatch", MISMATCH_MSG),
                              (b3(UNKNOWN_KEY, SECRET1), "InvalidClientTokenId", UNKNOWN_KEY_MSG)):
-            self.assertB3Error(c.create_cache_security_group, code, msg, 403, CacheSecurityGroupName="", Description="d")
-            self.assertB3Error(c.describe_cache_security_groups, code, msg, 403, MaxRecords=5)
-            self.assertB3Error(c.list_tags_for_resource, code, msg, 403, ResourceName="arn:aws:elasticache")
+            self.assertB3Error(c.create_cache_security_group, None, code, msg, 403, CacheSecurityGroupName="", Description="d")
+            self.assertB3Error(c.describe_cache_security_groups, None, code, msg, 403, MaxRecords=5)
+            self.assertB3Error(c.list_tags_for_resource, None, code, msg, 403, ResourceName="arn:aws:elasticache")
 
 
 # --------------------------------------------------------- presigned URLs
@@ -624,50 +436,6 @@ class T03Presigned(Case):
 
 # ----------------------------------------------------------------- runner
 
-class TimedResult(unittest.TextTestResult):
-    """Prints each test's duration and counts tests, not subtests: a test
-    passes only if it and all its subtests pass."""
-
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.passed_ids, self.failed_ids = set(), set()
-        self._t0 = time.monotonic()
-
-    def startTest(self, test):
-        self._t0 = time.monotonic()
-        super().startTest(test)
-
-    def addSuccess(self, test):
-        self.stream.write(f" ({time.monotonic() - self._t0:.2f}s)")
-        self.passed_ids.add(test.id())
-        super().addSuccess(test)
-
-    def addFailure(self, test, err):
-        self.failed_ids.add(test.id())
-        super().addFailure(test, err)
-
-    def addError(self, test, err):
-        self.failed_ids.add(test.id())
-        super().addError(test, err)
-
-    def addSubTest(self, test, subtest, err):
-        if err is not None:
-            self.failed_ids.add(test.id())
-        super().addSubTest(test, subtest, err)
-
-    def addSkip(self, test, reason):  # never skip: a skip is a failure
-        self.failed_ids.add(test.id())
-        super().addSkip(test, reason)
-
-    def addExpectedFailure(self, test, err):
-        self.failed_ids.add(test.id())
-        super().addExpectedFailure(test, err)
-
-    def addUnexpectedSuccess(self, test):
-        self.failed_ids.add(test.id())
-        super().addUnexpectedSuccess(test)
-
-
 # Every test is independent (its own names); they run WORKERS at a time,
 # the CLI-heavy ones first. Few at a time: the suite runs next to the other
 # client suites, and CLI start-ups are what a loaded machine has least of.
@@ -675,68 +443,25 @@ CLASSES = (T02Refused, T01RightKeys, T03Presigned)
 WORKERS = 2
 
 
-def run_unit(test):
-    import io
-    stream = io.StringIO()
-    result = TimedResult(unittest.runner._WritelnDecorator(stream), True, 2)
-    test.run(result)
-    result.printErrors()
-    return result, stream.getvalue()
-
-
 def main():
     global MAIN
-    t0 = time.monotonic()
-    print(f"server: {SERVER_BIN}\npython: {sys.executable}\nboto3 {boto3.__version__}, "
-          f"botocore {botocore.__version__}, aws: {AWS}\ntmp: {TMP}", flush=True)
+    tally = harness.Tally(SUITE)
     loader = unittest.TestLoader()
-    tests = [t for cls in CLASSES for t in loader.loadTestsFromTestCase(cls)
-             if not SELECT or any(p in t.id() for p in SELECT)]
+    tests = [t for cls in CLASSES for t in loader.loadTestsFromTestCase(cls) if SUITE.selected(t)]
     tests.sort(key=lambda t: not t.id().endswith("_cli"))  # the slow ones first
-    passed_ids, failed_ids = set(), set()
     try:
-        MAIN = Server("sigv4", ["--auth", "sigv4", "--config", CONFIG_FILE, "--regions", REGIONS]).start()
+        MAIN = SUITE.server("sigv4", extra=["--auth", "sigv4", "--config", CONFIG_FILE, "--regions", REGIONS]).start()
     except AssertionError as e:
-        print(f"FATAL: the sigv4 server did not start: {e}", file=sys.stderr)
-        print(f"0 passed, {len(tests)} failed")
-        return 1
+        return tally.not_started("the sigv4 server", e, len(tests))
     try:
-        with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
-            for fut in concurrent.futures.as_completed([pool.submit(run_unit, t) for t in tests]):
-                result, text = fut.result()
-                sys.stderr.write(text)
-                sys.stderr.flush()
-                passed_ids.update(result.passed_ids)
-                failed_ids.update(result.failed_ids)
-        rc = MAIN.stop()
-        if rc != 0:
-            print(f"FAIL: the sigv4 server exited {rc} after SIGTERM:\n{MAIN.log_text()}", file=sys.stderr)
-            failed_ids.add("server exit code")
-        errors = [r for r in MAIN.log_records() if r.get("level") == "ERROR"]
-        if errors:
-            print(f"FAIL: the sigv4 server logged errors: {errors}", file=sys.stderr)
-            failed_ids.add("server errors logged")
+        tally.run(tests, WORKERS)
+        tally.check_clean_stop(MAIN, "the sigv4 server")
         auth = [r.get("auth") for r in MAIN.log_records() if r.get("addr")]
         if auth != ["sigv4"]:
-            print(f"FAIL: the server's start line says auth {auth}, not sigv4", file=sys.stderr)
-            failed_ids.add("server auth mode")
+            tally.fail("server auth mode", f"the server's start line says auth {auth}, not sigv4")
     finally:
-        for p in _ALL_PROCS:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    passed = len(passed_ids - failed_ids)
-    failed = len(failed_ids)
-    failed += max(0, len(tests) - passed - failed)
-    for note in NOTES:
-        print("note: " + note, flush=True)
-    print(f"elapsed {time.monotonic() - t0:.1f}s", flush=True)
-    if failed == 0:
-        shutil.rmtree(TMP, ignore_errors=True)
-    else:
-        print(f"logs and data kept in {TMP}", flush=True)
-    print(f"{passed} passed, {failed} failed", flush=True)
-    return 0 if failed == 0 else 1
+        SUITE.kill_all()
+    return tally.finish(len(tests), NOTES)
 
 
 if __name__ == "__main__":
