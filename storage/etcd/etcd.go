@@ -291,7 +291,7 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage/etcd: update not started: %w", err)
 	}
-	u := &updateState{fresh: map[string]entry{}}
+	u := &updateState{}
 	var lastConflict error
 	conflicts, misses := 0, 0
 	for pause := false; ; {

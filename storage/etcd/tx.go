@@ -62,6 +62,7 @@ type tx struct {
 type updateState struct {
 	// fresh holds, for each key read by Get, what the Else branch of a
 	// failed commit returned: the cluster's state then, for the next run.
+	// nil until a commit fails.
 	fresh map[string]entry
 	// first is the revision of the first answer etcd gave this Update (0:
 	// none yet). An entry seen at or after it describes the cluster during
@@ -429,8 +430,11 @@ func (t *tx) commit(validateOnly bool) (outcome, error) {
 			gets = append(gets, k)
 		}
 	}
-	seen := map[keyRange]bool{}
+	var seen map[keyRange]bool
 	for _, r := range t.ranges {
+		if seen == nil {
+			seen = map[keyRange]bool{}
+		}
 		if seen[r] || r.start == r.end {
 			continue
 		}
@@ -485,6 +489,9 @@ func (t *tx) commit(validateOnly bool) (outcome, error) {
 			if rr := resp.Responses[i].GetResponseRange(); rr != nil && len(rr.Kvs) > 0 {
 				e.value, e.modRev = rr.Kvs[0].Value, rr.Kvs[0].ModRevision
 			}
+		}
+		if t.u.fresh == nil {
+			t.u.fresh = make(map[string]entry, len(gets))
 		}
 		t.u.fresh[k] = e
 		t.s.cache.put(k, e)
