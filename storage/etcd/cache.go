@@ -85,27 +85,30 @@ func (c *cache) store(key string, e entry, add bool) {
 	if c.limit < 0 {
 		return
 	}
+	size := cost(key, e.value)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	n, ok := c.items[key]
 	switch {
 	case ok && n.e.seen > e.seen:
 		return
-	case ok:
-		c.size -= cost(key, n.e.value)
+	case ok && size > c.limit:
 		c.unlink(n)
 		delete(c.items, key)
-	case !add:
+		c.size -= cost(key, n.e.value)
 		return
-	}
-	size := cost(key, e.value)
-	if size > c.limit {
+	case ok:
+		c.size += size - cost(key, n.e.value)
+		n.e = e
+		c.unlink(n)
+	case !add || size > c.limit:
 		return
+	default:
+		n = &node{key: key, e: e}
+		c.items[key] = n
+		c.size += size
 	}
-	n = &node{key: key, e: e}
-	c.items[key] = n
 	c.pushFront(n)
-	c.size += size
 	for c.size > c.limit {
 		old := c.tail
 		c.unlink(old)

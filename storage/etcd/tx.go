@@ -442,14 +442,17 @@ func (t *tx) commit(validateOnly bool) (outcome, error) {
 		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(r.start), "<", t.rev+1).WithRange(r.end))
 	}
 	var ops []clientv3.Op
+	var written []string // the etcd keys of t.order
 	if !validateOnly {
 		ops = make([]clientv3.Op, 0, len(t.order))
-		for _, k := range t.order {
+		written = make([]string, len(t.order))
+		for i, k := range t.order {
 			w := t.writes[k]
+			written[i] = t.s.prefix + k
 			if w.deleted {
-				ops = append(ops, clientv3.OpDelete(t.s.key([]byte(k))))
+				ops = append(ops, clientv3.OpDelete(written[i]))
 			} else {
-				ops = append(ops, clientv3.OpPut(t.s.key([]byte(k)), string(w.value)))
+				ops = append(ops, clientv3.OpPut(written[i], string(w.value)))
 			}
 		}
 	}
@@ -476,7 +479,7 @@ func (t *tx) commit(validateOnly bool) (outcome, error) {
 	}
 	rev := resp.Header.Revision
 	if resp.Succeeded {
-		t.remember(rev, validateOnly)
+		t.remember(rev, written)
 		return committed, nil
 	}
 	t.u.observe(rev)
@@ -510,25 +513,22 @@ func (t *tx) commit(validateOnly bool) (outcome, error) {
 
 // remember puts into the Store's cache what a successful commit at
 // revision rev established: every key read by Get still had the state fn
-// saw, and every written key now has its new value (cached only if it was
-// read, or was cached already: keys that are only ever written, like
-// events, are not worth the room).
-func (t *tx) remember(rev int64, validateOnly bool) {
+// saw, and every written key (written: their etcd keys, in t.order's
+// order; none for a validation) now has its new value, cached only if it
+// was read, or was cached already: keys that are only ever written, like
+// events, are not worth the room.
+func (t *tx) remember(rev int64, written []string) {
 	for k, r := range t.reads {
 		if !r.get {
 			continue
 		}
-		if _, written := t.writes[k[len(t.s.prefix):]]; written && !validateOnly {
+		if _, w := t.writes[k[len(t.s.prefix):]]; w && written != nil {
 			continue
 		}
 		t.s.cache.put(k, entry{value: r.value, modRev: r.modRev, seen: rev})
 	}
-	if validateOnly {
-		return
-	}
-	for _, sk := range t.order {
-		w := t.writes[sk]
-		k := t.s.key([]byte(sk))
+	for i, k := range written {
+		w := t.writes[t.order[i]]
 		e := entry{seen: rev}
 		if !w.deleted {
 			e.value, e.modRev = w.value, rev
