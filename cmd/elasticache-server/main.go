@@ -13,10 +13,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/elasticache-server/elasticache-server/internal/logwriter"
 	"github.com/elasticache-server/elasticache-server/server"
 )
 
@@ -47,8 +49,15 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	m := server.NewMain(cfg, cfg.NewLogger(stderr))
+	// The log is buffered: a request does not wait for the write(2) of its
+	// access-log line. Warnings and errors, and Close, go out at once; an
+	// Info line waits at most logwriter.DefaultFlushInterval.
+	logOut := logwriter.New(stderr, logwriter.Config{})
+	defer logOut.Close()
+	logger := slog.New(logwriter.Handler(cfg.NewLogger(logOut).Handler(), logOut, slog.LevelWarn))
+	m := server.NewMain(cfg, logger)
 	if err := m.Open(ctx); err != nil {
+		logOut.Flush() // what was logged before the failure comes first
 		fmt.Fprintln(stderr, "elasticache-server:", err)
 		return 1
 	}
