@@ -90,6 +90,14 @@ type Exchange struct {
 	Duration time.Duration
 }
 
+// exchange is the handler's Exchange and what only the handler needs of
+// it, in one allocation that the request's context carries (caller.go).
+type exchange struct {
+	Exchange
+	// authenticated says Exchange.Caller is set, for CallerFrom.
+	authenticated bool
+}
+
 // handler serves the query protocol for one Service.
 type handler struct {
 	svc          Service
@@ -156,12 +164,13 @@ func NewHandler(svc Service, cfg HandlerConfig) http.Handler {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	x := &Exchange{RequestID: h.newRequestID(), Start: start}
+	xs := &exchange{Exchange: Exchange{RequestID: h.newRequestID(), Start: start}}
+	x := &xs.Exchange
 	// First, so that even a panic's answer carries it.
 	// Assigned under its canonical form: Set would canonicalize, and
 	// allocate, on every request.
 	w.Header()[canonicalRequestIDHeader] = []string{x.RequestID}
-	ctx := WithRequestID(r.Context(), x.RequestID)
+	ctx := withExchange(r.Context(), xs)
 
 	defer func() {
 		if v := recover(); v != nil {
@@ -205,7 +214,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 	}()
 
-	op, out, err := h.serve(ctx, r, x)
+	op, out, err := h.serve(ctx, r, xs)
 	if err == nil {
 		err = h.writeResult(w, x, op, out)
 		if err == nil {
@@ -222,7 +231,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve runs the checks and the operation. It returns the operation and its
 // output, or the error to answer.
-func (h *handler) serve(ctx context.Context, r *http.Request, x *Exchange) (*Operation, any, error) {
+func (h *handler) serve(ctx context.Context, r *http.Request, xs *exchange) (*Operation, any, error) {
+	x := &xs.Exchange
 	var raw string
 	var body []byte
 	switch r.Method {
@@ -278,8 +288,7 @@ func (h *handler) serve(ctx context.Context, r *http.Request, x *Exchange) (*Ope
 	if err != nil {
 		return nil, nil, err
 	}
-	x.Caller = caller
-	ctx = WithCaller(ctx, caller)
+	x.Caller, xs.authenticated = caller, true
 
 	if h.intercept != nil {
 		if err := h.intercept(ctx, x); err != nil {
