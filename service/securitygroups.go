@@ -75,9 +75,20 @@ func (s *ElastiCache) render(sc scope, r *groupRecord, now time.Time, status fun
 }
 
 // renderValue is render without the final allocation, for pages that hold
-// groups by value. The strings a group points to share one allocation, and
-// so do each entry's: a page of 100 is most of a describe's allocations.
+// groups by value.
 func (s *ElastiCache) renderValue(sc scope, r *groupRecord, now time.Time, status func(ec2Record) string) api.CacheSecurityGroup {
+	return s.renderInto(sc, r, now, status, &groupStrings{})
+}
+
+// groupStrings holds the strings a rendered group points to, so that a
+// page allocates them for all its groups at once and a describe of one
+// group together with its answer.
+type groupStrings struct{ arn, name, description, owner string }
+
+// renderInto is renderValue with the group's strings kept in v. Each EC2
+// entry's strings share one allocation: a page of 100 is most of a
+// describe's allocations.
+func (s *ElastiCache) renderInto(sc scope, r *groupRecord, now time.Time, status func(ec2Record) string, v *groupStrings) api.CacheSecurityGroup {
 	ec2 := make([]api.EC2SecurityGroup, 0, len(r.EC2))
 	for _, e := range r.EC2 {
 		st, gone := ec2Status(e, now, s.cfg.TransitionDelay)
@@ -96,7 +107,7 @@ func (s *ElastiCache) renderValue(sc scope, r *groupRecord, now time.Time, statu
 			Status:                  &v.status,
 		})
 	}
-	v := &struct{ arn, name, description, owner string }{groupARN(sc, r.Name), r.Name, r.Description, sc.account}
+	*v = groupStrings{groupARN(sc, r.Name), r.Name, r.Description, sc.account}
 	return api.CacheSecurityGroup{
 		ARN:                    &v.arn,
 		CacheSecurityGroupName: &v.name,
@@ -202,9 +213,18 @@ func (s *ElastiCache) DescribeCacheSecurityGroups(ctx context.Context, in *api.D
 	return s.describePage(ctx, sc, after, limit)
 }
 
+// describeOne answers a describe by name. Its answer, the group's
+// strings and the record read are one allocation, which the read
+// transaction's function fills in.
 func (s *ElastiCache) describeOne(ctx context.Context, sc scope, name string) (*api.DescribeCacheSecurityGroupsOutput, error) {
-	var rec *groupRecord
+	res := &struct {
+		out    api.DescribeCacheSecurityGroupsOutput
+		groups [1]api.CacheSecurityGroup
+		strs   groupStrings
+		rec    *groupRecord
+	}{}
 	err := s.view(ctx, func(tx storage.Tx) error {
+		res.rec = nil
 		b, err := tx.Get(sc.groupKey(name))
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil
@@ -212,21 +232,22 @@ func (s *ElastiCache) describeOne(ctx context.Context, sc scope, name string) (*
 		if err != nil {
 			return err
 		}
-		rec, err = decodeGroupShown(b)
+		res.rec, err = decodeGroupShown(b)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	rec := res.rec
 	if rec == nil && name == defaultGroupName {
 		rec = virtualDefault()
 	}
 	if rec == nil {
 		return nil, groupNotFound(name)
 	}
-	return &api.DescribeCacheSecurityGroupsOutput{
-		CacheSecurityGroups: []api.CacheSecurityGroup{s.renderValue(sc, rec, s.clock.Now(), nil)},
-	}, nil
+	res.groups[0] = s.renderInto(sc, rec, s.clock.Now(), nil, &res.strs)
+	res.out.CacheSecurityGroups = res.groups[:]
+	return &res.out, nil
 }
 
 // describePage reads at most limit+1 groups after the marker's position:
@@ -281,8 +302,9 @@ func (s *ElastiCache) describePage(ctx context.Context, sc scope, after string, 
 		out.Marker = ptr(s.markers.issue(opDescribeGroups, sc, page[limit-1].Name))
 	}
 	now := s.clock.Now()
-	for _, r := range page {
-		out.CacheSecurityGroups = append(out.CacheSecurityGroups, s.renderValue(sc, r, now, nil))
+	strs := make([]groupStrings, len(page))
+	for i, r := range page {
+		out.CacheSecurityGroups = append(out.CacheSecurityGroups, s.renderInto(sc, r, now, nil, &strs[i]))
 	}
 	return out, nil
 }
