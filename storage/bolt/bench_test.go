@@ -80,3 +80,31 @@ func BenchmarkUpdateSerial(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkViewParallel measures a read transaction that gets one key, the
+// storage share of a describe by name, from 16 goroutines at -cpu 2.
+func BenchmarkViewParallel(b *testing.B) {
+	s := mustOpen(b, bolt.Config{NoSync: true})
+	value := bytes.Repeat([]byte("v"), 150)
+	for i := range 100 {
+		if err := createOnce(s, b, fmt.Appendf(nil, "bench/%09d", i), value); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetParallelism(8)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		key := []byte("bench/000000042")
+		for pb.Next() {
+			err := s.View(b.Context(), func(tx storage.Tx) error {
+				_, err := tx.Get(key)
+				return err
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
