@@ -317,11 +317,14 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 			return t.err
 		default:
 			validateOnly := err != nil || len(t.writes) == 0
-			if validateOnly && t.settled() {
+			if err != nil && t.settled() {
 				return err
 			}
 			if cerr := ctx.Err(); cerr != nil {
 				return fmt.Errorf("storage/etcd: update abandoned before commit: %w", cerr)
+			}
+			if validateOnly && t.settled() {
+				return nil
 			}
 			var cerr error
 			out, cerr = t.commit(validateOnly)

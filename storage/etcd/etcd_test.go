@@ -116,7 +116,7 @@ func TestEtcd(t *testing.T) {
 		if err != nil || got != strconv.Itoa(n) {
 			t.Errorf("counter = %q, %v; want %d", got, err, n)
 		}
-		t.Logf("%d increments took %d runs of fn, at most %d for one Update (the limit is 100)", n, runs.Load(), slices.Max(perUpdate))
+		t.Logf("%d increments took %d runs of fn, at most %d for one Update (the limit is 100 that lost to another writer)", n, runs.Load(), slices.Max(perUpdate))
 	})
 
 	// A Scan inside Update is validated: a key inserted into the scanned

@@ -2,6 +2,7 @@ package etcd_test
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -360,6 +361,38 @@ func TestSpeculation(t *testing.T) {
 		mustPut(t, other, "k", "v2") // s's cache says v1
 		if got, runs := read(); got != "v2" || runs != 2 {
 			t.Errorf("read after the other store's change = %q in %d runs, want v2 in 2", got, runs)
+		}
+	})
+
+	// A caller that gives up while fn runs gets its context's error, also
+	// from a run that wrote nothing (even one whose reads need no
+	// validation), or that failed on reads not yet validated: neither
+	// outcome may be taken for the other.
+	t.Run("CanceledBeforeValidation", func(t *testing.T) {
+		t.Parallel()
+		s := open(t, c, p.next(t), etcd.Config{})
+		mustPut(t, s, "read-only", "v", "fault", "v") // unknown to s's cache
+		for _, key := range []string{"read-only", "fault"} {
+			ctx, cancel := context.WithCancel(t.Context())
+			runs := 0
+			err := s.Update(ctx, func(tx storage.Tx) error {
+				runs++
+				_, err := tx.Get([]byte(key))
+				if key == "fault" {
+					// Decided on the guess that the key is absent.
+					cancel()
+					return err
+				}
+				if runs == 2 {
+					// On what the failed validation brought back: one
+					// snapshot, which needs no second validation.
+					cancel()
+				}
+				return nil
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s Update canceled during run %d = %v, want an error wrapping context.Canceled", key, runs, err)
+			}
 		}
 	})
 
