@@ -200,18 +200,23 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if !h.log.Enabled(ctx, slog.LevelInfo) {
 			return
 		}
-		attrs := []slog.Attr{
+		// The record goes to the handler directly: Logger.LogAttrs would
+		// also look up its caller's program counter (runtime.Callers, a
+		// tenth of the line's cost) for a source the server's logger does
+		// not print, and that would always name this line.
+		rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+		rec.AddAttrs(
 			slog.String("request_id", x.RequestID),
 			slog.String("account", x.Caller.AccountID),
 			slog.String("region", x.Caller.Region),
 			slog.String("action", x.Action),
 			slog.Int("status", x.Status),
-		}
+		)
 		if x.Code != "" {
-			attrs = append(attrs, slog.String("code", x.Code))
+			rec.AddAttrs(slog.String("code", x.Code))
 		}
-		attrs = append(attrs, slog.Duration("duration", x.Duration))
-		h.log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+		rec.AddAttrs(slog.Duration("duration", x.Duration))
+		_ = h.log.Handler().Handle(ctx, rec)
 	}()
 
 	op, out, err := h.serve(ctx, r, xs)

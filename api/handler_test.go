@@ -457,6 +457,46 @@ func TestAccessLog(t *testing.T) {
 	}
 }
 
+// TestAccessLogText pins the access line as slog's text handler prints
+// it, order of fields included: the handler builds the record itself.
+func TestAccessLogText(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	var mu sync.Mutex
+	th := slog.NewTextHandler(&lockedWriter{w: &out, mu: &mu}, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey || a.Key == "duration" {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})
+	h := NewHandler(&recorder{}, HandlerConfig{Logger: slog.New(th)})
+	ok := do(t, h, post(deleteForm))
+	bad := do(t, h, post("Action=DeleteCacheSecurityGroup&Version=2015-02-02"))
+	want := "level=INFO msg=request request_id=" + ok.requestID +
+		" account=000000000000 region=us-east-1 action=DeleteCacheSecurityGroup status=200\n" +
+		"level=INFO msg=request request_id=" + bad.requestID +
+		" account=000000000000 region=us-east-1 action=DeleteCacheSecurityGroup status=400 code=MissingParameter\n"
+	mu.Lock()
+	defer mu.Unlock()
+	if got := out.String(); got != want {
+		t.Errorf("access log:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 // TestInternalErrorLogging checks that an internal error is logged with its
 // detail at Error, and a client that went away only at Debug.
 func TestInternalErrorLogging(t *testing.T) {
