@@ -105,9 +105,16 @@ func clientsRequireTools(t *testing.T) string {
 	return python
 }
 
-// clientsBuildServer builds ./cmd/elasticache-server from the module root
-// (the parent of this package's directory) into a temp dir.
+// clientsBuildServer builds ./cmd/elasticache-server, the default binary,
+// into a temp dir.
 func clientsBuildServer(t *testing.T) string {
+	t.Helper()
+	return buildCommand(t, "elasticache-server")
+}
+
+// buildCommand builds ./cmd/NAME from the module root (the parent of this
+// package's directory) into a temp dir.
+func buildCommand(t *testing.T, name string) string {
 	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -116,11 +123,11 @@ func clientsBuildServer(t *testing.T) string {
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		t.Fatalf("module root not found at %s: %v", root, err)
 	}
-	bin := filepath.Join(t.TempDir(), "elasticache-server")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/elasticache-server")
+	bin := filepath.Join(t.TempDir(), name)
+	build := exec.Command("go", "build", "-o", bin, "./cmd/"+name)
 	build.Dir = root
 	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/elasticache-server: %v\n%s", err, b)
+		t.Fatalf("go build ./cmd/%s: %v\n%s", name, err, b)
 	}
 	return bin
 }

@@ -1,124 +1,31 @@
 package main
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
 
-func noEnv(string) string { return "" }
-
-const seedDoc = `{"format": "elasticache-server/state", "version": 1, "accounts": [{"id": "111111111111", "regions": [
-  {"region": "eu-west-1", "cacheSecurityGroups": [{"name": "Web", "description": "web tier", "tags": [{"key": "env", "value": "prod"}]}]}]}]}`
-
-const canonical = `{
-  "format": "elasticache-server/state",
-  "version": 1,
-  "accounts": [
-    {
-      "id": "111111111111",
-      "regions": [
-        {
-          "region": "eu-west-1",
-          "cacheSecurityGroups": [
-            {
-              "name": "web",
-              "description": "web tier",
-              "ec2SecurityGroups": [],
-              "tags": [
-                {
-                  "key": "env",
-                  "value": "prod"
-                }
-              ]
-            }
-          ],
-          "events": []
-        }
-      ]
-    }
-  ]
-}
-`
-
-// import, then export, on a free data directory: the first argument picks
-// the command and the store flags are the server's.
-func TestImportThenExport(t *testing.T) {
+// The default binary must not link the etcd client: its package init
+// alone (gRPC, protobuf descriptors, zap) would more than double the
+// start-up (docs/DECISIONS.md). An import of storage/etcd that creeps
+// back into server, cli or anything else they use fails here.
+func TestNoEtcdClient(t *testing.T) {
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "data")
-	var stdout, stderr bytes.Buffer
-	if code := run([]string{"import", "--data-dir", dir}, noEnv, strings.NewReader(seedDoc), &stdout, &stderr); code != 0 {
-		t.Fatalf("import = %d, stderr:\n%s", code, stderr.String())
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
 	}
-	if got := stdout.String(); got != "imported 1 accounts, 1 regions, 1 cache security groups, 0 events\n" {
-		t.Errorf("import said %q", got)
+	deps := strings.Fields(string(out))
+	if len(deps) < 50 || !slices.Contains(deps, "go.etcd.io/bbolt") {
+		t.Fatalf("go list -deps listed %d packages, not bbolt among them:\n%s", len(deps), out)
 	}
-	stdout.Reset()
-	// The directory can also come from the environment, as for the server.
-	getenv := func(k string) string {
-		if k == "ELASTICACHE_DATA_DIR" {
-			return dir
-		}
-		return ""
-	}
-	if code := run([]string{"export"}, getenv, strings.NewReader(""), &stdout, &stderr); code != 0 {
-		t.Fatalf("export = %d, stderr:\n%s", code, stderr.String())
-	}
-	if stdout.String() != canonical {
-		t.Errorf("export wrote:\n%s\nwant:\n%s", stdout.String(), canonical)
-	}
-}
-
-func TestStateCommandFailures(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	cases := []struct {
-		name  string
-		args  []string
-		stdin string
-		code  int
-		want  string
-	}{
-		{"export of nothing", []string{"export", "--data-dir", filepath.Join(dir, "none")}, "", 1,
-			"elasticache-server export: no store to export in " + filepath.Join(dir, "none")},
-		{"bad document", []string{"import", "--data-dir", filepath.Join(dir, "bad")}, `{"format": "x", "version": 1, "accounts": []}`, 1,
-			"elasticache-server import: invalid state document (1 problem; nothing was written)\n  $.format: must be \"elasticache-server/state\""},
-		{"empty stdin", []string{"import", "--data-dir", filepath.Join(dir, "bad")}, "", 1,
-			"$: the document is empty; expected a JSON object"},
-		{"server flag", []string{"export", "--listen", ":1"}, "", 2, "flag provided but not defined: -listen"},
-		{"argument", []string{"import", "state.json"}, "", 2, `elasticache-server import: unexpected argument "state.json"`},
-	}
-	for _, tc := range cases {
-		var stdout, stderr bytes.Buffer
-		code := run(tc.args, noEnv, strings.NewReader(tc.stdin), &stdout, &stderr)
-		if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
-			t.Errorf("%s: exit %d, stderr:\n%s\nwant exit %d and %q", tc.name, code, stderr.String(), tc.code, tc.want)
-		}
-		if stdout.Len() != 0 {
-			t.Errorf("%s: stdout %q, want nothing", tc.name, stdout.String())
-		}
-	}
-	// A refused document leaves no trace: not even a new data directory.
-	if _, err := os.Stat(filepath.Join(dir, "bad")); !os.IsNotExist(err) {
-		t.Errorf("refused import created its data directory: %v", err)
-	}
-}
-
-func TestHelp(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"export", "--help"}, "Usage: elasticache-server export [flags] > state.json"},
-		{[]string{"import", "-h"}, "Usage: elasticache-server import [flags] < state.json"},
-		{[]string{"--help"}, "export  write the state document of a store to standard output"},
-	} {
-		var stdout, stderr bytes.Buffer
-		if code := run(tc.args, noEnv, strings.NewReader(""), &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), tc.want) {
-			t.Errorf("%v: exit %d, output:\n%s\nwant it to contain %q", tc.args, code, stderr.String(), tc.want)
+	for _, dep := range deps {
+		for _, banned := range []string{"go.etcd.io/etcd/", "google.golang.org/grpc", "go.uber.org/zap", "/storage/etcd"} {
+			if strings.Contains(dep, banned) {
+				t.Errorf("elasticache-server links %s", dep)
+			}
 		}
 	}
 }
