@@ -184,6 +184,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				h.writeError(w, x, InternalFailure())
 			}
 		}
+		// Measured before the flush: once the answer has left, the client
+		// may have read it before the clock is read here, and the logged
+		// duration would exceed what the client saw.
+		x.Duration = time.Since(start)
 		// The answer leaves before the log line is written: net/http would
 		// otherwise hold it in its buffer until the handler returns, and
 		// every request would wait for the log's lock and write(2), which
@@ -193,7 +197,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				f.Flush()
 			}
 		}
-		x.Duration = time.Since(start)
 		if h.observe != nil {
 			h.observe(ctx, x)
 		}
