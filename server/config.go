@@ -171,11 +171,22 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer, openE
 		fmt.Fprintf(out, "Usage: elasticache-server [flags]\n\nEvery flag can also be set by its environment variable, e.g. %s.\n\n", envName("listen"))
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, getenv); err != nil {
 		return c, err
 	}
+	return c, c.validate()
+}
+
+// parseFlags parses args into fs, refuses positional arguments, and then
+// sets every flag not given on the command line from its environment
+// variable, when that is set: a flag beats its variable, which beats the
+// default.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -190,10 +201,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer, openE
 			}
 		}
 	})
-	if err := errors.Join(errs...); err != nil {
-		return c, err
-	}
-	return c, c.validate()
+	return errors.Join(errs...)
 }
 
 func (c Config) validate() error {

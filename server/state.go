@@ -233,23 +233,7 @@ func ParseStateConfig(command string, args []string, getenv func(string) string,
 		fmt.Fprintf(out, "Every flag can also be set by its environment variable, e.g. %s.\n\n", envName("data-dir"))
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return c, err
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if v := getenv(envName(f.Name)); v != "" && !set[f.Name] {
-			if err := fs.Set(f.Name, v); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", envName(f.Name), err))
-			}
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
+	if err := parseFlags(fs, args, getenv); err != nil {
 		return c, err
 	}
 	if c.DataDir == "" {
