@@ -58,9 +58,10 @@ type HandlerConfig struct {
 	// answered as is; any other error is an internal failure. It may block,
 	// but must return when ctx ends.
 	Intercept func(ctx context.Context, e *Exchange) error
-	// Observe, when set, is called once per request after the answer has
-	// been sent, with what is known of it: metrics and the request journal
-	// read it. It must not keep e.Form past the call without copying it:
+	// Observe, when set, is called once per request when its answer is
+	// complete, just before it is sent, with what is known of it: metrics
+	// and the request journal read it, and a client that has its answer can
+	// count on them having seen the request. It must not keep e.Form past the call without copying it:
 	// the map is not shared with anything else, but may be large.
 	Observe func(ctx context.Context, e *Exchange)
 }
@@ -188,6 +189,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// may have read it before the clock is read here, and the logged
 		// duration would exceed what the client saw.
 		x.Duration = time.Since(start)
+		// Observed before the answer leaves, too: a client that has its
+		// answer can count on the request journal and the metrics having
+		// seen the request (a test asserts what its code called right after
+		// calling it). The journal costs about a microsecond, and only with
+		// --admin; the metrics some 50 ns.
+		if h.observe != nil {
+			h.observe(ctx, x)
+		}
 		// The answer leaves before the log line is written: net/http would
 		// otherwise hold it in its buffer until the handler returns, and
 		// every request would wait for the log's lock and write(2), which
@@ -196,9 +205,6 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if f, ok := w.(http.Flusher); ok {
 				f.Flush()
 			}
-		}
-		if h.observe != nil {
-			h.observe(ctx, x)
 		}
 		if !h.log.Enabled(ctx, slog.LevelInfo) {
 			return

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -689,5 +690,39 @@ func TestInterceptAndObserve(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, seen); diff != "" {
 		t.Errorf("observed (-want +got):\n%s", diff)
+	}
+}
+
+// flushSpy is a ResponseWriter that notes, at each Flush (when net/http
+// sends what the handler wrote), whether Observe had run.
+type flushSpy struct {
+	*httptest.ResponseRecorder
+	observed      *atomic.Bool
+	flushes       int
+	observedFirst bool
+}
+
+func (f *flushSpy) Flush() {
+	if f.flushes == 0 {
+		f.observedFirst = f.observed.Load()
+	}
+	f.flushes++
+	f.ResponseRecorder.Flush()
+}
+
+// TestObserveBeforeTheAnswerLeaves checks that Observe runs before the
+// answer is flushed to the client, success or failure: a client that has
+// its answer can count on the journal and the metrics having seen it.
+func TestObserveBeforeTheAnswerLeaves(t *testing.T) {
+	t.Parallel()
+	var observed atomic.Bool
+	h := NewHandler(&recorder{}, HandlerConfig{Observe: func(context.Context, *Exchange) { observed.Store(true) }})
+	for _, body := range []string{deleteForm, "Action=DeleteCacheSecurityGroup&Version=2015-02-02"} {
+		observed.Store(false)
+		w := &flushSpy{ResponseRecorder: httptest.NewRecorder(), observed: &observed}
+		h.ServeHTTP(w, post(body))
+		if w.flushes == 0 || !w.observedFirst {
+			t.Errorf("%s: %d flushes, observed before the first: %v", body, w.flushes, w.observedFirst)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -544,6 +545,42 @@ faults:
 			}
 		})
 	}
+}
+
+// TestJournalHasTheRequestOnceAnswered checks that a request is in the
+// journal by the time its client has the answer: a test reads the journal
+// right after its call, without polling. 200 calls from 4 clients at once,
+// each followed at once by one read of the journal.
+func TestJournalHasTheRequestOnceAnswered(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, withAdmin(""))
+	a := newAdmin(t, s, "")
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			account := fmt.Sprintf("%012d", 500+w)
+			c := client(t, s.Addr, account, defaultRegion)
+			for i := range 50 {
+				out, err := c.DescribeCacheSecurityGroups(context.Background(), &elasticache.DescribeCacheSecurityGroupsInput{})
+				if err != nil {
+					t.Errorf("describe: %v", err)
+					return
+				}
+				id, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
+				status, body := a.do(http.MethodGet, "/_admin/requests?limit=1&account="+account, "")
+				var got struct{ Requests []journalEntry }
+				if err := json.Unmarshal(body, &got); status != http.StatusOK || err != nil {
+					t.Errorf("GET /_admin/requests: %d %s", status, body)
+					return
+				}
+				if len(got.Requests) != 1 || got.Requests[0].RequestID != id {
+					t.Errorf("call %d of %s: the journal's newest entry is %+v, want request %s", i, account, got.Requests, id)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestJournalFiltersAndRedaction(t *testing.T) {
