@@ -27,6 +27,7 @@ import (
 
 	"github.com/elasticache-server/elasticache-server/api"
 	"github.com/elasticache-server/elasticache-server/internal/awsquery"
+	"github.com/elasticache-server/elasticache-server/internal/benchworkload"
 )
 
 func main() {
@@ -48,32 +49,9 @@ func main() {
 	}
 }
 
-// The generator's workload, as far as the answers depend on it: these must
-// match cmd/elasticache-bench/workload.go, and the smoke test there fails
-// when the baseline's answers and the server's differ in size.
-const (
-	defaultAccount    = "000000000000"
-	region            = "us-east-1"
-	seedDescription   = "bench seed group"
-	createDescription = "bench group"
-	tagKey            = "bench"
-	tagValue          = "benchval"
-	requestIDSample   = "00000000-0000-4000-8000-000000000000"
-)
-
-func seedName(i int) string { return fmt.Sprintf("seed-%06d", i) }
-
-func createName(run string, worker, seq int) string {
-	return fmt.Sprintf("z%s-%03d-%09d", run, worker, seq)
-}
-
-func groupARN(account, name string) string {
-	return "arn:aws:elasticache:" + region + ":" + account + ":securitygroup:" + name
-}
-
 // baselineBodies are the fixed answers, by action. They are encoded by the
 // server's own encoder from the values the real server returns for the
-// generator's requests (workload.go), so their sizes match its answers;
+// generator's requests (internal/benchworkload), so their sizes match its answers;
 // the smoke test checks that they do.
 type baselineBodies struct {
 	create, describe, page, delete, tagAdd, tagList, unknown []byte
@@ -82,34 +60,34 @@ type baselineBodies struct {
 func newBaselineBodies() (*baselineBodies, error) {
 	group := func(name, desc string) api.CacheSecurityGroup {
 		return api.CacheSecurityGroup{
-			ARN:                    ptr(groupARN(defaultAccount, name)),
+			ARN:                    ptr(benchworkload.GroupARN(benchworkload.DefaultAccount, name)),
 			CacheSecurityGroupName: ptr(name),
 			Description:            ptr(desc),
 			EC2SecurityGroups:      []api.EC2SecurityGroup{},
-			OwnerId:                ptr(defaultAccount),
+			OwnerId:                ptr(benchworkload.DefaultAccount),
 		}
 	}
 	encode := func(action, wrapper string, out any) ([]byte, error) {
-		return awsquery.AppendResponse(nil, api.Namespace, action, wrapper, out, requestIDSample)
+		return awsquery.AppendResponse(nil, api.Namespace, action, wrapper, out, benchworkload.RequestIDSample)
 	}
 	var b baselineBodies
 	var err error
-	created := group(createName("000000", 0, 0), createDescription)
+	created := group(benchworkload.CreateName("000000", 0, 0), benchworkload.CreateDescription)
 	if b.create, err = encode("CreateCacheSecurityGroup", "CreateCacheSecurityGroupResult",
 		&api.CreateCacheSecurityGroupOutput{CacheSecurityGroup: &created}); err != nil {
 		return nil, err
 	}
 	if b.describe, err = encode("DescribeCacheSecurityGroups", "DescribeCacheSecurityGroupsResult",
-		&api.DescribeCacheSecurityGroupsOutput{CacheSecurityGroups: []api.CacheSecurityGroup{group(seedName(0), seedDescription)}}); err != nil {
+		&api.DescribeCacheSecurityGroupsOutput{CacheSecurityGroups: []api.CacheSecurityGroup{group(benchworkload.SeedName(0), benchworkload.SeedDescription)}}); err != nil {
 		return nil, err
 	}
 	// The first page of 100: `default`, then seeds 0–98, and a marker: the
 	// base64 of a 16-byte MAC and the last name.
 	page := []api.CacheSecurityGroup{group("default", "default")}
 	for i := range 99 {
-		page = append(page, group(seedName(i), seedDescription))
+		page = append(page, group(benchworkload.SeedName(i), benchworkload.SeedDescription))
 	}
-	marker := strings.Repeat("M", base64Len(16+len(seedName(98))))
+	marker := strings.Repeat("M", base64Len(16+len(benchworkload.SeedName(98))))
 	if b.page, err = encode("DescribeCacheSecurityGroups", "DescribeCacheSecurityGroupsResult",
 		&api.DescribeCacheSecurityGroupsOutput{CacheSecurityGroups: page, Marker: &marker}); err != nil {
 		return nil, err
@@ -117,14 +95,14 @@ func newBaselineBodies() (*baselineBodies, error) {
 	if b.delete, err = encode("DeleteCacheSecurityGroup", "", nil); err != nil {
 		return nil, err
 	}
-	tags := []api.Tag{{Key: ptr(tagKey), Value: ptr(tagValue)}}
+	tags := []api.Tag{{Key: ptr(benchworkload.TagKey), Value: ptr(benchworkload.TagValue)}}
 	if b.tagAdd, err = encode("AddTagsToResource", "AddTagsToResourceResult", &api.AddTagsToResourceOutput{TagList: tags}); err != nil {
 		return nil, err
 	}
 	if b.tagList, err = encode("ListTagsForResource", "ListTagsForResourceResult", &api.ListTagsForResourceOutput{TagList: tags}); err != nil {
 		return nil, err
 	}
-	b.unknown = awsquery.AppendError(nil, api.Namespace, true, "InvalidAction", "The action is not valid for this web service.", requestIDSample)
+	b.unknown = awsquery.AppendError(nil, api.Namespace, true, "InvalidAction", "The action is not valid for this web service.", benchworkload.RequestIDSample)
 	return &b, nil
 }
 
@@ -221,7 +199,7 @@ func (h *baseline) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	hdr := w.Header()
 	hdr["Content-Type"] = []string{"text/xml"}
-	hdr["X-Amzn-Requestid"] = []string{requestIDSample}
+	hdr["X-Amzn-Requestid"] = []string{benchworkload.RequestIDSample}
 	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	w.Write(body)

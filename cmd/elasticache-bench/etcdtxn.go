@@ -14,6 +14,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"github.com/elasticache-server/elasticache-server/internal/benchworkload"
 )
 
 // The etcd reference: what a create costs etcd itself, with no HTTP, no
@@ -112,7 +114,7 @@ func runEtcdTxn(ctx context.Context, c etcdTxnConfig) (*result, error) {
 
 func etcdWorker(ctx context.Context, cli *clientv3.Client, c etcdTxnConfig, run string, id int, from, end time.Time, st *opStats) error {
 	account := accountID(id)
-	scope := c.prefix + "a/" + account + "/" + region + "/"
+	scope := c.prefix + "a/" + account + "/" + benchworkload.Region + "/"
 	countKey := scope + "n/csg"
 	// The counter's revision and value, as the service would have read them.
 	resp, err := cli.Get(ctx, countKey)
@@ -130,9 +132,9 @@ func etcdWorker(ctx context.Context, cli *clientv3.Client, c etcdTxnConfig, run 
 		if !t0.Before(end) {
 			return nil
 		}
-		name := createName(run, id, seq)
+		name := benchworkload.CreateName(run, id, seq)
 		now := time.Now().UTC()
-		group, _ := json.Marshal(map[string]any{"v": 1, "name": name, "description": createDescription, "created": now})
+		group, _ := json.Marshal(map[string]any{"v": 1, "name": name, "description": benchworkload.CreateDescription, "created": now})
 		event, _ := json.Marshal(map[string]any{"v": 1, "date": now, "sourceType": "cache-security-group", "sourceId": name, "message": "Cache security group created"})
 		pos := fmt.Sprintf("%016x/%012x", ^uint64(now.UnixNano()), seq)
 		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -142,7 +144,7 @@ func etcdWorker(ctx context.Context, cli *clientv3.Client, c etcdTxnConfig, run 
 		).Then(
 			clientv3.OpPut(scope+"csg/"+name, string(group)),
 			clientv3.OpPut(scope+"ev/"+pos, string(event)),
-			clientv3.OpPut(c.prefix+"x/ev/"+fmt.Sprintf("%016x", now.UnixNano())+"/"+account+"/"+region+"/"+pos, ""),
+			clientv3.OpPut(c.prefix+"x/ev/"+fmt.Sprintf("%016x", now.UnixNano())+"/"+account+"/"+benchworkload.Region+"/"+pos, ""),
 			clientv3.OpPut(countKey, strconv.Itoa(count+1)),
 		).Else(
 			clientv3.OpGet(scope+"csg/"+name),

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/elasticache-server/elasticache-server/internal/benchworkload"
 )
 
 // runConfig is the generator's settings (the flags of `run`).
@@ -150,7 +152,7 @@ type createdGroup struct{ account, name string }
 // account's group counter (on etcd such writes conflict and retry).
 func (w *worker) account() string {
 	if w.cfg.Accounts == 0 {
-		return defaultAccount
+		return benchworkload.DefaultAccount
 	}
 	return accountID(w.id % w.cfg.Accounts)
 }
@@ -165,7 +167,7 @@ func (w *worker) next() (op, string, []byte) {
 	switch o {
 	case opCreate:
 		acct := w.account()
-		name := createName(w.run, w.id, w.seq)
+		name := benchworkload.CreateName(w.run, w.id, w.seq)
 		w.seq++
 		w.created = append(w.created, createdGroup{acct, name})
 		return o, acct, createBody(name)
@@ -177,12 +179,12 @@ func (w *worker) next() (op, string, []byte) {
 		return o, w.account(), pageBody()
 	}
 	acct := w.account()
-	name := seedName(w.rng.IntN(w.cfg.Groups))
+	name := benchworkload.SeedName(w.rng.IntN(w.cfg.Groups))
 	switch o {
 	case opTagAdd:
-		return o, acct, tagAddBody(groupARN(acct, name))
+		return o, acct, tagAddBody(benchworkload.GroupARN(acct, name))
 	case opTagList:
-		return o, acct, tagListBody(groupARN(acct, name))
+		return o, acct, tagListBody(benchworkload.GroupARN(acct, name))
 	}
 	return opDescribe, acct, describeBody(name)
 }
@@ -402,11 +404,11 @@ func seed(ctx context.Context, workers []*worker, progress io.Writer) error {
 					return
 				default:
 				}
-				acct := defaultAccount
+				acct := benchworkload.DefaultAccount
 				if cfg.Accounts > 0 {
 					acct = accountID(int(i) % accounts)
 				}
-				name := seedName(int(i) / accounts)
+				name := benchworkload.SeedName(int(i) / accounts)
 				status, body, err := w.send(acct, seedBody(name))
 				switch {
 				case err != nil:

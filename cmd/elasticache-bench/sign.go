@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/elasticache-server/elasticache-server/internal/benchworkload"
 )
 
 // requestSigner writes requests as a client would: botocore's headers, and
@@ -58,7 +60,7 @@ func (s *requestSigner) request(buf []byte, addr, account string, body []byte) (
 		r.ContentLength = int64(len(body))
 		sum := sha256.Sum256(body)
 		creds := aws.Credentials{AccessKeyID: key, SecretAccessKey: benchSecret}
-		if err := s.signer.SignHTTP(context.Background(), creds, r, hex.EncodeToString(sum[:]), "elasticache", region, time.Now()); err != nil {
+		if err := s.signer.SignHTTP(context.Background(), creds, r, hex.EncodeToString(sum[:]), "elasticache", benchworkload.Region, time.Now()); err != nil {
 			return nil, fmt.Errorf("sign: %w", err)
 		}
 		for _, h := range []string{"X-Amz-Date", "Authorization"} {
@@ -72,7 +74,7 @@ func (s *requestSigner) request(buf []byte, addr, account string, body []byte) (
 		// it never checks the signature.
 		buf = append(buf, "Authorization: AWS4-HMAC-SHA256 Credential="...)
 		buf = append(buf, account...)
-		buf = append(buf, "/20260101/"+region+"/elasticache/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000\r\n"...)
+		buf = append(buf, "/20260101/"+benchworkload.Region+"/elasticache/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=0000000000000000000000000000000000000000000000000000000000000000\r\n"...)
 	}
 	buf = append(buf, "\r\n"...)
 	return append(buf, body...), nil

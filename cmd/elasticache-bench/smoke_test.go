@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elasticache-server/elasticache-server/internal/benchworkload"
 	"github.com/elasticache-server/elasticache-server/server"
 )
 
@@ -18,7 +19,7 @@ import (
 func startServer(t *testing.T) string {
 	t.Helper()
 	m := server.NewMain(server.Config{
-		Listen: "127.0.0.1:0", DataDir: t.TempDir(), DefaultAccount: defaultAccount, DefaultRegion: region,
+		Listen: "127.0.0.1:0", DataDir: t.TempDir(), DefaultAccount: benchworkload.DefaultAccount, DefaultRegion: benchworkload.Region,
 		QuotaCacheSecurityGroups: 1 << 30, EventSweepInterval: time.Hour,
 	}, slog.New(slog.DiscardHandler))
 	if err := m.Open(t.Context()); err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/elasticache-server/elasticache-server/internal/benchworkload"
 )
 
 // startupResult is the time from starting a server process to its first
@@ -82,7 +84,7 @@ func startOnce(ctx context.Context, argv []string, logPath string) (time.Duratio
 		defer f.Close()
 		cmd.Stdout, cmd.Stderr = f, f
 	}
-	req, err := (&requestSigner{}).request(nil, addr, defaultAccount, describeBody("default"))
+	req, err := (&requestSigner{}).request(nil, addr, benchworkload.DefaultAccount, describeBody("default"))
 	if err != nil {
 		return 0, err
 	}

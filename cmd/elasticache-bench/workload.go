@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/elasticache-server/elasticache-server/internal/benchworkload"
 )
 
 // The workload: what each operation sends, and the names it uses. Names
@@ -100,40 +102,10 @@ func (m mix) String() string {
 	return strings.Join(parts, ",")
 }
 
-const (
-	apiVersion = "2015-02-02"
-	region     = "us-east-1"
-	// defaultAccount is the server's default account, used when requests
-	// carry no credential; it is also the baseline's.
-	defaultAccount = "000000000000"
-	// seedDescription and createDescription are what groups are created
-	// with; tagKey=tagValue is the one tag seeded groups carry and tag-add
-	// sets again, so tag answers always hold one tag.
-	seedDescription   = "bench seed group"
-	createDescription = "bench group"
-	tagKey            = "bench"
-	tagValue          = "benchval"
-	// requestIDSample has the length of a real request ID.
-	requestIDSample = "00000000-0000-4000-8000-000000000000"
-)
+// apiVersion is the Version of every request.
+const apiVersion = "2015-02-02"
 
-// seedName is the name of pre-created group i. Created groups (createName)
-// start with 'z', so they sort after every seed and `default`: the first
-// page of a scope is the same whatever was created in it.
-func seedName(i int) string { return fmt.Sprintf("seed-%06d", i) }
-
-// createName is unique per run (run is 6 base-36 characters drawn at
-// start), worker and sequence number.
-func createName(run string, worker, seq int) string {
-	return fmt.Sprintf("z%s-%03d-%09d", run, worker, seq)
-}
-
-// accountID is the 12-digit account of account index i (-accounts N).
 func accountID(i int) string { return fmt.Sprintf("%012d", 100000000000+i) }
-
-func groupARN(account, name string) string {
-	return "arn:aws:elasticache:" + region + ":" + account + ":securitygroup:" + name
-}
 
 // form is a request body under construction; values are escaped as botocore
 // escapes them.
@@ -152,13 +124,13 @@ func (f form) add(k, v string) form {
 
 func seedBody(name string) []byte {
 	return newForm("CreateCacheSecurityGroup").
-		add("CacheSecurityGroupName", name).add("Description", seedDescription).
-		add("Tags.Tag.1.Key", tagKey).add("Tags.Tag.1.Value", tagValue)
+		add("CacheSecurityGroupName", name).add("Description", benchworkload.SeedDescription).
+		add("Tags.Tag.1.Key", benchworkload.TagKey).add("Tags.Tag.1.Value", benchworkload.TagValue)
 }
 
 func createBody(name string) []byte {
 	return newForm("CreateCacheSecurityGroup").
-		add("CacheSecurityGroupName", name).add("Description", createDescription)
+		add("CacheSecurityGroupName", name).add("Description", benchworkload.CreateDescription)
 }
 
 func describeBody(name string) []byte {
@@ -175,7 +147,7 @@ func deleteBody(name string) []byte {
 
 func tagAddBody(arn string) []byte {
 	return newForm("AddTagsToResource").add("ResourceName", arn).
-		add("Tags.Tag.1.Key", tagKey).add("Tags.Tag.1.Value", tagValue)
+		add("Tags.Tag.1.Key", benchworkload.TagKey).add("Tags.Tag.1.Value", benchworkload.TagValue)
 }
 
 func tagListBody(arn string) []byte {
