@@ -187,18 +187,9 @@ func codes(es []journalEntry) []string {
 // its own, so that no retry budget carries over. timeout bounds one attempt.
 func retryingClient(tb testing.TB, addr, accessKey, region string, timeout time.Duration) *elasticache.Client {
 	tb.Helper()
-	creds := aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: "e2e-secret-access-key", Source: "e2e static credentials"}
-	return elasticache.New(elasticache.Options{
-		Region:       region,
-		BaseEndpoint: aws.String("http://" + addr),
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return creds, nil
-		}),
-		HTTPClient: &http.Client{Transport: plainBodies{newTransport(tb)}, Timeout: timeout},
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxBackoff = 10 * time.Millisecond
-		}),
-	})
+	return clientWith(tb, addr, accessKey, region, timeout, retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxBackoff = 10 * time.Millisecond
+	}))
 }
 
 // attemptIDs returns the request ID of each attempt the SDK made, as it

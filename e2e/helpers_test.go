@@ -203,6 +203,12 @@ func newTransport(tb testing.TB) *http.Transport {
 // metadata. It never retries, so every call sees the server's first answer.
 func client(tb testing.TB, addr, accessKey, region string) *elasticache.Client {
 	tb.Helper()
+	return clientWith(tb, addr, accessKey, region, 30*time.Second, aws.NopRetryer{})
+}
+
+// clientWith is client with the given per-attempt timeout and retryer.
+func clientWith(tb testing.TB, addr, accessKey, region string, timeout time.Duration, retryer aws.Retryer) *elasticache.Client {
+	tb.Helper()
 	creds := aws.Credentials{
 		AccessKeyID:     accessKey,
 		SecretAccessKey: "e2e-secret-access-key",
@@ -214,8 +220,8 @@ func client(tb testing.TB, addr, accessKey, region string) *elasticache.Client {
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return creds, nil
 		}),
-		HTTPClient: &http.Client{Transport: plainBodies{newTransport(tb)}, Timeout: 30 * time.Second},
-		Retryer:    aws.NopRetryer{},
+		HTTPClient: &http.Client{Transport: plainBodies{newTransport(tb)}, Timeout: timeout},
+		Retryer:    retryer,
 	})
 }
 
