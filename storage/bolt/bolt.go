@@ -1,7 +1,7 @@
 package bolt
 
 import (
-	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -35,52 +35,67 @@ var errTxDone = errors.New("storage/bolt: transaction used after its function re
 // file as ours.
 var bucketName = []byte("elasticache-server")
 
+// metaBucketName holds the store's own bookkeeping, out of the keys' way:
+// appliedKey, the number of the last log record bbolt has.
+var (
+	metaBucketName = []byte("elasticache-server-meta")
+	appliedKey     = []byte("applied")
+)
+
 // defaultLockTimeout is long enough to ride out a previous server that is
 // still closing, short enough that a misconfigured start fails at once.
 const defaultLockTimeout = 100 * time.Millisecond
 
-// Group commit. When Updates overlap, bbolt's Batch collects them until
-// batchSize have arrived or batchDelay has passed and commits them in one
-// transaction with one fsync (a lone Update skips this; see commit). A full
-// batch starts at once, so batchSize is the concurrency we design for, about
-// 16 writers: any larger and every batch waits out the delay. The delay is
-// what a few writers wait to share an fsync. Measured with
-// BenchmarkUpdateParallel and BenchmarkUpdateFew on ext4 (fsync 0.6-2.3ms):
-// at 16 writers size 16 beat size 32 by 2x, and 1ms beat 2ms; at 4 writers
-// 1ms beat 2ms by a quarter.
-const (
-	batchDelay = 1 * time.Millisecond
-	batchSize  = 16
-)
-
 // Config holds Open's optional settings; the zero value is the production
 // setting.
 type Config struct {
-	// NoSync skips fsync on commit. Only for tests that do not need
-	// durability: a crash may then lose answered writes or corrupt the file.
+	// NoSync skips fsync of the log and of bbolt's commits. Only for tests
+	// that do not need durability: a crash may then lose answered writes or
+	// corrupt the file.
 	NoSync bool
 	// LockTimeout is how long Open waits for the file lock before failing
 	// with ErrLocked. Zero means 100ms.
 	LockTimeout time.Duration
-	// NoBatch gives every Update its own bbolt transaction and fsync, even
-	// when Updates overlap. It exists so benchmarks can measure what group
-	// commit saves; production leaves it off.
+	// NoBatch gives every Update its own log write and fsync, even when
+	// Updates overlap. It exists so benchmarks can measure what group commit
+	// saves; production leaves it off.
 	NoBatch bool
 }
 
-// Store is a storage.Store on one bbolt file. It is safe for concurrent
-// use; bbolt itself runs one writer at a time and any number of readers.
+// tuning sets when the flusher moves the in-memory layer into bbolt. Tests
+// make it tiny, so that layers are frozen and flushed under every test.
+type tuning struct {
+	flushEvery   time.Duration // at least this often while there are writes
+	flushEntries int           // or once the top layer has this many keys
+	flushBytes   int           // or this many bytes of keys and values
+	beforeSync   func()        // tests: called before each log write
+}
+
+// Every 100 ms a commit of a few thousand keys in key order: bbolt's pages
+// are then shared by many keys, where a group commit of 16 random keys
+// wrote 40-odd pages. The bounds keep memory and the time a restart after a
+// crash spends replaying the log small.
+var defaultTuning = tuning{flushEvery: 100 * time.Millisecond, flushEntries: 8192, flushBytes: 16 << 20}
+
+// Store is a storage.Store on one bbolt file and a write-ahead log. It is
+// safe for concurrent use.
+//
+// How a write travels: an Update runs alone (wmu), reading through the
+// in-memory layers into bbolt and writing into the top layer and a log
+// record. The syncer writes the records that queued meanwhile to the log
+// with one fdatasync, publishes a snapshot of the layers for Views, and
+// only then are the Updates answered: group commit without a batch delay,
+// since records queue while the previous fdatasync runs. The flusher, every
+// 100 ms or so, freezes the top layer, waits until its records are durable,
+// applies it to bbolt in one commit, and drops it. A crash loses at most
+// the log records whose fdatasync had not returned, none of them answered;
+// Open replays the rest into bbolt.
 type Store struct {
 	db      *bbolt.DB
 	path    string
+	log     *wal
 	noBatch bool
-	writers atomic.Int32 // Updates under way, to decide whether to batch
-	// lastBatch is the number of Updates the last committed write
-	// transaction carried; batch counts them for the transaction under way
-	// and is only touched inside write transactions, which bbolt runs one
-	// at a time.
-	lastBatch atomic.Int32
-	batch     *batchCount
+	tune    tuning
 
 	// mu guards closing and active: Close must wait for transactions that
 	// started before it, and refuse ones that start after.
@@ -89,14 +104,58 @@ type Store struct {
 	closing  bool
 	active   int
 	released chan struct{} // closed once the file is closed
+
+	// wmu serialises Updates and guards the fields up to the blank line.
+	wmu         sync.Mutex
+	top         *layer        // newest writes, some perhaps not yet durable
+	frozen      *layer        // writes being applied to bbolt; nil when none
+	baseTx      int           // bbolt transaction ID of the state under the layers
+	activeBytes int           // bytes written to top, to decide when to flush
+	lastSeq     uint64        // number of the last record queued
+	pend        []byte        // records not yet handed to the syncer
+	rotateAt    int           // where in pend the next generation starts, or -1
+	nextSync    chan struct{} // closed when pend's records are durable
+	inflight    chan struct{} // closed when the sync under way ends; nil if none
+	inflightSeq uint64        // last record of the sync under way
+	failure     error         // why writes are refused: the log or bbolt failed
+
+	durable   atomic.Uint64 // last record known durable
+	pubMu     sync.Mutex    // orders the syncer's and flusher's publications
+	published atomic.Pointer[snapshot]
+	spare     []byte       // syncer only: the previous pend, for reuse
+	soloMu    sync.Mutex   // NoBatch: one Update at a time, log write included
+	abandon   atomic.Bool  // tests: Close as a crash would, leaving the log
+	syncs     atomic.Int64 // log writes, each with its fdatasync
+
+	kickSync  chan struct{}
+	kickFlush chan struct{}
+	stopFlush chan struct{}
+	flushDone chan struct{}
+	stopSync  chan struct{}
+	syncDone  chan struct{}
+}
+
+// snapshot is what a View reads: durable layers over bbolt as of baseTx or,
+// when frozen is set, as of the commit that applies frozen (baseTx+1).
+// Both give the same answers because frozen holds exactly that commit's
+// writes.
+type snapshot struct {
+	newest, frozen *layer
+	baseTx         int
 }
 
 var _ storage.Store = (*Store)(nil)
 
-// Open opens or creates the database file at path; the directory must
-// exist. It fails with an error wrapping ErrLocked if another holder has the
-// file, and ErrNotDatabase if the file is not one of ours.
+// Open opens or creates the database file at path and its write-ahead log
+// beside it (path-wal.0, path-wal.1), replaying into the file what the log
+// holds beyond it; the directory must exist. It fails with an error
+// wrapping ErrLocked if another holder has the file, and ErrNotDatabase if
+// the file is not one of ours.
 func Open(path string, cfg Config) (*Store, error) {
+	return open(path, cfg, defaultTuning)
+}
+
+func open(path string, cfg Config, tune tuning) (*Store, error) {
 	timeout := cfg.LockTimeout
 	if timeout <= 0 {
 		timeout = defaultLockTimeout
@@ -113,15 +172,114 @@ func Open(path string, cfg Config) (*Store, error) {
 	case err != nil:
 		return nil, fmt.Errorf("%w: %s (bbolt: %v)", ErrNotDatabase, path, err)
 	}
-	if err := initBucket(db, path); err != nil {
+	s, err := start(db, path, cfg, tune)
+	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	db.MaxBatchDelay = batchDelay
-	db.MaxBatchSize = batchSize
-	s := &Store{db: db, path: path, noBatch: cfg.NoBatch, released: make(chan struct{})}
-	s.idle = sync.NewCond(&s.mu)
 	return s, nil
+}
+
+// start recovers from the log and starts the syncer and the flusher.
+func start(db *bbolt.DB, path string, cfg Config, tune tuning) (*Store, error) {
+	if err := initBucket(db, path); err != nil {
+		return nil, err
+	}
+	log, err := openWAL(path, cfg.NoSync)
+	if err != nil {
+		return nil, err
+	}
+	last, err := recoverLog(db, log)
+	if err != nil {
+		_ = log.close()
+		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
+	}
+	btx, err := db.Begin(false)
+	if err != nil {
+		_ = log.close()
+		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
+	}
+	baseTx := btx.ID()
+	_ = btx.Rollback()
+
+	s := &Store{
+		db: db, path: path, log: log, noBatch: cfg.NoBatch, tune: tune,
+		released: make(chan struct{}),
+		top:      newLayer(), baseTx: baseTx, lastSeq: last, rotateAt: -1,
+		nextSync:  make(chan struct{}),
+		kickSync:  make(chan struct{}, 1),
+		kickFlush: make(chan struct{}, 1),
+		stopFlush: make(chan struct{}),
+		flushDone: make(chan struct{}),
+		stopSync:  make(chan struct{}),
+		syncDone:  make(chan struct{}),
+	}
+	s.idle = sync.NewCond(&s.mu)
+	s.durable.Store(last)
+	s.published.Store(&snapshot{baseTx: baseTx})
+	go s.flusher()
+	if cfg.NoBatch {
+		close(s.syncDone) // Updates write the log themselves
+	} else {
+		go s.syncer()
+	}
+	return s, nil
+}
+
+// recoverLog applies to bbolt, in one commit, the log records it does not
+// have yet, and retires the log once it has them. It returns the number of
+// the last record.
+func recoverLog(db *bbolt.DB, log *wal) (uint64, error) {
+	var applied uint64
+	err := db.View(func(btx *bbolt.Tx) error {
+		applied = readApplied(btx)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	recs, found, err := replayable(log.files, applied)
+	if err != nil {
+		return 0, err
+	}
+	if len(recs) > 0 {
+		err := db.Update(func(btx *bbolt.Tx) error {
+			b := btx.Bucket(bucketName)
+			for _, r := range recs {
+				err := decodeOps(r.payload, func(o walOp) error {
+					if o.op == opDelete {
+						return b.Delete(o.key)
+					}
+					return b.Put(o.key, o.val)
+				})
+				if err != nil {
+					return fmt.Errorf("replay record %d: %w", r.seq, err)
+				}
+			}
+			applied = recs[len(recs)-1].seq
+			return writeApplied(btx, applied)
+		})
+		if err != nil {
+			return 0, fmt.Errorf("replay the write-ahead log: %w", err)
+		}
+	}
+	if found {
+		if err := log.retire(); err != nil {
+			return 0, err
+		}
+	}
+	return applied, nil
+}
+
+func readApplied(btx *bbolt.Tx) uint64 {
+	if v := btx.Bucket(metaBucketName).Get(appliedKey); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+func writeApplied(btx *bbolt.Tx, seq uint64) error {
+	return btx.Bucket(metaBucketName).Put(appliedKey, binary.BigEndian.AppendUint64(nil, seq))
 }
 
 // isSystemError reports whether an error from bbolt.Open came from the
@@ -135,187 +293,39 @@ func isSystemError(err error) bool {
 	return errors.As(err, &pathErr) || errors.As(err, &errno)
 }
 
-// initBucket creates the bucket in a new file and refuses a bbolt file that
-// holds other buckets but not ours: that is another program's database.
+// initBucket creates the buckets in a new file (and the meta bucket in a
+// file from before the log) and refuses a bbolt file that holds other
+// buckets but not ours: that is another program's database.
 func initBucket(db *bbolt.DB, path string) error {
-	var ours, foreign bool
+	var ours, hasMeta, foreign bool
 	err := db.View(func(tx *bbolt.Tx) error {
 		ours = tx.Bucket(bucketName) != nil
+		hasMeta = tx.Bucket(metaBucketName) != nil
 		return tx.ForEach(func(name []byte, _ *bbolt.Bucket) error {
-			foreign = true
+			if string(name) != string(metaBucketName) {
+				foreign = true
+			}
 			return nil
 		})
 	})
 	if err != nil {
 		return fmt.Errorf("storage/bolt: open %s: read buckets: %w", path, err)
 	}
-	if ours {
-		return nil
-	}
-	if foreign {
+	if !ours && foreign {
 		return fmt.Errorf("%w: %s is a bbolt database of another program", ErrNotDatabase, path)
 	}
+	if ours && hasMeta {
+		return nil
+	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucket(bucketName)
+		if _, err := tx.CreateBucketIfNotExists(bucketName); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists(metaBucketName)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("storage/bolt: open %s: create bucket: %w", path, err)
-	}
-	return nil
-}
-
-// begin registers a transaction, or refuses it once Close has been called.
-func (s *Store) begin() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return storage.ErrClosed
-	}
-	s.active++
-	return nil
-}
-
-// end unregisters a transaction and wakes Close when it was the last.
-func (s *Store) end() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.active--
-	if s.active == 0 && s.closing {
-		s.idle.Broadcast()
-	}
-}
-
-// View runs fn in a bbolt read transaction. It returns storage.ErrClosed
-// after Close, and an error wrapping ctx.Err() without running fn if ctx is
-// already done. fn's error is returned unchanged.
-func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
-	if err := s.begin(); err != nil {
-		return err
-	}
-	defer s.end()
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("storage/bolt: view not started: %w", err)
-	}
-	fnFailed := false
-	err := s.db.View(func(btx *bbolt.Tx) error {
-		err := run(btx, false, fn)
-		fnFailed = err != nil
-		return err
-	})
-	if err != nil && !fnFailed {
-		return fmt.Errorf("storage/bolt: view: %w", err)
-	}
-	return err
-}
-
-// Update runs fn in a write transaction and returns once it is committed
-// and fsynced. Overlapping Updates share one transaction and one fsync
-// unless Config.NoBatch is set; fn then runs again, alone, if it or another
-// function of its batch fails, which the storage contract allows. It returns
-// storage.ErrClosed after Close, and an error wrapping ctx.Err(), having
-// written nothing, if ctx is done before fn runs or by the time it returns.
-// fn's error is returned unchanged.
-func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
-	if err := s.begin(); err != nil {
-		return err
-	}
-	defer s.end()
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("storage/bolt: update not started: %w", err)
-	}
-	// fnFailed says whether the latest run of fn failed, so that its error
-	// can be told from a bbolt one. Batch reports an fn error only after
-	// running fn solo, so the latest run is the one that counts.
-	fnFailed := false
-	apply := func(btx *bbolt.Tx) error {
-		fnFailed = true
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("storage/bolt: update not started: %w", err)
-		}
-		if err := run(btx, true, fn); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("storage/bolt: update abandoned before commit: %w", err)
-		}
-		fnFailed = false
-		return nil
-	}
-	err := s.commit(apply)
-	if err != nil && !fnFailed {
-		return fmt.Errorf("storage/bolt: commit: %w", err)
-	}
-	return err
-}
-
-// commit runs apply in a write transaction, batched with concurrent ones
-// when there are any. bbolt's Batch always waits out its delay, which a lone
-// writer would pay for nothing, so a lone writer gets a transaction of its
-// own, unless the last transaction carried several writers: then the others
-// are most likely about to arrive. In a closed loop of N clients the batch
-// of N is answered at once and its clients come back one after another; the
-// first back would otherwise commit alone, holding the write lock through
-// an fsync while the other N-1 queue behind it, and every round would cost
-// two commits instead of one.
-func (s *Store) commit(apply func(*bbolt.Tx) error) error {
-	n := s.writers.Add(1)
-	defer s.writers.Add(-1)
-	counted := func(btx *bbolt.Tx) error {
-		s.count(btx)
-		return apply(btx)
-	}
-	if s.solo(n) {
-		return s.db.Update(counted)
-	}
-	return s.db.Batch(counted)
-}
-
-// solo reports whether an Update that found n Updates under way (itself
-// included) commits in a transaction of its own.
-func (s *Store) solo(n int32) bool {
-	return s.noBatch || (n == 1 && s.lastBatch.Load() <= 1)
-}
-
-// count records that one more Update runs in btx, and publishes the total
-// once btx commits.
-// bbolt calls commit handlers after releasing the write lock, so each
-// transaction gets a counter of its own that no later one touches.
-func (s *Store) count(btx *bbolt.Tx) {
-	if s.batch == nil || s.batch.tx != btx {
-		c := &batchCount{tx: btx}
-		s.batch = c
-		btx.OnCommit(func() { s.lastBatch.Store(c.n) })
-	}
-	s.batch.n++
-}
-
-// batchCount is the number of Updates run in one write transaction.
-type batchCount struct {
-	tx *bbolt.Tx
-	n  int32
-}
-
-// Close waits for running transactions, refusing new ones with
-// storage.ErrClosed meanwhile, then closes the file and releases its lock.
-// A second Close waits for the first to finish and returns
-// storage.ErrClosed. Close must not be called from inside a transaction's
-// function: it would wait for itself.
-func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		<-s.released
-		return storage.ErrClosed
-	}
-	s.closing = true
-	for s.active > 0 {
-		s.idle.Wait()
-	}
-	s.mu.Unlock()
-	defer close(s.released)
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("storage/bolt: close %s: %w", s.path, err)
 	}
 	return nil
 }

@@ -3,12 +3,9 @@ package bolt_test
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,26 +33,29 @@ func mustOpen(tb testing.TB, cfg bolt.Config) *bolt.Store {
 }
 
 // TestConformance runs the suite with fsync on: as configured for
-// production (batching concurrent Updates), with every Update batched, and
-// with none batched.
+// production, with every Update writing the log alone, with the top layer
+// flushed into bbolt after every couple of keys (so that frozen layers and
+// flushes race every test), and with nothing ever flushed (everything read
+// from the layers).
 func TestConformance(t *testing.T) {
 	for _, c := range []struct {
-		name        string
-		cfg         bolt.Config
-		alwaysBatch bool
+		name    string
+		cfg     bolt.Config
+		every   time.Duration
+		entries int
 	}{
-		{"Default", bolt.Config{}, false},
-		{"AlwaysBatch", bolt.Config{}, true},
-		{"NoBatch", bolt.Config{NoBatch: true}, false},
+		{"Default", bolt.Config{}, 0, 0},
+		{"NoBatch", bolt.Config{NoBatch: true}, 0, 0},
+		{"FlushAlways", bolt.Config{}, time.Millisecond, 2},
+		{"NeverFlush", bolt.Config{}, time.Hour, 1 << 30},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			storagetest.Run(t, func(t *testing.T) storage.Store {
-				s := mustOpen(t, c.cfg)
-				if c.alwaysBatch {
-					bolt.AlwaysBatch(s, 16, time.Millisecond)
+				if c.every == 0 {
+					return mustOpen(t, c.cfg)
 				}
-				return s
+				return mustOpenTuned(t, filepath.Join(t.TempDir(), "data.db"), c.cfg, c.every, c.entries)
 			})
 		})
 	}
@@ -220,72 +220,6 @@ func TestCloseTwice(t *testing.T) {
 	}
 }
 
-// TestBatchFailureKeepsOthers forces eight Updates into one bbolt batch,
-// half of them failing. bbolt then rolls the batch back, re-runs the rest
-// and runs each failing function alone: every function runs more than
-// once, yet each success must count once and no failure at all.
-func TestBatchFailureKeepsOthers(t *testing.T) {
-	t.Parallel()
-	const n = 8
-	s := mustOpen(t, bolt.Config{})
-	// The batch starts when the eighth call arrives; the delay only bounds
-	// the wait should the goroutines be slow.
-	bolt.AlwaysBatch(s, n, 5*time.Second)
-	errFail := errors.New("failing on purpose")
-	var runs atomic.Int64
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() {
-			errs[i] = s.Update(t.Context(), func(tx storage.Tx) error {
-				runs.Add(1)
-				c, err := tx.Get([]byte("counter"))
-				if errors.Is(err, storage.ErrNotFound) {
-					c = []byte{0}
-				} else if err != nil {
-					return err
-				}
-				if err := tx.Put([]byte("counter"), []byte{c[0] + 1}); err != nil {
-					return err
-				}
-				if err := tx.Put(fmt.Appendf(nil, "key/%d", i), []byte("x")); err != nil {
-					return err
-				}
-				if i%2 == 1 {
-					return fmt.Errorf("update %d: %w", i, errFail)
-				}
-				return nil
-			})
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if i%2 == 0 && err != nil {
-			t.Errorf("Update %d: %v", i, err)
-		}
-		if i%2 == 1 && !errors.Is(err, errFail) {
-			t.Errorf("Update %d = %v, want its own error", i, err)
-		}
-	}
-	if r := runs.Load(); r <= n {
-		t.Errorf("functions ran %d times for %d Updates; the batch retry path was not exercised", r, n)
-	} else {
-		t.Logf("%d runs for %d Updates", r, n)
-	}
-	if got := get(t, s, "counter"); got != string([]byte{n / 2}) {
-		t.Errorf("counter = %v, want %d", []byte(got), n/2)
-	}
-	for i := range n {
-		_, err := getErr(t, s, fmt.Sprintf("key/%d", i))
-		if i%2 == 0 && err != nil {
-			t.Errorf("key/%d of a successful Update: %v", i, err)
-		}
-		if i%2 == 1 && !errors.Is(err, storage.ErrNotFound) {
-			t.Errorf("key/%d of a failed Update: err = %v, want ErrNotFound", i, err)
-		}
-	}
-}
-
 func put(tb testing.TB, s storage.Store, kv ...string) {
 	tb.Helper()
 	err := s.Update(tb.Context(), func(tx storage.Tx) error {
@@ -319,38 +253,4 @@ func get(tb testing.TB, s storage.Store, key string) string {
 		tb.Fatalf("Get(%q): %v", key, err)
 	}
 	return v
-}
-
-// TestLoneUpdateAfterBatchJoinsNext checks the choice a lone Update makes:
-// alone while writers come one at a time, batched right after a batch of
-// several, when the rest of that batch's writers are about to come back.
-func TestLoneUpdateAfterBatchJoinsNext(t *testing.T) {
-	t.Parallel()
-	const n = 4
-	s := mustOpen(t, bolt.Config{})
-	put(t, s, "a", "1")
-	if !bolt.LoneUpdateCommitsAlone(s) {
-		t.Fatal("after a lone Update, the next lone one would be batched")
-	}
-
-	// n Updates in one batch: it starts when the nth arrives.
-	bolt.SetBatchLimits(s, n, 5*time.Second)
-	release := bolt.HoldWriter(s)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { put(t, s, fmt.Sprintf("b/%d", i), "x") })
-	}
-	wg.Wait()
-	release()
-	if bolt.LoneUpdateCommitsAlone(s) {
-		t.Fatalf("after a batch of %d, a lone Update would commit alone", n)
-	}
-
-	// Batched, it waits out the delay alone and commits a batch of one;
-	// the next lone Update is on its own again.
-	bolt.SetBatchLimits(s, n, time.Millisecond)
-	put(t, s, "c", "1")
-	if !bolt.LoneUpdateCommitsAlone(s) {
-		t.Fatal("after a batch of one, the next lone Update would be batched")
-	}
 }

@@ -1,5 +1,9 @@
-// Package bolt is the embedded storage backend: one bbolt file, one bucket,
-// and a storage.Store on top that groups concurrent commits into one fsync.
-// It imports storage, the standard library and go.etcd.io/bbolt, and nothing
-// above storage.
+// Package bolt is the embedded storage backend: one bbolt file with a
+// write-ahead log of two files beside it. An Update is durable once its log
+// record is fdatasynced, concurrent Updates sharing one fdatasync; the
+// writes reach bbolt in the background, thousands of keys per commit, and
+// are read meanwhile from in-memory layers over bbolt. Open replays into
+// bbolt whatever the log holds beyond it. It imports storage, the standard
+// library, go.etcd.io/bbolt and github.com/google/btree, and nothing above
+// storage.
 package bolt

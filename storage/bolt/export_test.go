@@ -2,29 +2,32 @@ package bolt
 
 import "time"
 
-// AlwaysBatch sends every Update of s through bbolt's Batch, as if another
-// writer were always under way, with the given limits. Tests use it to put
-// concurrent Updates deterministically into one batch, and to run the
-// conformance suite on the batch path alone. Call it before sharing s.
-func AlwaysBatch(s *Store, size int, delay time.Duration) {
-	s.writers.Add(1)
-	s.db.MaxBatchSize = size
-	s.db.MaxBatchDelay = delay
+// OpenTuned opens a store whose flusher moves the top layer into bbolt
+// every flushEvery or once it holds flushEntries keys, instead of the
+// production values. Tiny values put frozen layers and flushes under every
+// test; huge ones keep every write in the log alone.
+func OpenTuned(path string, cfg Config, flushEvery time.Duration, flushEntries int) (*Store, error) {
+	return open(path, cfg, tuning{flushEvery: flushEvery, flushEntries: flushEntries, flushBytes: defaultTuning.flushBytes})
 }
 
-// HoldWriter makes s count one more Update under way until release is
-// called, so that Updates started meanwhile are batched.
-func HoldWriter(s *Store) (release func()) {
-	s.writers.Add(1)
-	return func() { s.writers.Add(-1) }
+// OpenHooked is OpenTuned with beforeSync called before every log write.
+func OpenHooked(path string, cfg Config, flushEvery time.Duration, flushEntries int, beforeSync func()) (*Store, error) {
+	return open(path, cfg, tuning{flushEvery: flushEvery, flushEntries: flushEntries, flushBytes: defaultTuning.flushBytes, beforeSync: beforeSync})
 }
 
-// SetBatchLimits sets bbolt's batch size and delay.
-func SetBatchLimits(s *Store, size int, delay time.Duration) {
-	s.db.MaxBatchSize = size
-	s.db.MaxBatchDelay = delay
+// Syncs returns how many log writes (each with its fdatasync) s has made.
+func Syncs(s *Store) int64 { return s.syncs.Load() }
+
+// WALPaths returns the log files of the store file at path.
+func WALPaths(path string) [2]string { return walPaths(path) }
+
+// Crash closes s as a crash of the process would leave its files: what was
+// written to the log stays there, nothing more goes into bbolt, and the log
+// is not retired. The next Open has to recover from the log.
+func Crash(s *Store) error {
+	s.abandon.Store(true)
+	return s.Close()
 }
 
-// LoneUpdateCommitsAlone reports whether an Update that finds no other
-// under way would commit in a transaction of its own.
-func LoneUpdateCommitsAlone(s *Store) bool { return s.solo(1) }
+// Flush moves what s holds in memory into bbolt now, as the flusher does.
+func Flush(s *Store) bool { return s.flush(false) }

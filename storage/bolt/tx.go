@@ -6,23 +6,49 @@ import (
 	"runtime"
 	"sync/atomic"
 
+	"github.com/google/btree"
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/elasticache-server/elasticache-server/storage"
 )
 
-// tx is a storage.Tx over the store's bucket in one bbolt transaction.
+// entry is a key's newest value in an in-memory layer, or its deletion.
+// Its slices are never written after the entry is made, so snapshots and
+// scans can hand them out.
+type entry struct {
+	key, val []byte
+	del      bool
+}
+
+// layer is an ordered set of entries. A small degree keeps the nodes that
+// copy-on-write copies after each snapshot small.
+type layer = btree.BTreeG[entry]
+
+const layerDegree = 8
+
+func newLayer() *layer {
+	return btree.NewG(layerDegree, func(a, b entry) bool { return bytes.Compare(a.key, b.key) < 0 })
+}
+
+// tx is a storage.Tx over a stack: up to two in-memory layers, newest
+// first, over a bbolt read transaction. An entry in a layer hides what the
+// layers below and bbolt have for its key.
 //
-// Slices from Get and Scan point into bbolt's read-only memory map: valid
-// until the transaction ends, and writing to them crashes the process. The
-// storage contract says as much, and callers that decode a value at once
-// should not pay a copy for every read.
+// Values from bbolt point into its read-only memory map and values from
+// layers are shared with other transactions: the storage contract says not
+// to write to them, and callers that decode a value at once should not pay
+// a copy for every read.
 type tx struct {
+	s        *Store
+	layers   [2]*layer // nil: absent
 	b        *bbolt.Bucket
 	writable bool
 	// writes counts Puts and Deletes, so that a Scan whose callback wrote
-	// knows its bbolt cursor may be stale.
+	// knows to look again from the key it visited.
 	writes uint64
+	// undo holds what each write replaced in the top layer, to roll an
+	// aborted Update back; only for writable transactions.
+	undo []undoRec
 
 	// done and inflight let finish wait for calls already inside bbolt and
 	// turn later calls into errTxDone. They are atomics, not a mutex,
@@ -31,12 +57,10 @@ type tx struct {
 	inflight atomic.Int32
 }
 
-// run calls fn with a tx over btx and retires the tx when fn returns or
-// panics.
-func run(btx *bbolt.Tx, writable bool, fn func(storage.Tx) error) error {
-	t := &tx{b: btx.Bucket(bucketName), writable: writable}
-	defer t.finish()
-	return fn(t)
+type undoRec struct {
+	key  []byte
+	prev entry
+	had  bool // prev is what was there; otherwise the key was absent
 }
 
 // enter admits a call unless the transaction is over. Every enter that
@@ -63,27 +87,46 @@ func (t *tx) finish() {
 	}
 }
 
-// Get returns the value of key or storage.ErrNotFound. The value aliases
-// bbolt's memory; see tx.
+// get looks key up through the stack.
+func (t *tx) get(key []byte) ([]byte, bool) {
+	for _, l := range t.layers {
+		if l == nil {
+			continue
+		}
+		if e, ok := l.Get(entry{key: key}); ok {
+			return e.val, !e.del
+		}
+	}
+	// A cursor rather than Bucket.Get, whose nil means "missing" but which
+	// does not promise a non-nil slice for an empty value.
+	k, v := t.b.Cursor().Seek(key)
+	if !bytes.Equal(k, key) {
+		return nil, false
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, true
+}
+
+// Get returns the value of key or storage.ErrNotFound.
 func (t *tx) Get(key []byte) ([]byte, error) {
 	if err := t.enter(); err != nil {
 		return nil, err
 	}
 	defer t.leave()
-	// A cursor rather than Bucket.Get, whose nil means "missing" but which
-	// does not promise a non-nil slice for an empty value.
-	k, v := t.b.Cursor().Seek(key)
-	if len(key) == 0 || !bytes.Equal(k, key) {
+	if len(key) == 0 {
 		return nil, storage.ErrNotFound
 	}
-	if v == nil {
-		v = []byte{}
+	v, ok := t.get(key)
+	if !ok {
+		return nil, storage.ErrNotFound
 	}
 	return v, nil
 }
 
-// Put sets key to a copy of value: bbolt copies the key but keeps the
-// caller's value slice until commit.
+// Put sets key to a copy of value in the top layer and the Update's log
+// record.
 func (t *tx) Put(key, value []byte) error {
 	if err := t.enter(); err != nil {
 		return err
@@ -99,10 +142,10 @@ func (t *tx) Put(key, value []byte) error {
 	case len(value) > bbolt.MaxValueSize:
 		return fmt.Errorf("storage/bolt: put: value of %d bytes exceeds the limit of %d", len(value), bbolt.MaxValueSize)
 	}
-	t.writes++
-	if err := t.b.Put(key, append([]byte{}, value...)); err != nil {
-		return fmt.Errorf("storage/bolt: put: %w", err)
-	}
+	buf := make([]byte, len(key)+len(value))
+	copy(buf, key)
+	copy(buf[len(key):], value)
+	t.write(entry{key: buf[:len(key):len(key)], val: buf[len(key):]}, opPut)
 	return nil
 }
 
@@ -115,39 +158,95 @@ func (t *tx) Delete(key []byte) error {
 	if !t.writable {
 		return storage.ErrReadOnly
 	}
-	t.writes++
-	if err := t.b.Delete(key); err != nil {
-		return fmt.Errorf("storage/bolt: delete: %w", err)
+	if len(key) == 0 {
+		return nil
 	}
+	if _, ok := t.get(key); !ok {
+		return nil // nothing to hide: no entry, no log
+	}
+	t.write(entry{key: append([]byte(nil), key...), del: true}, opDelete)
 	return nil
 }
 
-// Scan walks a cursor from the first key after max(after, prefix) and stops
-// at the first key without the prefix, so it costs what it visits. If fn
-// wrote through the tx, bbolt's cursor may have moved under it, so the scan
-// seeks again just past the key it last visited.
+// write puts e in the top layer, remembering what it replaced, and appends
+// the operation to the Update's record.
+func (t *tx) write(e entry, op byte) {
+	prev, had := t.layers[0].ReplaceOrInsert(e)
+	t.undo = append(t.undo, undoRec{key: e.key, prev: prev, had: had})
+	t.s.pend = appendOp(t.s.pend, op, e.key, e.val)
+	t.s.activeBytes += len(e.key) + len(e.val)
+	t.writes++
+}
+
+// rollback takes an aborted Update's writes out of the top layer, newest
+// first, so each key gets back what it had.
+func (t *tx) rollback() {
+	for i := len(t.undo) - 1; i >= 0; i-- {
+		u := t.undo[i]
+		if u.had {
+			t.layers[0].ReplaceOrInsert(u.prev)
+		} else {
+			t.layers[0].Delete(entry{key: u.key})
+		}
+	}
+}
+
+// Scan merges the layers and bbolt in key order. A layer is read a chunk at
+// a time (its B-tree only iterates through callbacks); after a callback
+// that wrote, every source is read again from just past the key visited.
 func (t *tx) Scan(prefix, after []byte, fn func(key, value []byte) (bool, error)) error {
 	if err := t.enter(); err != nil {
 		return err
 	}
 	defer t.leave()
+	var its [2]layerIter
+	for i, l := range t.layers {
+		its[i] = layerIter{l: l, prefix: prefix}
+		its[i].seek(after)
+	}
 	c := t.b.Cursor()
-	k, v := seekAfter(c, prefix, after)
+	bk, bv := seekAfter(c, prefix, after)
 	var last []byte // copy of the key being visited, reused
-	for k != nil && bytes.HasPrefix(k, prefix) {
-		last = append(last[:0], k...)
-		writes := t.writes
-		more, err := fn(k, v)
-		if err != nil || !more {
-			return err
+	for {
+		// The smallest key on offer; on a tie the newest layer wins.
+		var key, val []byte
+		del, found := false, false
+		for i := range its {
+			if e, ok := its[i].head(); ok && (!found || bytes.Compare(e.key, key) < 0) {
+				key, val, del, found = e.key, e.val, e.del, true
+			}
 		}
-		if t.writes != writes {
-			k, v = seekAfter(c, nil, last)
-		} else {
-			k, v = c.Next()
+		if bk != nil && bytes.HasPrefix(bk, prefix) && (!found || bytes.Compare(bk, key) < 0) {
+			key, val, del, found = bk, bv, false, true
+			if val == nil {
+				val = []byte{}
+			}
+		}
+		if !found {
+			return nil
+		}
+		last = append(last[:0], key...)
+		if !del {
+			writes := t.writes
+			more, err := fn(key, val)
+			if err != nil || !more {
+				return err
+			}
+			if t.writes != writes {
+				for i := range its {
+					its[i].seek(last)
+				}
+				bk, bv = seekAfter(c, nil, last)
+				continue
+			}
+		}
+		for i := range its {
+			its[i].skip(last)
+		}
+		if bk != nil && bytes.Equal(bk, last) {
+			bk, bv = c.Next()
 		}
 	}
-	return nil
 }
 
 // seekAfter positions c on the first key that is >= prefix and > after.
@@ -164,4 +263,62 @@ func seekAfter(c *bbolt.Cursor, prefix, after []byte) (k, v []byte) {
 		k, v = c.Next()
 	}
 	return k, v
+}
+
+// layerChunk is how many entries a layer iterator reads at a time.
+const layerChunk = 32
+
+// layerIter walks the entries of a layer that have a prefix, in order.
+type layerIter struct {
+	l      *layer
+	prefix []byte
+	buf    []entry
+	i      int
+	more   bool // the layer may have entries past buf
+}
+
+// seek positions the iterator on the first entry with the prefix and a key
+// greater than after (any key, if after is nil).
+func (it *layerIter) seek(after []byte) {
+	it.buf, it.i, it.more = it.buf[:0], 0, false
+	if it.l == nil {
+		return
+	}
+	from := it.prefix
+	if after != nil && bytes.Compare(after, it.prefix) >= 0 {
+		from = after
+	}
+	it.l.AscendGreaterOrEqual(entry{key: from}, func(e entry) bool {
+		if after != nil && bytes.Equal(e.key, after) {
+			return true
+		}
+		if !bytes.HasPrefix(e.key, it.prefix) {
+			return false
+		}
+		if len(it.buf) == layerChunk {
+			it.more = true
+			return false
+		}
+		it.buf = append(it.buf, e)
+		return true
+	})
+}
+
+// head returns the entry the iterator is on.
+func (it *layerIter) head() (entry, bool) {
+	if it.i < len(it.buf) {
+		return it.buf[it.i], true
+	}
+	if !it.more {
+		return entry{}, false
+	}
+	it.seek(it.buf[len(it.buf)-1].key)
+	return it.head()
+}
+
+// skip moves past key if the iterator is on it.
+func (it *layerIter) skip(key []byte) {
+	if e, ok := it.head(); ok && bytes.Equal(e.key, key) {
+		it.i++
+	}
 }

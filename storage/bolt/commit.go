@@ -1,0 +1,398 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"time"
+
+	"github.com/elasticache-server/elasticache-server/storage"
+)
+
+// maxSpare bounds the log buffer the syncer keeps for reuse, so that one
+// large import does not pin its size for the life of the process.
+const maxSpare = 1 << 20
+
+// begin registers a transaction, or refuses it once Close has been called.
+func (s *Store) begin() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return storage.ErrClosed
+	}
+	s.active++
+	return nil
+}
+
+// end unregisters a transaction and wakes Close when it was the last.
+func (s *Store) end() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.active--
+	if s.active == 0 && s.closing {
+		s.idle.Broadcast()
+	}
+}
+
+// View runs fn on the latest durable snapshot: the published layers over a
+// bbolt read transaction of the matching state. It returns
+// storage.ErrClosed after Close, and an error wrapping ctx.Err() without
+// running fn if ctx is already done. fn's error is returned unchanged.
+func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	defer s.end()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage/bolt: view not started: %w", err)
+	}
+	for {
+		p := s.published.Load()
+		btx, err := s.db.Begin(false)
+		if err != nil {
+			return fmt.Errorf("storage/bolt: view: %w", err)
+		}
+		if id := btx.ID(); id != p.baseTx && (p.frozen == nil || id != p.baseTx+1) {
+			// The flusher committed after p was published; the snapshot
+			// that goes with its commit is out or about to be.
+			_ = btx.Rollback()
+			runtime.Gosched()
+			continue
+		}
+		t := &tx{s: s, layers: [2]*layer{p.newest, p.frozen}, b: btx.Bucket(bucketName)}
+		err = runTx(t, fn)
+		_ = btx.Rollback()
+		return err
+	}
+}
+
+// runTx calls fn with t and retires t when fn returns or panics.
+func runTx(t *tx, fn func(storage.Tx) error) error {
+	defer t.finish()
+	return fn(t)
+}
+
+// Update runs fn alone on the newest state and returns once its writes are
+// in the log and fdatasynced; concurrent Updates share that fdatasync. An
+// Update that fails or writes nothing still waits until what it read is
+// durable, so that no answer rests on a write a crash could take back. It
+// returns storage.ErrClosed after Close, and an error wrapping ctx.Err(),
+// having written nothing, if ctx is done before fn runs or by the time it
+// returns. fn's error is returned unchanged.
+func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	defer s.end()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage/bolt: update not started: %w", err)
+	}
+	if s.noBatch {
+		s.soloMu.Lock()
+		defer s.soloMu.Unlock()
+	}
+	wait, err := s.apply(ctx, fn)
+	if wait != nil {
+		if s.noBatch {
+			s.syncOnce()
+		}
+		<-wait
+		if failed := s.failed(); failed != nil {
+			return failed
+		}
+	}
+	return err
+}
+
+// apply runs fn under wmu and queues its log record. It returns the channel
+// that is closed once everything fn saw and wrote is durable (nil if it
+// already is) and fn's error.
+func (s *Store) apply(ctx context.Context, fn func(storage.Tx) error) (wait chan struct{}, err error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.failure != nil {
+		return nil, s.failure
+	}
+	btx, err := s.db.Begin(false)
+	if err != nil {
+		return nil, fmt.Errorf("storage/bolt: update: %w", err)
+	}
+	defer func() { _ = btx.Rollback() }()
+	t := &tx{s: s, layers: [2]*layer{s.top, s.frozen}, b: btx.Bucket(bucketName), writable: true}
+	start := len(s.pend)
+	s.pend = append(s.pend, make([]byte, walHeaderSize)...)
+	done := false
+	defer func() {
+		if !done { // fn failed or panicked
+			t.rollback()
+			s.pend = s.pend[:start]
+		}
+	}()
+	err = runTx(t, fn)
+	if err == nil {
+		if cerr := ctx.Err(); cerr != nil {
+			err = fmt.Errorf("storage/bolt: update abandoned before commit: %w", cerr)
+		} else if len(s.pend)-start-walHeaderSize > math.MaxUint32 {
+			err = fmt.Errorf("storage/bolt: update: %d bytes of writes in one transaction exceed the log's limit of 4 GiB", len(s.pend)-start)
+		}
+	}
+	if err != nil || t.writes == 0 {
+		if err == nil {
+			done = true
+			s.pend = s.pend[:start]
+		}
+		return s.waitChanLocked(s.lastSeq), err
+	}
+	done = true
+	s.lastSeq++
+	sealRecord(s.pend, start, s.lastSeq)
+	if !s.noBatch {
+		kick(s.kickSync)
+	}
+	if s.top.Len() >= s.tune.flushEntries || s.activeBytes >= s.tune.flushBytes {
+		kick(s.kickFlush)
+	}
+	return s.nextSync, nil
+}
+
+// kick wakes a goroutine that waits on ch, or leaves it a wake-up for when
+// it next waits.
+func kick(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// waitChanLocked returns a channel closed once record seq is durable, or
+// nil if it already is. The caller holds wmu.
+func (s *Store) waitChanLocked(seq uint64) chan struct{} {
+	switch {
+	case seq <= s.durable.Load():
+		return nil
+	case s.inflight != nil && seq <= s.inflightSeq:
+		return s.inflight
+	default:
+		return s.nextSync
+	}
+}
+
+// failed returns why writes are refused, or nil.
+func (s *Store) failed() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.failure
+}
+
+// fail refuses every write from now on. The log or bbolt failed to write,
+// so what is on disk is no longer known; the process must restart, and
+// Open will recover what was acknowledged.
+func (s *Store) fail(err error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.failure == nil {
+		s.failure = fmt.Errorf("storage/bolt: %s: writes refused until the server restarts: %w", s.path, err)
+	}
+}
+
+// syncer writes queued records to the log, one fdatasync for all of them,
+// until Close stops it; then it writes what is left and returns.
+func (s *Store) syncer() {
+	defer close(s.syncDone)
+	for {
+		select {
+		case <-s.kickSync:
+			s.syncOnce()
+		case <-s.stopSync:
+			s.syncOnce()
+			return
+		}
+	}
+}
+
+// syncOnce writes the queued records to the log and fdatasyncs it, then
+// publishes the layers as they were when the records were taken and wakes
+// the Updates that queued them.
+func (s *Store) syncOnce() {
+	s.wmu.Lock()
+	if len(s.pend) == 0 || s.failure != nil {
+		s.wmu.Unlock()
+		return
+	}
+	buf, rot, seq := s.pend, s.rotateAt, s.lastSeq
+	s.pend, s.spare, s.rotateAt = s.spare, nil, -1
+	snap := &snapshot{newest: s.top.Clone(), frozen: s.frozen, baseTx: s.baseTx}
+	done := s.nextSync
+	s.nextSync = make(chan struct{})
+	s.inflight, s.inflightSeq = done, seq
+	s.wmu.Unlock()
+
+	if s.tune.beforeSync != nil {
+		s.tune.beforeSync()
+	}
+	s.syncs.Add(1)
+	err := s.log.write(buf, rot)
+	if err != nil {
+		s.fail(err)
+	} else {
+		s.pubMu.Lock()
+		s.published.Store(snap)
+		s.durable.Store(seq)
+		s.pubMu.Unlock()
+	}
+
+	s.wmu.Lock()
+	s.inflight = nil
+	if cap(buf) <= maxSpare {
+		s.spare = buf[:0]
+	}
+	s.wmu.Unlock()
+	close(done)
+}
+
+// flusher moves the top layer into bbolt every flushEvery, or sooner when
+// it grows past its bounds, until Close stops it; then it flushes what is
+// left and returns.
+func (s *Store) flusher() {
+	defer close(s.flushDone)
+	timer := time.NewTimer(s.tune.flushEvery)
+	defer timer.Stop()
+	for {
+		select {
+		case <-s.kickFlush:
+		case <-timer.C:
+		case <-s.stopFlush:
+			for !s.abandon.Load() && s.flush(true) {
+			}
+			return
+		}
+		s.flush(false)
+		timer.Reset(s.tune.flushEvery)
+	}
+}
+
+// flush freezes the top layer, waits until its records are durable,
+// applies it to bbolt in one commit and drops it. It reports whether it
+// flushed anything. Unless final, it leaves the layer be while the previous
+// freeze's switch of log files has not reached the syncer: two generations
+// in one file would be written over together.
+func (s *Store) flush(final bool) bool {
+	s.wmu.Lock()
+	if s.failure != nil || s.top.Len() == 0 || (s.rotateAt >= 0 && !final) {
+		s.wmu.Unlock()
+		return false
+	}
+	f := s.top
+	s.top, s.frozen, s.activeBytes = newLayer(), f, 0
+	top, base := s.lastSeq, s.baseTx
+	s.rotateAt = len(s.pend)
+	wait := s.waitChanLocked(top)
+	s.wmu.Unlock()
+	if final {
+		kick(s.kickSync)
+	}
+	if wait != nil {
+		if s.noBatch {
+			s.syncOnce()
+		}
+		<-wait
+	}
+	if s.failed() != nil {
+		return false
+	}
+
+	// Everything in f is durable. If the last sync took the layers before
+	// the freeze, its snapshot has f's writes in its newest layer; publish
+	// them as the frozen layer, so that Views accept bbolt's next state.
+	s.pubMu.Lock()
+	if p := s.published.Load(); p.frozen != f {
+		s.published.Store(&snapshot{frozen: f, baseTx: base})
+	}
+	s.pubMu.Unlock()
+
+	committed, err := s.commitLayer(f, top)
+	if err != nil {
+		s.fail(err)
+		return false
+	}
+	s.wmu.Lock()
+	s.frozen, s.baseTx = nil, committed
+	s.wmu.Unlock()
+	s.pubMu.Lock()
+	if p := s.published.Load(); p.frozen == f {
+		s.published.Store(&snapshot{newest: p.newest, baseTx: committed})
+	}
+	s.pubMu.Unlock()
+	return true
+}
+
+// commitLayer writes f to bbolt in one transaction, with top as the last
+// log record bbolt has, and returns the transaction's ID.
+func (s *Store) commitLayer(f *layer, top uint64) (int, error) {
+	btx, err := s.db.Begin(true)
+	if err != nil {
+		return 0, fmt.Errorf("flush: %w", err)
+	}
+	b := btx.Bucket(bucketName)
+	f.Ascend(func(e entry) bool {
+		if e.del {
+			err = b.Delete(e.key)
+		} else {
+			err = b.Put(e.key, e.val)
+		}
+		return err == nil
+	})
+	if err == nil {
+		err = writeApplied(btx, top)
+	}
+	if err != nil {
+		_ = btx.Rollback()
+		return 0, fmt.Errorf("flush: %w", err)
+	}
+	id := btx.ID()
+	if err := btx.Commit(); err != nil {
+		return 0, fmt.Errorf("flush: commit: %w", err)
+	}
+	return id, nil
+}
+
+// Close waits for running transactions, refusing new ones with
+// storage.ErrClosed meanwhile, moves what is only in the log into bbolt,
+// then closes the files and releases the lock. A second Close waits for the
+// first to finish and returns storage.ErrClosed. Close must not be called
+// from inside a transaction's function: it would wait for itself.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		<-s.released
+		return storage.ErrClosed
+	}
+	s.closing = true
+	for s.active > 0 {
+		s.idle.Wait()
+	}
+	s.mu.Unlock()
+	defer close(s.released)
+
+	close(s.stopFlush)
+	<-s.flushDone
+	close(s.stopSync)
+	<-s.syncDone
+	var errs []error
+	if err := s.failed(); err == nil && !s.abandon.Load() {
+		// Every record is in bbolt: the next Open need not read the log.
+		if err := s.log.retire(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := s.log.close(); err != nil {
+		errs = append(errs, fmt.Errorf("storage/bolt: close write-ahead log: %w", err))
+	}
+	if err := s.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("storage/bolt: close %s: %w", s.path, err))
+	}
+	return errors.Join(errs...)
+}
