@@ -3,6 +3,8 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/internal/logwriter"
 	"github.com/elasticache-server/elasticache-server/service"
 	"github.com/elasticache-server/elasticache-server/storage/bolt"
 )
@@ -21,6 +24,13 @@ import (
 
 func benchHandler(b *testing.B) http.Handler {
 	b.Helper()
+	return benchHandlerLogging(b, nil)
+}
+
+// benchHandlerLogging is benchHandler with the server's request log: log
+// (nil: none) over a logwriter.Writer that discards.
+func benchHandlerLogging(b *testing.B, log func(io.Writer, *slog.HandlerOptions) slog.Handler) http.Handler {
+	b.Helper()
 	st, err := bolt.Open(filepath.Join(b.TempDir(), "bench.db"), bolt.Config{NoSync: true})
 	if err != nil {
 		b.Fatal(err)
@@ -30,7 +40,13 @@ func benchHandler(b *testing.B) http.Handler {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return api.NewHandler(svc, api.HandlerConfig{})
+	var logger *slog.Logger
+	if log != nil {
+		w := logwriter.New(io.Discard, logwriter.Config{})
+		b.Cleanup(func() { w.Close() })
+		logger = slog.New(log(w, nil))
+	}
+	return api.NewHandler(svc, api.HandlerConfig{Logger: logger})
 }
 
 // post sends one form and fails the benchmark unless it is answered 200.
@@ -64,7 +80,17 @@ func BenchmarkHandlerCreate(b *testing.B) {
 }
 
 func BenchmarkHandlerDescribeByName(b *testing.B) {
-	h := benchHandler(b)
+	benchDescribeByName(b, benchHandler(b))
+}
+
+// BenchmarkHandlerDescribeByNameLogged is BenchmarkHandlerDescribeByName
+// with the request log on, as the server runs by default.
+func BenchmarkHandlerDescribeByNameLogged(b *testing.B) {
+	b.Run("text", func(b *testing.B) { benchDescribeByName(b, benchHandlerLogging(b, logwriter.NewTextHandler)) })
+	b.Run("json", func(b *testing.B) { benchDescribeByName(b, benchHandlerLogging(b, logwriter.NewJSONHandler)) })
+}
+
+func benchDescribeByName(b *testing.B, h http.Handler) {
 	seed(b, h, 100)
 	forms := make([]string, 100)
 	for i := range forms {
