@@ -336,7 +336,7 @@ func (s *Store) commitLayer(f *layer, top uint64) (int, error) {
 		return 0, fmt.Errorf("flush: %w", err)
 	}
 	b := btx.Bucket(bucketName)
-	f.Ascend(func(e entry) bool {
+	f.Ascend(func(e *entry) bool {
 		if e.del {
 			err = b.Delete(e.key)
 		} else {

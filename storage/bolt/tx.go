@@ -22,12 +22,12 @@ type entry struct {
 
 // layer is an ordered set of entries. A small degree keeps the nodes that
 // copy-on-write copies after each snapshot small.
-type layer = btree.BTreeG[entry]
+type layer = btree.BTreeG[*entry]
 
 const layerDegree = 8
 
 func newLayer() *layer {
-	return btree.NewG(layerDegree, func(a, b entry) bool { return bytes.Compare(a.key, b.key) < 0 })
+	return btree.NewG(layerDegree, func(a, b *entry) bool { return bytes.Compare(a.key, b.key) < 0 })
 }
 
 // tx is a storage.Tx over a stack: up to two in-memory layers, newest
@@ -59,7 +59,7 @@ type tx struct {
 
 type undoRec struct {
 	key  []byte
-	prev entry
+	prev *entry
 	had  bool // prev is what was there; otherwise the key was absent
 }
 
@@ -93,7 +93,7 @@ func (t *tx) get(key []byte) ([]byte, bool) {
 		if l == nil {
 			continue
 		}
-		if e, ok := l.Get(entry{key: key}); ok {
+		if e, ok := l.Get(&entry{key: key}); ok {
 			return e.val, !e.del
 		}
 	}
@@ -145,7 +145,7 @@ func (t *tx) Put(key, value []byte) error {
 	buf := make([]byte, len(key)+len(value))
 	copy(buf, key)
 	copy(buf[len(key):], value)
-	t.write(entry{key: buf[:len(key):len(key)], val: buf[len(key):]}, opPut)
+	t.write(&entry{key: buf[:len(key):len(key)], val: buf[len(key):]}, opPut)
 	return nil
 }
 
@@ -164,13 +164,13 @@ func (t *tx) Delete(key []byte) error {
 	if _, ok := t.get(key); !ok {
 		return nil // nothing to hide: no entry, no log
 	}
-	t.write(entry{key: append([]byte(nil), key...), del: true}, opDelete)
+	t.write(&entry{key: append([]byte(nil), key...), del: true}, opDelete)
 	return nil
 }
 
 // write puts e in the top layer, remembering what it replaced, and appends
 // the operation to the Update's record.
-func (t *tx) write(e entry, op byte) {
+func (t *tx) write(e *entry, op byte) {
 	prev, had := t.layers[0].ReplaceOrInsert(e)
 	t.undo = append(t.undo, undoRec{key: e.key, prev: prev, had: had})
 	t.s.pend = appendOp(t.s.pend, op, e.key, e.val)
@@ -186,7 +186,7 @@ func (t *tx) rollback() {
 		if u.had {
 			t.layers[0].ReplaceOrInsert(u.prev)
 		} else {
-			t.layers[0].Delete(entry{key: u.key})
+			t.layers[0].Delete(&entry{key: u.key})
 		}
 	}
 }
@@ -272,7 +272,7 @@ const layerChunk = 32
 type layerIter struct {
 	l      *layer
 	prefix []byte
-	buf    []entry
+	buf    []*entry
 	i      int
 	more   bool // the layer may have entries past buf
 }
@@ -288,7 +288,7 @@ func (it *layerIter) seek(after []byte) {
 	if after != nil && bytes.Compare(after, it.prefix) >= 0 {
 		from = after
 	}
-	it.l.AscendGreaterOrEqual(entry{key: from}, func(e entry) bool {
+	it.l.AscendGreaterOrEqual(&entry{key: from}, func(e *entry) bool {
 		if after != nil && bytes.Equal(e.key, after) {
 			return true
 		}
@@ -305,12 +305,12 @@ func (it *layerIter) seek(after []byte) {
 }
 
 // head returns the entry the iterator is on.
-func (it *layerIter) head() (entry, bool) {
+func (it *layerIter) head() (*entry, bool) {
 	if it.i < len(it.buf) {
 		return it.buf[it.i], true
 	}
 	if !it.more {
-		return entry{}, false
+		return nil, false
 	}
 	it.seek(it.buf[len(it.buf)-1].key)
 	return it.head()
