@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Open-ended fuzzing of the parsers that read hostile input: the form decoder
 # and the XML escaper, the ARN parser, the marker decoder, the SigV4 header
-# parser. Each target runs for DURATION (go test -fuzztime syntax: 5m, 30s,
+# parser, the state document importer, the stored group decoder, and the
+# embedded store's write-ahead log reader (what Open reads after a crash). Each target runs for DURATION (go test -fuzztime syntax: 5m, 30s,
 # 100000x), one after another, then a summary table is printed.
 #
 #   scripts/fuzz.sh [DURATION (default 5m)] [TARGET FILTER (a regexp, default all)]
@@ -35,6 +36,9 @@ all=(
   "./service/ FuzzParseARN"
   "./service/ FuzzMarkerOpen"
   "./sigv4/ FuzzVerifyHeader"
+  "./service/ FuzzImportState"
+  "./service/ FuzzDecodeGroupFast"
+  "./storage/bolt/ FuzzRecoverLog"
 )
 targets=()
 for t in "${all[@]}"; do
