@@ -14,10 +14,10 @@ type Caller struct {
 type callerKey struct{}
 type requestIDKey struct{}
 
-// exchangeKey carries the handler's *exchange: its request ID and, once
-// authenticated, its caller. One context value instead of one each saves
-// a request two allocations; WithCaller and WithRequestID, which
-// outrank it, remain for everyone else.
+// exchangeKey finds the handler's *exchange, which is itself the request's
+// context (handler.go): its request ID and, once authenticated, its
+// caller. WithCaller and WithRequestID, which outrank it, remain for
+// everyone else.
 type exchangeKey struct{}
 
 // WithCaller returns a context that carries c.
@@ -54,12 +54,6 @@ func RequestIDFrom(ctx context.Context) string {
 		return x.RequestID
 	}
 	return ""
-}
-
-// withExchange returns a context that carries x's request ID and, from the
-// moment x.authenticated is set, its caller.
-func withExchange(ctx context.Context, x *exchange) context.Context {
-	return context.WithValue(ctx, exchangeKey{}, x)
 }
 
 // IsAccountID reports whether s has the form of an AWS account ID: exactly

@@ -8,7 +8,8 @@ import (
 // TestContextCarriers covers the two ways a context carries the request ID
 // and the caller: the handler's one value (its exchange, whose caller
 // counts only once authenticated) and WithRequestID/WithCaller, which
-// outrank it.
+// outrank it. The exchange is the request's context itself: it must also
+// pass on its parent's values and cancellation.
 func TestContextCarriers(t *testing.T) {
 	t.Parallel()
 	bg := context.Background()
@@ -19,8 +20,15 @@ func TestContextCarriers(t *testing.T) {
 		t.Errorf("RequestIDFrom(empty) = %q", id)
 	}
 
-	xs := &exchange{Exchange: Exchange{RequestID: "rid-1"}}
-	ctx := withExchange(bg, xs)
+	type parentKey struct{}
+	parent, cancel := context.WithCancel(context.WithValue(bg, parentKey{}, "parent value"))
+	xs := &exchange{Context: parent, Exchange: Exchange{RequestID: "rid-1"}}
+	var ctx context.Context = xs
+	if v := ctx.Value(parentKey{}); v != "parent value" {
+		t.Errorf("the parent's value through the exchange = %v", v)
+	}
+	child, cancelChild := context.WithCancel(ctx)
+	defer cancelChild()
 	if id := RequestIDFrom(ctx); id != "rid-1" {
 		t.Errorf("RequestIDFrom = %q, want the exchange's", id)
 	}
@@ -40,5 +48,11 @@ func TestContextCarriers(t *testing.T) {
 	}
 	if id := RequestIDFrom(ctx2); id != "rid-2" {
 		t.Errorf("WithRequestID over the exchange: RequestIDFrom = %q", id)
+	}
+
+	cancel()
+	<-child.Done() // the parent's cancellation reaches a context derived from the exchange
+	if ctx.Err() != context.Canceled || RequestIDFrom(child) != "rid-1" {
+		t.Errorf("after cancel: Err = %v, RequestIDFrom(child) = %q", ctx.Err(), RequestIDFrom(child))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/elasticache-server/elasticache-server/internal/awsquery"
 )
@@ -92,11 +93,31 @@ type Exchange struct {
 }
 
 // exchange is the handler's Exchange and what only the handler needs of
-// it, in one allocation that the request's context carries (caller.go).
+// it, in one allocation per request. It is also the request's context: it
+// embeds the one net/http gives the request and answers Value(exchangeKey{})
+// with itself (caller.go), which saves context.WithValue's allocation. The
+// strings the handler hands out (the request ID, the header values) point
+// into it: it is never reused, so they never change.
 type exchange struct {
+	context.Context
 	Exchange
 	// authenticated says Exchange.Caller is set, for CallerFrom.
 	authenticated bool
+	// hdr holds the values of x-amzn-RequestId and Content-Length, which
+	// the response's header map refers to.
+	hdr [2]string
+	// id and length hold the bytes of the default request ID and of the
+	// Content-Length value.
+	id     [36]byte
+	length [20]byte
+}
+
+// Value answers exchangeKey{} with x and asks the parent for anything else.
+func (x *exchange) Value(key any) any {
+	if key == (exchangeKey{}) {
+		return x
+	}
+	return x.Context.Value(key)
 }
 
 // handler serves the query protocol for one Service.
@@ -147,9 +168,6 @@ func NewHandler(svc Service, cfg HandlerConfig) http.Handler {
 	if h.maxBody <= 0 {
 		h.maxBody = defaultMaxBodyBytes
 	}
-	if h.newRequestID == nil {
-		h.newRequestID = newUUID
-	}
 	if h.authenticate == nil {
 		// LocalStack's default account, in SPEC's default region.
 		h.authenticate = func(*http.Request, []byte, awsquery.Form) (Caller, error) {
@@ -165,13 +183,19 @@ func NewHandler(svc Service, cfg HandlerConfig) http.Handler {
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	xs := &exchange{Exchange: Exchange{RequestID: h.newRequestID(), Start: start}}
+	xs := &exchange{Context: r.Context(), Exchange: Exchange{Start: start}}
 	x := &xs.Exchange
+	if h.newRequestID != nil {
+		x.RequestID = h.newRequestID()
+	} else {
+		x.RequestID = xs.newUUID()
+	}
 	// First, so that even a panic's answer carries it.
 	// Assigned under its canonical form: Set would canonicalize, and
 	// allocate, on every request.
-	w.Header()[canonicalRequestIDHeader] = []string{x.RequestID}
-	ctx := withExchange(r.Context(), xs)
+	xs.hdr[0] = x.RequestID
+	w.Header()[canonicalRequestIDHeader] = xs.hdr[0:1:1]
+	var ctx context.Context = xs
 
 	defer func() {
 		if v := recover(); v != nil {
@@ -182,7 +206,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				slog.String("request_id", x.RequestID), slog.String("action", x.Action),
 				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
 			if x.Status == 0 { // nothing written yet
-				h.writeError(w, x, InternalFailure())
+				h.writeError(w, xs, InternalFailure())
 			}
 		}
 		// Measured before the flush: once the answer has left, the client
@@ -230,7 +254,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	op, out, err := h.serve(ctx, r, xs)
 	if err == nil {
-		err = h.writeResult(w, x, op, out)
+		err = h.writeResult(w, xs, op, out)
 		if err == nil {
 			return
 		}
@@ -240,7 +264,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logInternal(ctx, r, x, err)
 		fault = InternalFailure()
 	}
-	h.writeError(w, x, fault)
+	h.writeError(w, xs, fault)
 }
 
 // serve runs the checks and the operation. It returns the operation and its
@@ -264,7 +288,13 @@ func (h *handler) serve(ctx context.Context, r *http.Request, xs *exchange) (*Op
 		if int64(len(b)) > h.maxBody {
 			return nil, nil, RequestEntityTooLarge(h.maxBody)
 		}
-		body, raw = b, string(b)
+		// The form's strings are views of the body, not a copy of it: b is
+		// this request's own allocation and nothing writes to it after
+		// the read (authentication only hashes it).
+		body = b
+		if len(b) > 0 {
+			raw = unsafe.String(&b[0], len(b))
+		}
 	case http.MethodGet:
 		raw = r.URL.RawQuery
 	default:
@@ -364,7 +394,7 @@ func (h *handler) logInternal(ctx context.Context, r *http.Request, x *Exchange,
 		slog.String("request_id", x.RequestID), slog.String("action", x.Action), slog.Any("error", err))
 }
 
-func (h *handler) writeResult(w http.ResponseWriter, x *Exchange, op *Operation, out any) error {
+func (h *handler) writeResult(w http.ResponseWriter, x *exchange, op *Operation, out any) error {
 	bp := h.bufs.Get().(*[]byte)
 	defer h.putBuf(bp)
 	b, err := awsquery.AppendResponse((*bp)[:0], Namespace, op.Name, op.ResultWrapper, out, x.RequestID)
@@ -377,7 +407,7 @@ func (h *handler) writeResult(w http.ResponseWriter, x *Exchange, op *Operation,
 	return nil
 }
 
-func (h *handler) writeError(w http.ResponseWriter, x *Exchange, f Fault) {
+func (h *handler) writeError(w http.ResponseWriter, x *exchange, f Fault) {
 	bp := h.bufs.Get().(*[]byte)
 	defer h.putBuf(bp)
 	b := awsquery.AppendError((*bp)[:0], Namespace, f.SenderFault(), f.ErrorCode(), f.ErrorMessage(), x.RequestID)
@@ -386,11 +416,14 @@ func (h *handler) writeError(w http.ResponseWriter, x *Exchange, f Fault) {
 	h.write(w, x, f.HTTPStatus(), b)
 }
 
-func (h *handler) write(w http.ResponseWriter, x *Exchange, status int, body []byte) {
+func (h *handler) write(w http.ResponseWriter, x *exchange, status int, body []byte) {
 	x.Status = status
 	hdr := w.Header()
 	hdr["Content-Type"] = textXML
-	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
+	// Written once per request (x.Status was 0), so the string stays as it is.
+	n := len(strconv.AppendInt(x.length[:0], int64(len(body)), 10))
+	x.hdr[1] = unsafe.String(&x.length[0], n)
+	hdr["Content-Length"] = x.hdr[1:2:2]
 	if status == http.StatusMethodNotAllowed {
 		hdr.Set("Allow", "GET, POST")
 	}
@@ -420,13 +453,14 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// newUUID returns a random (version 4) UUID, the form of AWS request IDs.
-func newUUID() string {
+// newUUID returns a random (version 4) UUID, the form of AWS request IDs,
+// written into x.id.
+func (x *exchange) newUUID() string {
 	var u [16]byte
 	_, _ = rand.Read(u[:]) // never fails: crypto/rand aborts the program instead
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
-	var s [36]byte
+	s := &x.id
 	hex.Encode(s[0:8], u[0:4])
 	s[8] = '-'
 	hex.Encode(s[9:13], u[4:6])
@@ -436,5 +470,5 @@ func newUUID() string {
 	hex.Encode(s[19:23], u[8:10])
 	s[23] = '-'
 	hex.Encode(s[24:], u[10:])
-	return string(s[:])
+	return unsafe.String(&s[0], len(s))
 }

@@ -123,7 +123,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.ln = ln
 	m.server = &http.Server{
-		Handler:           mux,
+		Handler:           apiFirst(mux, handler),
 		ReadHeaderTimeout: orDefault(m.cfg.ReadHeaderTimeout, defaultReadHeaderTimeout),
 		ReadTimeout:       orDefault(m.cfg.ReadTimeout, defaultReadTimeout),
 		WriteTimeout:      orDefault(m.cfg.WriteTimeout, defaultWriteTimeout),
@@ -161,6 +161,21 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Logger.Info("elasticache-server started",
 		"addr", ln.Addr().String(), "scheme", scheme, "auth", m.cfg.authName(), "store", m.cfg.storeName(), where, "version", Version())
 	return nil
+}
+
+// apiFirst serves requests for "/", the path every SDK sends API calls to,
+// with api without asking mux, and everything else with mux. mux would pick
+// api for "/" too (its other routes are /health, /metrics and /_admin/), but
+// after cleaning the path and matching its patterns, a few hundred
+// nanoseconds of every API call.
+func apiFirst(mux *http.ServeMux, api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" && r.Method != http.MethodConnect {
+			api.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // Addr is the address actually bound, also when the port was 0.

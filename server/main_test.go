@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 )
@@ -35,5 +36,32 @@ func TestMainWithZeroValues(t *testing.T) {
 	defer cancel()
 	if err := m.Close(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAPIFirst checks that apiFirst routes as the mux alone would: "/" and
+// any path the mux has no route for to the API, the others to their routes.
+func TestAPIFirst(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	named := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, name) })
+	}
+	mux.Handle("GET /health", named("health"))
+	mux.Handle("/_admin/", named("admin"))
+	mux.Handle("/", named("api"))
+	h := apiFirst(mux, named("api"))
+	for _, c := range []struct{ method, target, want string }{
+		{"POST", "/", "api"},
+		{"GET", "/?Action=DescribeCacheSecurityGroups", "api"},
+		{"POST", "/other/path", "api"},
+		{"GET", "/health", "health"},
+		{"GET", "/_admin/requests", "admin"},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.target, nil))
+		if got := rec.Body.String(); got != c.want {
+			t.Errorf("%s %s went to %q, want %q", c.method, c.target, got, c.want)
+		}
 	}
 }
