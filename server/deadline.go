@@ -1,0 +1,139 @@
+package server
+
+import (
+	"errors"
+	"net"
+	"os"
+	"sync"
+	"time"
+)
+
+// lazyDeadlineListener wraps each accepted connection in a lazyDeadlineConn.
+//
+// Why: net/http sets a connection's deadlines about eight times per request
+// (the write timeout, the whole-request read timeout, the background read's
+// none, the abort of that read and its none again, no write timeout, the
+// idle timeout, the header timeout), and with timeouts configured each is a
+// runtime timer added, moved or removed: 3 % of the CPU of a describe. A
+// lazyDeadlineConn keeps what was asked and changes the real deadline only
+// when the one in force would fire too late; a deadline that fires too
+// early is noticed by the Read or Write it interrupts, which sets the right
+// one and carries on. Timeouts still fire exactly when asked: no later than
+// the real deadline that was asked for, and not before it either, since an
+// early one is retried.
+type lazyDeadlineListener struct {
+	net.Listener
+	// step bounds how far ahead a deadline is set after an early one fired:
+	// the server's shortest timeout, so that the header timeout set after
+	// an idle wait usually finds an earlier deadline already in force.
+	step time.Duration
+}
+
+func (l *lazyDeadlineListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	lc := &lazyDeadlineConn{Conn: c}
+	lc.read.step, lc.write.step = l.step, l.step
+	return lc, nil
+}
+
+// lazyDeadlineConn is a net.Conn whose deadline calls are cheap; see
+// lazyDeadlineListener.
+type lazyDeadlineConn struct {
+	net.Conn
+	read, write lazyDeadline
+}
+
+// lazyDeadline is one direction's deadlines. net/http sets the read
+// deadline from one goroutine while its background read waits in Read on
+// another (that is how it aborts that read), hence the lock.
+type lazyDeadline struct {
+	mu   sync.Mutex
+	step time.Duration
+	// want is the deadline asked for; armed is the one set on the
+	// connection. Zero means none. armed is never later than want when
+	// want is set: at worst it fires early, and the I/O retries.
+	want, armed time.Time
+}
+
+// set records t and moves the real deadline only when the one in force
+// would fire after t (or there is none). Removing a deadline (zero t)
+// changes nothing at once: an early firing is retried.
+func (d *lazyDeadline) set(t time.Time, apply func(time.Time) error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.want = t
+	if t.IsZero() || (!d.armed.IsZero() && !d.armed.After(t)) {
+		return nil
+	}
+	d.armed = t
+	return apply(t)
+}
+
+// expired reports whether an I/O that returned err, a timeout, should
+// return it: the deadline asked for has passed. Otherwise it sets the real
+// deadline again (or removes it) so that the I/O can be retried.
+func (d *lazyDeadline) expired(err error, apply func(time.Time) error) bool {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := time.Now()
+	if !d.want.IsZero() && !now.Before(d.want) {
+		return true
+	}
+	next := d.want
+	if next.IsZero() {
+		d.armed = time.Time{}
+	} else {
+		if limit := now.Add(d.step); d.step > 0 && limit.Before(next) {
+			next = limit
+		}
+		d.armed = next
+	}
+	return apply(next) != nil
+}
+
+func (c *lazyDeadlineConn) Read(p []byte) (int, error) {
+	for {
+		n, err := c.Conn.Read(p)
+		if err == nil || n > 0 || c.read.expired(err, c.Conn.SetReadDeadline) {
+			return n, err
+		}
+	}
+}
+
+func (c *lazyDeadlineConn) Write(p []byte) (int, error) {
+	written := 0
+	for {
+		n, err := c.Conn.Write(p[written:])
+		written += n
+		if err == nil || c.write.expired(err, c.Conn.SetWriteDeadline) {
+			return written, err
+		}
+	}
+}
+
+func (c *lazyDeadlineConn) SetReadDeadline(t time.Time) error {
+	return c.read.set(t, c.Conn.SetReadDeadline)
+}
+
+func (c *lazyDeadlineConn) SetWriteDeadline(t time.Time) error {
+	return c.write.set(t, c.Conn.SetWriteDeadline)
+}
+
+func (c *lazyDeadlineConn) SetDeadline(t time.Time) error {
+	return errors.Join(c.SetReadDeadline(t), c.SetWriteDeadline(t))
+}
+
+// CloseWrite passes on the TCP half-close net/http uses after refusing a
+// request whose body it did not read.
+func (c *lazyDeadlineConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
