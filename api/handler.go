@@ -80,7 +80,8 @@ type Exchange struct {
 	Action string
 	// Form is the decoded request parameters, including Action, Version and,
 	// for presigned GETs, the X-Amz-* signing parameters. nil when the
-	// request could not be parsed.
+	// request could not be parsed. The map is the handler's until it
+	// returns, then reused: a hook that keeps it past its call must copy it.
 	Form awsquery.Form
 	// Status is the HTTP status of the answer.
 	Status int
@@ -103,6 +104,9 @@ type exchange struct {
 	Exchange
 	// authenticated says Exchange.Caller is set, for CallerFrom.
 	authenticated bool
+	// form is the pooled map that Exchange.Form is (also when parsing it
+	// failed and Form stayed nil), returned to the pool at the end.
+	form awsquery.Form
 	// hdr holds the values of x-amzn-RequestId and Content-Length, which
 	// the response's header map refers to.
 	hdr [2]string
@@ -129,10 +133,21 @@ type handler struct {
 	authenticate func(*http.Request, []byte, awsquery.Form) (Caller, error)
 	intercept    func(context.Context, *Exchange) error
 	observe      func(context.Context, *Exchange)
+	// ops is the operation table by pointer: LookupOperation copies its
+	// answer so that no caller can change the table, an allocation per
+	// request, and the handler only reads it.
+	ops map[string]*Operation
 	// bufs holds response buffers; most answers are a few KiB and a
 	// handler serves many, so reusing them keeps allocation flat.
 	bufs sync.Pool
+	// forms holds emptied awsquery.Forms, for the same reason: a new map
+	// is two allocations and its setup, on every request.
+	forms sync.Pool
 }
+
+// maxPooledForm is the most parameters a form may have held to be reused,
+// so that the pool holds no map grown for a huge request.
+const maxPooledForm = 32
 
 // maxPooledBuf is the largest buffer returned to the pool, so that one huge
 // answer does not pin its memory for the life of the server.
@@ -161,6 +176,10 @@ func NewHandler(svc Service, cfg HandlerConfig) http.Handler {
 		authenticate: cfg.Authenticate,
 		intercept:    cfg.Intercept,
 		observe:      cfg.Observe,
+		ops:          make(map[string]*Operation, len(operations)),
+	}
+	for name := range operations {
+		h.ops[name], _ = LookupOperation(name)
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -178,6 +197,7 @@ func NewHandler(svc Service, cfg HandlerConfig) http.Handler {
 		b := make([]byte, 0, 4<<10)
 		return &b
 	}
+	h.forms.New = func() any { return make(awsquery.Form, 8) }
 	return h
 }
 
@@ -196,6 +216,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	xs.hdr[0] = x.RequestID
 	w.Header()[canonicalRequestIDHeader] = xs.hdr[0:1:1]
 	var ctx context.Context = xs
+	// Runs last, once nothing reads the form any more.
+	defer h.releaseForm(xs)
 
 	defer func() {
 		if v := recover(); v != nil {
@@ -212,7 +234,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Measured before the flush: once the answer has left, the client
 		// may have read it before the clock is read here, and the logged
 		// duration would exceed what the client saw.
-		x.Duration = time.Since(start)
+		end := time.Now()
+		x.Duration = end.Sub(start)
 		// Observed before the answer leaves, too: a client that has its
 		// answer can count on the request journal and the metrics having
 		// seen the request (a test asserts what its code called right after
@@ -237,7 +260,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// also look up its caller's program counter (runtime.Callers, a
 		// tenth of the line's cost) for a source the server's logger does
 		// not print, and that would always name this line.
-		rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+		// The line's time is when the answer was complete, start +
+		// duration: the clock was just read for that.
+		rec := slog.NewRecord(end, slog.LevelInfo, "request", 0)
 		rec.AddAttrs(
 			slog.String("request_id", x.RequestID),
 			slog.String("account", x.Caller.AccountID),
@@ -301,8 +326,9 @@ func (h *handler) serve(ctx context.Context, r *http.Request, xs *exchange) (*Op
 		return nil, nil, MethodNotAllowed(r.Method)
 	}
 
-	form, err := awsquery.ParseForm(raw)
-	if err != nil {
+	form := h.forms.Get().(awsquery.Form)
+	xs.form = form
+	if err := awsquery.ParseFormInto(form, raw); err != nil {
 		return nil, nil, queryError(err)
 	}
 	x.Form = form
@@ -311,7 +337,7 @@ func (h *handler) serve(ctx context.Context, r *http.Request, xs *exchange) (*Op
 	if action == "" {
 		return nil, nil, MissingAction()
 	}
-	op, ok := LookupOperation(action)
+	op, ok := h.ops[action]
 	if !ok {
 		// Logged shortened: an unknown action is client text of any length.
 		x.Action = truncate(action, maxLoggedAction)
@@ -430,6 +456,20 @@ func (h *handler) write(w http.ResponseWriter, x *exchange, status int, body []b
 	w.WriteHeader(status)
 	// A write error means the client is gone; there is no one to tell.
 	_, _ = w.Write(body)
+}
+
+// releaseForm empties the request's form and returns it to the pool.
+func (h *handler) releaseForm(x *exchange) {
+	f := x.form
+	if f == nil {
+		return
+	}
+	x.form, x.Form = nil, nil
+	if len(f) > maxPooledForm {
+		return
+	}
+	clear(f)
+	h.forms.Put(f)
 }
 
 func (h *handler) putBuf(bp *[]byte) {

@@ -24,6 +24,15 @@ func ParseForm(raw string) (Form, error) {
 		hint = maxFormHint
 	}
 	f := make(Form, hint)
+	if err := ParseFormInto(f, raw); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// ParseFormInto is ParseForm into f, which must be empty, so that a caller can reuse a map
+// (clear keeps its storage). After an error f holds some of the parameters.
+func ParseFormInto(f Form, raw string) error {
 	var dup string
 	for raw != "" {
 		var pair string
@@ -34,11 +43,11 @@ func ParseForm(raw string) (Form, error) {
 		k, v, _ := strings.Cut(pair, "=")
 		key, ok := unescape(k)
 		if !ok {
-			return nil, malformedError()
+			return malformedError()
 		}
 		val, ok := unescape(v)
 		if !ok {
-			return nil, malformedError()
+			return malformedError()
 		}
 		if key == "" {
 			continue
@@ -50,9 +59,9 @@ func ParseForm(raw string) (Form, error) {
 		}
 	}
 	if dup != "" {
-		return nil, duplicateError(dup)
+		return duplicateError(dup)
 	}
-	return f, nil
+	return nil
 }
 
 // unescape decodes one form component. Most components need no decoding and are returned
