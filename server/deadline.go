@@ -76,7 +76,7 @@ func (d *lazyDeadline) set(t time.Time, apply func(time.Time) error) error {
 // return it: the deadline asked for has passed. Otherwise it sets the real
 // deadline again (or removes it) so that the I/O can be retried.
 func (d *lazyDeadline) expired(err error, apply func(time.Time) error) bool {
-	if !errors.Is(err, os.ErrDeadlineExceeded) {
+	if !isDeadlineError(err) {
 		return true
 	}
 	d.mu.Lock()
@@ -95,6 +95,17 @@ func (d *lazyDeadline) expired(err error, apply func(time.Time) error) bool {
 		d.armed = next
 	}
 	return apply(next) != nil
+}
+
+// isDeadlineError is errors.Is(err, os.ErrDeadlineExceeded) for what a
+// TCP connection returns (the error itself in a *net.OpError), without
+// errors.Is's reflect-based check, on every request: the read after
+// net/http's abort gets here. Not any timeout: ETIMEDOUT is one too.
+func isDeadlineError(err error) bool {
+	if oe, ok := err.(*net.OpError); ok {
+		err = oe.Err
+	}
+	return err == os.ErrDeadlineExceeded || errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 func (c *lazyDeadlineConn) Read(p []byte) (int, error) {

@@ -2,9 +2,11 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -148,4 +150,24 @@ func TestLazyDeadlineWrite(t *testing.T) {
 			t.Fatalf("timed out after %v, before the deadline", d)
 		}
 	})
+}
+
+// TestIsDeadlineError: only a deadline is retried, not every timeout; a
+// connection that timed out in the kernel (ETIMEDOUT) is dead.
+func TestIsDeadlineError(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{&net.OpError{Op: "read", Err: os.ErrDeadlineExceeded}, true},
+		{os.ErrDeadlineExceeded, true},
+		{fmt.Errorf("wrapped: %w", os.ErrDeadlineExceeded), true},
+		{&net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ETIMEDOUT)}, false},
+		{io.EOF, false},
+	} {
+		if got := isDeadlineError(c.err); got != c.want {
+			t.Errorf("isDeadlineError(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
 }

@@ -67,8 +67,13 @@ func ParseFormInto(f Form, raw string) error {
 // unescape decodes one form component. Most components need no decoding and are returned
 // without copying; the others cost one allocation.
 func unescape(s string) (string, bool) {
-	i := strings.IndexAny(s, "%+")
-	if i < 0 {
+	// A loop, not strings.IndexAny, which prepares a character set on
+	// every call: the components are short, and most have neither.
+	i := 0
+	for i < len(s) && s[i] != '%' && s[i] != '+' {
+		i++
+	}
+	if i == len(s) {
 		return s, true
 	}
 	var b strings.Builder
