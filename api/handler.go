@@ -385,6 +385,13 @@ func (h *handler) readBody(r *http.Request) ([]byte, error) {
 	if n := r.ContentLength; n >= 0 && n <= h.maxBody {
 		b := make([]byte, n)
 		_, err := io.ReadFull(r.Body, b)
+		if err == nil {
+			// Read to its end (net/http's body reports EOF with the last
+			// bytes), so closing is free, and it spares net/http looking
+			// for more with an io.CopyN before it writes the answer's
+			// header, 1 % of a describe.
+			r.Body.Close()
+		}
 		return b, err
 	}
 	// One byte past the limit tells a body at the limit from a longer one.
