@@ -56,25 +56,52 @@ type lazyDeadline struct {
 	// connection. Zero means none. armed is never later than want when
 	// want is set: at worst it fires early, and the I/O retries.
 	want, armed time.Time
+	// armedPast says armed had passed when it was set (net/http's abort of
+	// its background read): every I/O fails until it is moved.
+	armedPast bool
 }
 
 // set records t and moves the real deadline only when the one in force
-// would fire after t (or there is none). Removing a deadline (zero t)
-// changes nothing at once: an early firing is retried.
+// would fire after t (or there is none), or has passed and t has not.
+// Removing a deadline (zero t) changes nothing at once: an early firing is
+// retried.
 func (d *lazyDeadline) set(t time.Time, apply func(time.Time) error) error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.want = t
-	if t.IsZero() || (!d.armed.IsZero() && !d.armed.After(t)) {
-		return nil
+	var err error
+	switch {
+	case t.IsZero():
+	case d.armed.IsZero() || d.armed.After(t):
+		err = d.armLocked(time.Now(), apply)
+	case d.armedPast:
+		// Moved here rather than by the I/O that would fail first: after
+		// each request's abort, net/http sets the idle timeout and reads.
+		if now := time.Now(); t.After(now) {
+			err = d.armLocked(now, apply)
+		}
 	}
-	d.armed = t
-	return apply(t)
+	d.mu.Unlock()
+	return err
 }
 
-// expired reports whether an I/O that returned err, a timeout, should
-// return it: the deadline asked for has passed. Otherwise it sets the real
-// deadline again (or removes it) so that the I/O can be retried.
+// armLocked sets the real deadline for want: want itself when it is near
+// or past (a past one interrupts the I/O under way), else step ahead, so
+// that the next, nearer deadline net/http asks for (the header timeout after
+// the idle one) usually finds it in force already.
+func (d *lazyDeadline) armLocked(now time.Time, apply func(time.Time) error) error {
+	next := d.want
+	if !next.IsZero() && d.step > 0 {
+		if limit := now.Add(d.step); limit.Before(next) {
+			next = limit
+		}
+	}
+	d.armed, d.armedPast = next, !next.IsZero() && !next.After(now)
+	return apply(next)
+}
+
+// expired reports whether an I/O that returned err should return it: err is
+// not a deadline's, or the deadline asked for has passed. Otherwise it sets
+// the real deadline again (or removes it) so that the I/O can be retried.
 func (d *lazyDeadline) expired(err error, apply func(time.Time) error) bool {
 	if !isDeadlineError(err) {
 		return true
@@ -85,16 +112,7 @@ func (d *lazyDeadline) expired(err error, apply func(time.Time) error) bool {
 	if !d.want.IsZero() && !now.Before(d.want) {
 		return true
 	}
-	next := d.want
-	if next.IsZero() {
-		d.armed = time.Time{}
-	} else {
-		if limit := now.Add(d.step); d.step > 0 && limit.Before(next) {
-			next = limit
-		}
-		d.armed = next
-	}
-	return apply(next) != nil
+	return d.armLocked(now, apply) != nil
 }
 
 // isDeadlineError is errors.Is(err, os.ErrDeadlineExceeded) for what a

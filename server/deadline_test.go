@@ -171,3 +171,63 @@ func TestIsDeadlineError(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDeadlines replays the deadline calls net/http makes for one
+// request on a keep-alive connection (Go 1.26, all four timeouts set), with
+// the read of the next request between the idle and the header timeouts, on
+// a plain TCP connection and on a lazyDeadlineConn; "none" is the read
+// alone.
+func BenchmarkDeadlines(b *testing.B) {
+	for _, mode := range []string{"none", "plain", "lazy"} {
+		b.Run(mode, func(b *testing.B) {
+			raw, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer raw.Close()
+			var ln net.Listener = raw
+			if mode == "lazy" {
+				ln = &lazyDeadlineListener{Listener: raw, step: 10 * time.Second}
+			}
+			peer, err := net.Dial("tcp", raw.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer peer.Close()
+			c, err := ln.Accept()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			// The next requests are there when read.
+			go io.Copy(peer, zeros{})
+			buf := make([]byte, 64)
+			for b.Loop() {
+				if mode != "none" {
+					now := time.Now()
+					c.SetWriteDeadline(now.Add(60 * time.Second)) // readRequest
+					c.SetReadDeadline(now.Add(30 * time.Second))
+					c.SetReadDeadline(time.Time{})     // startBackgroundRead
+					c.SetReadDeadline(time.Unix(1, 0)) // abortPendingRead
+					c.SetReadDeadline(time.Time{})
+					c.SetWriteDeadline(time.Time{})                      // after finishRequest
+					c.SetReadDeadline(time.Now().Add(120 * time.Second)) // idle
+				}
+				if _, err := c.Read(buf); err != nil { // the next request
+					b.Fatal(err)
+				}
+				if mode != "none" {
+					c.SetReadDeadline(time.Now().Add(10 * time.Second)) // header
+				}
+			}
+		})
+	}
+}
+
+// zeros is an endless reader of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
