@@ -104,6 +104,10 @@ type exchange struct {
 	Exchange
 	// authenticated says Exchange.Caller is set, for CallerFrom.
 	authenticated bool
+	// logAttrs holds the request line's attributes, which a handler's
+	// HandleAttrs takes without keeping (an interface call: a local array
+	// would escape to the heap, a new allocation per request).
+	logAttrs [7]slog.Attr
 	// form is the pooled map that Exchange.Form is (also when parsing it
 	// failed and Form stayed nil), returned to the pool at the end.
 	form awsquery.Form
@@ -133,6 +137,9 @@ type handler struct {
 	authenticate func(*http.Request, []byte, awsquery.Form) (Caller, error)
 	intercept    func(context.Context, *Exchange) error
 	observe      func(context.Context, *Exchange)
+	// logAttrs is log's handler when it takes a record as its parts
+	// (internal/logwriter's do), else nil.
+	logAttrs attrsHandler
 	// ops is the operation table by pointer: LookupOperation copies its
 	// answer so that no caller can change the table, an allocation per
 	// request, and the handler only reads it.
@@ -143,6 +150,15 @@ type handler struct {
 	// forms holds emptied awsquery.Forms, for the same reason: a new map
 	// is two allocations and its setup, on every request.
 	forms sync.Pool
+}
+
+// attrsHandler is a slog.Handler that also takes a record as its parts,
+// without a slog.Record (building one copies the attributes and allocates
+// past the fifth): internal/logwriter's handlers. HandleAttrs must write
+// what Handle would for slog.NewRecord(t, level, msg, 0) with attrs added,
+// and must not keep attrs.
+type attrsHandler interface {
+	HandleAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error
 }
 
 // maxPooledForm is the most parameters a form may have held to be reused,
@@ -184,6 +200,7 @@ func NewHandler(svc Service, cfg HandlerConfig) http.Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.logAttrs, _ = h.log.Handler().(attrsHandler)
 	if h.maxBody <= 0 {
 		h.maxBody = defaultMaxBodyBytes
 	}
@@ -259,11 +276,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The record goes to the handler directly: Logger.LogAttrs would
 		// also look up its caller's program counter (runtime.Callers, a
 		// tenth of the line's cost) for a source the server's logger does
-		// not print, and that would always name this line.
-		// The line's time is when the answer was complete, start +
-		// duration: the clock was just read for that.
-		rec := slog.NewRecord(end, slog.LevelInfo, "request", 0)
-		rec.AddAttrs(
+		// not print, and that would always name this line. The line's
+		// time is when the answer was complete, start + duration: the
+		// clock was just read for that.
+		attrs := append(xs.logAttrs[:0],
 			slog.String("request_id", x.RequestID),
 			slog.String("account", x.Caller.AccountID),
 			slog.String("region", x.Caller.Region),
@@ -271,9 +287,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Int("status", x.Status),
 		)
 		if x.Code != "" {
-			rec.AddAttrs(slog.String("code", x.Code))
+			attrs = append(attrs, slog.String("code", x.Code))
 		}
-		rec.AddAttrs(slog.Duration("duration", x.Duration))
+		attrs = append(attrs, slog.Duration("duration", x.Duration))
+		if h.logAttrs != nil {
+			_ = h.logAttrs.HandleAttrs(ctx, end, slog.LevelInfo, "request", attrs)
+			return
+		}
+		rec := slog.NewRecord(end, slog.LevelInfo, "request", 0)
+		rec.AddAttrs(attrs...)
 		_ = h.log.Handler().Handle(ctx, rec)
 	}()
 

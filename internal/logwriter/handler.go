@@ -94,16 +94,53 @@ func (h *fastHandler) WithGroup(name string) slog.Handler {
 	return h.slow.WithGroup(name)
 }
 
+// maxFastAttrs is the most attributes a record may have for the fast
+// path, which gathers them in an array on the stack.
+const maxFastAttrs = 16
+
 func (h *fastHandler) Handle(ctx context.Context, r slog.Record) error {
-	if !h.simple(r) {
+	if r.NumAttrs() > maxFastAttrs {
 		return h.slow.Handle(ctx, r)
 	}
+	var buf [maxFastAttrs]slog.Attr
+	attrs := buf[:0]
+	r.Attrs(func(a slog.Attr) bool {
+		attrs = append(attrs, a)
+		return true
+	})
+	if !simple(r.Time, r.Level, attrs) {
+		return h.slow.Handle(ctx, r)
+	}
+	return h.write(r.Time, r.Level, r.Message, attrs)
+}
+
+// HandleAttrs handles the record slog.NewRecord(t, level, msg, 0) with
+// attrs added, without building it: building a slog.Record copies the
+// attributes, allocates past its fifth, and Handle copies them out again.
+// api's handler writes its request lines this way when the logger's handler
+// has this method. attrs is not kept.
+func (h *fastHandler) HandleAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
+	if !simple(t, level, attrs) {
+		return h.slow.Handle(ctx, newRecord(t, level, msg, attrs))
+	}
+	return h.write(t, level, msg, attrs)
+}
+
+// newRecord builds the slog.Record HandleAttrs stands for.
+func newRecord(t time.Time, level slog.Level, msg string, attrs []slog.Attr) slog.Record {
+	r := slog.NewRecord(t, level, msg, 0)
+	r.AddAttrs(attrs...)
+	return r
+}
+
+// write formats a simple record into a pooled buffer and writes it whole.
+func (h *fastHandler) write(t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
 	bp := linePool.Get().(*[]byte)
 	b := (*bp)[:0]
 	if h.json {
-		b = h.appendJSON(b, r)
+		b = h.appendJSON(b, t, level, msg, attrs)
 	} else {
-		b = h.appendText(b, r)
+		b = h.appendText(b, t, level, msg, attrs)
 	}
 	_, err := h.w.Write(b)
 	if cap(b) <= maxPooledLine {
@@ -113,45 +150,46 @@ func (h *fastHandler) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
-// simple reports whether r is one that the fast path formats exactly as
-// slog does: a standard level, a time in years 0-9999 (or none), and only
-// attributes with a non-empty key and a value of a kind slog formats
-// without calling out (no groups, no LogValuers, no arbitrary values).
-func (h *fastHandler) simple(r slog.Record) bool {
-	switch r.Level {
+// simple reports whether a record is one that the fast path formats
+// exactly as slog does: a standard level, a time in years 0-9999 (or none),
+// and only attributes with a non-empty key and a value of a kind slog
+// formats without calling out (no groups, no LogValuers, no arbitrary
+// values).
+func simple(t time.Time, level slog.Level, attrs []slog.Attr) bool {
+	switch level {
 	case slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError:
 	default:
 		return false
 	}
-	if !r.Time.IsZero() {
-		if y := r.Time.Year(); y < 0 || y > 9999 {
+	if !t.IsZero() {
+		if y := t.Year(); y < 0 || y > 9999 {
 			return false
 		}
 	}
-	ok := true
-	r.Attrs(func(a slog.Attr) bool {
+	for _, a := range attrs {
 		switch a.Value.Kind() {
 		case slog.KindString, slog.KindInt64, slog.KindUint64, slog.KindBool, slog.KindDuration:
-			ok = a.Key != ""
+			if a.Key == "" {
+				return false
+			}
 		default:
-			ok = false
+			return false
 		}
-		return ok
-	})
-	return ok
+	}
+	return true
 }
 
-func (h *fastHandler) appendText(b []byte, r slog.Record) []byte {
-	if !r.Time.IsZero() {
+func (h *fastHandler) appendText(b []byte, t time.Time, level slog.Level, msg string, attrs []slog.Attr) []byte {
+	if !t.IsZero() {
 		b = append(b, "time="...)
-		b = h.appendTime(b, r.Time, false)
+		b = h.appendTime(b, t, false)
 		b = append(b, ' ')
 	}
 	b = append(b, "level="...)
-	b = append(b, r.Level.String()...)
+	b = append(b, level.String()...)
 	b = append(b, " msg="...)
-	b = appendTextString(b, r.Message)
-	r.Attrs(func(a slog.Attr) bool {
+	b = appendTextString(b, msg)
+	for _, a := range attrs {
 		b = append(b, ' ')
 		b = appendTextString(b, a.Key)
 		b = append(b, '=')
@@ -169,24 +207,23 @@ func (h *fastHandler) appendText(b []byte, r slog.Record) []byte {
 			// Unquoted, as slog writes it: a duration's text never needs it.
 			b = appendDuration(b, v.Duration())
 		}
-		return true
-	})
+	}
 	return append(b, '\n')
 }
 
-func (h *fastHandler) appendJSON(b []byte, r slog.Record) []byte {
+func (h *fastHandler) appendJSON(b []byte, t time.Time, level slog.Level, msg string, attrs []slog.Attr) []byte {
 	b = append(b, '{')
-	if !r.Time.IsZero() {
+	if !t.IsZero() {
 		b = append(b, `"time":"`...)
-		b = h.appendTime(b, r.Time, true)
+		b = h.appendTime(b, t, true)
 		b = append(b, `",`...)
 	}
 	b = append(b, `"level":"`...)
-	b = append(b, r.Level.String()...)
+	b = append(b, level.String()...)
 	b = append(b, `","msg":"`...)
-	b = appendJSONString(b, r.Message)
+	b = appendJSONString(b, msg)
 	b = append(b, '"')
-	r.Attrs(func(a slog.Attr) bool {
+	for _, a := range attrs {
 		b = append(b, `,"`...)
 		b = appendJSONString(b, a.Key)
 		b = append(b, `":`...)
@@ -206,8 +243,7 @@ func (h *fastHandler) appendJSON(b []byte, r slog.Record) []byte {
 			// Nanoseconds, as json.Marshal and slog write a duration.
 			b = strconv.AppendInt(b, int64(v.Duration()), 10)
 		}
-		return true
-	})
+	}
 	return append(b, "}\n"...)
 }
 

@@ -36,7 +36,25 @@ func sameOutput(t *testing.T, opts *slog.HandlerOptions, r slog.Record) {
 		if got.String() != want.String() || (gotErr == nil) != (wantErr == nil) {
 			t.Fatalf("%s:\n got %q (%v)\nwant %q (%v)", f.name, got.String(), gotErr, want.String(), wantErr)
 		}
+		// The same record as its parts, straight and through the
+		// flushing wrapper, as api's handler passes its request lines.
+		var attrs []slog.Attr
+		r.Attrs(func(a slog.Attr) bool { attrs = append(attrs, a); return true })
+		w := logwriter.New(io.Discard, logwriter.Config{})
+		defer w.Close()
+		for _, h := range []slog.Handler{f.fast(&got, opts), logwriter.Handler(f.fast(&got, opts), w, slog.LevelWarn)} {
+			got.Reset()
+			gotErr = h.(attrsHandler).HandleAttrs(context.Background(), r.Time, r.Level, r.Message, attrs)
+			if got.String() != want.String() || (gotErr == nil) != (wantErr == nil) {
+				t.Fatalf("%s HandleAttrs (%T):\n got %q (%v)\nwant %q (%v)", f.name, h, got.String(), gotErr, want.String(), wantErr)
+			}
+		}
 	}
+}
+
+// attrsHandler is the method api's handler looks for.
+type attrsHandler interface {
+	HandleAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error
 }
 
 // strs are strings that exercise quoting and escaping.
@@ -180,17 +198,31 @@ func strip(s string) string {
 // 16 goroutines, the benchmark's connection count.
 func BenchmarkAccessLine(b *testing.B) {
 	for _, f := range formats {
-		for _, impl := range []string{"slog", "fast"} {
+		for _, impl := range []string{"slog", "fast", "attrs"} {
 			b.Run(f.name+"/"+impl, func(b *testing.B) {
 				w := logwriter.New(io.Discard, logwriter.Config{})
 				defer w.Close()
 				h := f.slog(w, nil)
-				if impl == "fast" {
+				if impl != "slog" {
 					h = f.fast(w, nil)
 				}
 				b.SetParallelism(8)
 				b.ReportAllocs()
 				b.RunParallel(func(pb *testing.PB) {
+					// HandleAttrs, as api's handler calls it, with the
+					// attributes in memory of the request's.
+					attrs := new([7]slog.Attr)
+					for impl == "attrs" && pb.Next() {
+						a := append(attrs[:0],
+							slog.String("request_id", "3bb8b765-ea88-4cd0-a1b9-fefc3b8172df"),
+							slog.String("account", "000000000000"),
+							slog.String("region", "us-east-1"),
+							slog.String("action", "DescribeCacheSecurityGroups"),
+							slog.Int("status", 200),
+							slog.Duration("duration", 412345*time.Nanosecond),
+						)
+						_ = h.(attrsHandler).HandleAttrs(context.Background(), time.Now(), slog.LevelInfo, "request", a)
+					}
 					for pb.Next() {
 						rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
 						rec.AddAttrs(
