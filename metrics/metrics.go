@@ -45,9 +45,13 @@ type Config struct {
 // Metrics is the server's registry and the instruments it updates. It is
 // safe for concurrent use. Create it with New.
 type Metrics struct {
-	reg     *prometheus.Registry
-	log     *slog.Logger
-	now     func() time.Time
+	reg *prometheus.Registry
+	log *slog.Logger
+	now func() time.Time
+	// since is how long ago a time from now was: time.Since when now is
+	// time.Now, which reads only the monotonic clock where now().Sub would
+	// read the wall clock too (one clock read fewer per transaction).
+	since   func(time.Time) time.Duration
 	handler http.Handler
 
 	requests *prometheus.CounterVec
@@ -84,7 +88,9 @@ func New(cfg Config) *Metrics {
 		m.log = slog.New(slog.DiscardHandler)
 	}
 	if m.now == nil {
-		m.now = time.Now
+		m.now, m.since = time.Now, time.Since
+	} else {
+		m.since = func(t time.Time) time.Duration { return m.now().Sub(t) }
 	}
 	version := cfg.Version
 	if version == "" {

@@ -139,14 +139,14 @@ type measuredStore struct {
 func (s *measuredStore) View(ctx context.Context, fn func(storage.Tx) error) error {
 	start := s.m.now()
 	err := s.Store.View(ctx, fn)
-	s.m.observeTx(kindView, s.m.now().Sub(start).Seconds(), err)
+	s.m.observeTx(kindView, s.m.since(start).Seconds(), err)
 	return err
 }
 
 func (s *measuredStore) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	start := s.m.now()
 	err := s.Store.Update(ctx, fn)
-	s.m.observeTx(kindUpdate, s.m.now().Sub(start).Seconds(), err)
+	s.m.observeTx(kindUpdate, s.m.since(start).Seconds(), err)
 	return err
 }
 

@@ -71,6 +71,11 @@ func (d *lazyDeadline) set(t time.Time, apply func(time.Time) error) error {
 	var err error
 	switch {
 	case t.IsZero():
+	case t.Unix() < longAgo:
+		// net/http's abort of its background read (time.Unix(1, 0)),
+		// set as it is, without reading the clock: it is past.
+		d.armed, d.armedPast = t, true
+		err = apply(t)
 	case d.armed.IsZero() || d.armed.After(t):
 		err = d.armLocked(time.Now(), apply)
 	case d.armedPast:
@@ -108,12 +113,19 @@ func (d *lazyDeadline) expired(err error, apply func(time.Time) error) bool {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.armedPast && !d.want.IsZero() && !d.want.After(d.armed) {
+		return true // what was asked has passed: the abort, every request
+	}
 	now := time.Now()
 	if !d.want.IsZero() && !now.Before(d.want) {
 		return true
 	}
 	return d.armLocked(now, apply) != nil
 }
+
+// longAgo is a time, in Unix seconds, every deadline before which has
+// passed: 2000-01-01T00:00:00Z.
+const longAgo = 946684800
 
 // isDeadlineError is errors.Is(err, os.ErrDeadlineExceeded) for what a
 // TCP connection returns (the error itself in a *net.OpError), without
