@@ -122,10 +122,11 @@ type Store struct {
 	durable   atomic.Uint64 // last record known durable
 	pubMu     sync.Mutex    // orders the syncer's and flusher's publications
 	published atomic.Pointer[snapshot]
-	spare     []byte       // syncer only: the previous pend, for reuse
-	soloMu    sync.Mutex   // NoBatch: one Update at a time, log write included
-	abandon   atomic.Bool  // tests: Close as a crash would, leaving the log
-	syncs     atomic.Int64 // log writes, each with its fdatasync
+	spare     []byte        // syncer only: the previous pend, for reuse
+	soloMu    sync.Mutex    // NoBatch: one Update at a time, log write included
+	abandon   atomic.Bool   // tests: Close as a crash would, leaving the log
+	syncs     atomic.Int64  // log writes, each with its fdatasync
+	queued    atomic.Uint64 // lastSeq, for the syncer to watch without wmu
 
 	kickSync  chan struct{}
 	kickFlush chan struct{}

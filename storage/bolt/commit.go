@@ -147,6 +147,7 @@ func (s *Store) apply(ctx context.Context, fn func(storage.Tx) error) (wait chan
 	}
 	done = true
 	s.lastSeq++
+	s.queued.Store(s.lastSeq)
 	sealRecord(s.pend, start, s.lastSeq)
 	if !s.noBatch {
 		kick(s.kickSync)
@@ -204,11 +205,37 @@ func (s *Store) syncer() {
 	for {
 		select {
 		case <-s.kickSync:
+			s.gather()
 			s.syncOnce()
 		case <-s.stopSync:
 			s.syncOnce()
 			return
 		}
+	}
+}
+
+// maxGatherYields bounds how long the syncer lets writers queue records
+// before an fdatasync.
+const maxGatherYields = 8
+
+// gather yields the processor to runnable goroutines while that brings
+// more records, so that the writers woken by the last fdatasync, and the
+// requests already parsed, join the next one instead of each fdatasync
+// carrying four or five: on the test machine one costs 60-70 us of CPU,
+// most of it in the hypervisor's block device. A lone writer loses one
+// Gosched (nothing else is runnable, so it returns at once). No timer:
+// this VM's timers do not wake before a millisecond. Measured with 16
+// connections creating: 14,300 -> 16,500 creates/s (interleaved, 2 and 3
+// rounds), CPU per create 77 -> 68 us.
+func (s *Store) gather() {
+	last := s.queued.Load()
+	for range maxGatherYields {
+		runtime.Gosched()
+		now := s.queued.Load()
+		if now == last {
+			return
+		}
+		last = now
 	}
 }
 
