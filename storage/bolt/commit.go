@@ -355,6 +355,15 @@ func (s *Store) flush(final bool) bool {
 	return true
 }
 
+// flushFillPercent is how full bbolt fills the pages it splits during a
+// flush. Its default, half, suits random single inserts; a flush inserts
+// thousands of keys in key order, and half-full pages then doubled the
+// file: 100,000 groups imported took 126 MB, 75 MB at 0.9; 100,000
+// created through the API 143 MB, 68 MB at 0.9. Fuller pages also mean
+// fewer to write: creates went 15,400-16,000 -> 16,700-18,100 per second
+// (3 interleaved rounds, 16 connections).
+const flushFillPercent = 0.9
+
 // commitLayer writes f to bbolt in one transaction, with top as the last
 // log record bbolt has, and returns the transaction's ID.
 func (s *Store) commitLayer(f *layer, top uint64) (int, error) {
@@ -363,6 +372,7 @@ func (s *Store) commitLayer(f *layer, top uint64) (int, error) {
 		return 0, fmt.Errorf("flush: %w", err)
 	}
 	b := btx.Bucket(bucketName)
+	b.FillPercent = flushFillPercent
 	f.Ascend(func(e *entry) bool {
 		if e.del {
 			err = b.Delete(e.key)
