@@ -144,12 +144,24 @@ func fdatasync(f *os.File) error {
 	}
 }
 
+// keepLogBytes is the largest log file retire leaves its size: the files
+// of an ordinary run (a generation is at most 8,192 keys or 16 MiB) keep
+// their blocks for the next run, one that an import of a whole state grew
+// to tens of megabytes gives them back.
+const keepLogBytes = 16 << 20
+
 // retire writes over the first record of both files, so that the next
 // Open reads nothing from them; Close calls it once every record is in
-// bbolt. The files keep their blocks for the next run.
+// bbolt. The files keep their blocks for the next run unless they grew
+// past keepLogBytes.
 func (w *wal) retire() error {
 	var zero [walHeaderSize]byte
 	for _, f := range w.files {
+		if fi, err := f.Stat(); err == nil && fi.Size() > keepLogBytes {
+			if err := f.Truncate(0); err != nil {
+				return fmt.Errorf("storage/bolt: write-ahead log: %w", err)
+			}
+		}
 		if _, err := f.WriteAt(zero[:], 0); err != nil {
 			return fmt.Errorf("storage/bolt: write-ahead log: %w", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -435,5 +436,58 @@ func TestViewsSeeOnlyDurableWrites(t *testing.T) {
 	}
 	if got := get(t, s, "k"); got != "new" {
 		t.Errorf("View after the log write: %q, want new", got)
+	}
+}
+
+// TestCloseGivesBackAGrownLog writes one Update larger than the log files
+// keep, closes, and checks that the file that held it was cut back and
+// that the store reopens with everything.
+func TestCloseGivesBackAGrownLog(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "data.db")
+	s, err := bolt.Open(path, bolt.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "small", "x")
+	big := strings.Repeat("v", 1<<20)
+	err = s.Update(t.Context(), func(tx storage.Tx) error {
+		for i := range 20 {
+			if err := tx.Put(fmt.Appendf(nil, "big/%02d", i), []byte(big)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var grown bool
+	for _, p := range bolt.WALPaths(path) {
+		if fi, err := os.Stat(p); err == nil && fi.Size() > 16<<20 {
+			grown = true
+		}
+	}
+	if !grown {
+		t.Fatal("no log file grew past 16 MiB; the test needs one that did")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range bolt.WALPaths(path) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() > 16<<20 {
+			t.Errorf("%s is %d bytes after Close, want it cut back", p, fi.Size())
+		}
+	}
+	s2 := mustOpen2(t, path)
+	if got := get(t, s2, "big/19"); got != big {
+		t.Errorf("big/19 after reopening: %d bytes", len(got))
+	}
+	if got := get(t, s2, "small"); got != "x" {
+		t.Errorf("small after reopening: %q", got)
 	}
 }
