@@ -97,13 +97,9 @@ type Store struct {
 	noBatch bool
 	tune    tuning
 
-	// mu guards closing and active: Close must wait for transactions that
-	// started before it, and refuse ones that start after.
-	mu       sync.Mutex
-	idle     *sync.Cond // signalled when active drops to 0 while closing
-	closing  bool
-	active   int
-	released chan struct{} // closed once the file is closed
+	// gate refuses transactions once Close begins and lets it wait for
+	// the running ones.
+	gate storage.Gate
 
 	// wmu serialises Updates and guards the fields up to the blank line.
 	wmu         sync.Mutex
@@ -205,8 +201,7 @@ func start(db *bbolt.DB, path string, cfg Config, tune tuning) (*Store, error) {
 
 	s := &Store{
 		db: db, path: path, log: log, noBatch: cfg.NoBatch, tune: tune,
-		released: make(chan struct{}),
-		top:      newLayer(), baseTx: baseTx, lastSeq: last, rotateAt: -1,
+		top: newLayer(), baseTx: baseTx, lastSeq: last, rotateAt: -1,
 		nextSync:  make(chan struct{}),
 		kickSync:  make(chan struct{}, 1),
 		kickFlush: make(chan struct{}, 1),
@@ -215,7 +210,6 @@ func start(db *bbolt.DB, path string, cfg Config, tune tuning) (*Store, error) {
 		stopSync:  make(chan struct{}),
 		syncDone:  make(chan struct{}),
 	}
-	s.idle = sync.NewCond(&s.mu)
 	s.durable.Store(last)
 	s.published.Store(&snapshot{baseTx: baseTx})
 	go s.flusher()

@@ -15,36 +15,15 @@ import (
 // large import does not pin its size for the life of the process.
 const maxSpare = 1 << 20
 
-// begin registers a transaction, or refuses it once Close has been called.
-func (s *Store) begin() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return storage.ErrClosed
-	}
-	s.active++
-	return nil
-}
-
-// end unregisters a transaction and wakes Close when it was the last.
-func (s *Store) end() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.active--
-	if s.active == 0 && s.closing {
-		s.idle.Broadcast()
-	}
-}
-
 // View runs fn on the latest durable snapshot: the published layers over a
 // bbolt read transaction of the matching state. It returns
 // storage.ErrClosed after Close, and an error wrapping ctx.Err() without
 // running fn if ctx is already done. fn's error is returned unchanged.
 func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
-	if err := s.begin(); err != nil {
+	if err := s.gate.Enter(); err != nil {
 		return err
 	}
-	defer s.end()
+	defer s.gate.Leave()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage/bolt: view not started: %w", err)
 	}
@@ -82,10 +61,10 @@ func runTx(t *tx, fn func(storage.Tx) error) error {
 // having written nothing, if ctx is done before fn runs or by the time it
 // returns. fn's error is returned unchanged.
 func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
-	if err := s.begin(); err != nil {
+	if err := s.gate.Enter(); err != nil {
 		return err
 	}
-	defer s.end()
+	defer s.gate.Leave()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage/bolt: update not started: %w", err)
 	}
@@ -401,18 +380,10 @@ func (s *Store) commitLayer(f *layer, top uint64) (int, error) {
 // first to finish and returns storage.ErrClosed. Close must not be called
 // from inside a transaction's function: it would wait for itself.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		<-s.released
+	if !s.gate.Close() {
 		return storage.ErrClosed
 	}
-	s.closing = true
-	for s.active > 0 {
-		s.idle.Wait()
-	}
-	s.mu.Unlock()
-	defer close(s.released)
+	defer s.gate.Release()
 
 	close(s.stopFlush)
 	<-s.flushDone

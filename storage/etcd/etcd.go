@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -145,13 +144,9 @@ type Store struct {
 	maxBytes int
 	cache    *cache
 
-	// mu guards closing and active: Close must wait for transactions that
-	// started before it, and refuse ones that start after.
-	mu       sync.Mutex
-	idle     *sync.Cond
-	closing  bool
-	active   int
-	released chan struct{}
+	// gate refuses transactions once Close begins and lets it wait for
+	// the running ones.
+	gate storage.Gate
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -190,9 +185,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		timeout:  cmpOr(cfg.RequestTimeout, DefaultRequestTimeout),
 		maxBytes: maxBytes,
 		cache:    newCache(cmpOr(cfg.CacheBytes, DefaultCacheBytes)),
-		released: make(chan struct{}),
 	}
-	s.idle = sync.NewCond(&s.mu)
 
 	pctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
@@ -233,37 +226,16 @@ func (s *Store) rpcContext(ctx context.Context) (context.Context, context.Cancel
 	return clientv3.WithRequireLeader(ctx), cancel
 }
 
-// begin registers a transaction, or refuses it once Close has been called.
-func (s *Store) begin() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closing {
-		return storage.ErrClosed
-	}
-	s.active++
-	return nil
-}
-
-// end unregisters a transaction and wakes Close when it was the last.
-func (s *Store) end() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.active--
-	if s.active == 0 && s.closing {
-		s.idle.Broadcast()
-	}
-}
-
 // View runs fn on a consistent snapshot of the cluster. It returns
 // storage.ErrClosed after Close, and an error wrapping ctx.Err() without
 // running fn if ctx is already done. A read that etcd cannot answer within
 // RequestTimeout fails with an error wrapping storage.ErrUnavailable;
 // fn's own error is returned unchanged.
 func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
-	if err := s.begin(); err != nil {
+	if err := s.gate.Enter(); err != nil {
 		return err
 	}
-	defer s.end()
+	defer s.gate.Leave()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage/etcd: view not started: %w", err)
 	}
@@ -284,10 +256,10 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 // may not have been applied. fn's own error is returned unchanged, once
 // what fn read is known to have been current.
 func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
-	if err := s.begin(); err != nil {
+	if err := s.gate.Enter(); err != nil {
 		return err
 	}
-	defer s.end()
+	defer s.gate.Leave()
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage/etcd: update not started: %w", err)
 	}
@@ -377,18 +349,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 // storage.ErrClosed. Close must not be called from inside a transaction's
 // function: it would wait for itself.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		<-s.released
+	if !s.gate.Close() {
 		return storage.ErrClosed
 	}
-	s.closing = true
-	for s.active > 0 {
-		s.idle.Wait()
-	}
-	s.mu.Unlock()
-	defer close(s.released)
+	defer s.gate.Release()
 	if err := s.cli.Close(); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("storage/etcd: close: %w", err)
 	}
