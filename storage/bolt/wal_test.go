@@ -254,6 +254,27 @@ func TestCrashUnderLoad(t *testing.T) {
 	t.Logf("%d answered writes over 4 crashes", len(acked))
 }
 
+// crashAfterThreeRecords writes a=1, b=2 and c=3 in three Updates that
+// only the log holds, crashes the store, and returns the store's path and
+// the log file that holds the three records, open for writing.
+func crashAfterThreeRecords(t *testing.T) (path string, wal *os.File) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "data.db")
+	s := neverFlush(t, path)
+	put(t, s, "a", "1")
+	put(t, s, "b", "2")
+	put(t, s, "c", "3")
+	if err := bolt.Crash(s); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(bolt.WALPaths(path)[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return path, f
+}
+
 // TestTornTailIsDropped cuts the log in the middle of its last record, as a
 // crash during its write would, and adds the garbage a write over an older
 // generation leaves: the records before it are replayed, the torn one (never
@@ -276,18 +297,7 @@ func TestTornTailIsDropped(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "data.db")
-			s := neverFlush(t, path)
-			put(t, s, "a", "1")
-			put(t, s, "b", "2")
-			put(t, s, "c", "3")
-			if err := bolt.Crash(s); err != nil {
-				t.Fatal(err)
-			}
-			f, err := os.OpenFile(bolt.WALPaths(path)[0], os.O_RDWR, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			path, f := crashAfterThreeRecords(t)
 			fi, _ := f.Stat()
 			c.harm(t, f, fi.Size())
 			f.Close()
@@ -305,18 +315,7 @@ func TestTornTailIsDropped(t *testing.T) {
 // so Open fails and says why.
 func TestDamagedRecordRefusesToOpen(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "data.db")
-	s := neverFlush(t, path)
-	put(t, s, "a", "1")
-	put(t, s, "b", "2")
-	put(t, s, "c", "3")
-	if err := bolt.Crash(s); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.OpenFile(bolt.WALPaths(path)[0], os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, f := crashAfterThreeRecords(t)
 	// The second record's payload: past the first record (16-byte header,
 	// op, key and value lengths, "a", "1") and the second one's header.
 	off := int64(16+1+1+1+1+1) + 16 + 3
