@@ -113,8 +113,9 @@ type Store struct {
 	nextSync    chan struct{} // closed when pend's records are durable
 	inflight    chan struct{} // closed when the sync under way ends; nil if none
 	inflightSeq uint64        // last record of the sync under way
-	failure     error         // why writes are refused: the log or bbolt failed
+	failure     error         // why transactions are refused: the log or bbolt failed
 
+	broken    atomic.Bool   // failure is set; Views check it without wmu
 	durable   atomic.Uint64 // last record known durable
 	pubMu     sync.Mutex    // orders the syncer's and flusher's publications
 	published atomic.Pointer[snapshot]

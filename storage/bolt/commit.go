@@ -27,6 +27,12 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage/bolt: view not started: %w", err)
 	}
+	if s.broken.Load() {
+		// The log or bbolt failed: what is on disk is no longer known,
+		// and the process has to restart. Refusing reads too makes the
+		// server's health check say so.
+		return s.failed()
+	}
 	for {
 		p := s.published.Load()
 		btx, err := s.db.Begin(false)
@@ -166,14 +172,15 @@ func (s *Store) failed() error {
 	return s.failure
 }
 
-// fail refuses every write from now on. The log or bbolt failed to write,
+// fail refuses every transaction from now on. The log or bbolt failed to write,
 // so what is on disk is no longer known; the process must restart, and
 // Open will recover what was acknowledged.
 func (s *Store) fail(err error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if s.failure == nil {
-		s.failure = fmt.Errorf("storage/bolt: %s: writes refused until the server restarts: %w", s.path, err)
+		s.failure = fmt.Errorf("storage/bolt: %s: refused until the server restarts: %w", s.path, err)
+		s.broken.Store(true)
 	}
 }
 

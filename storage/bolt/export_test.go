@@ -31,3 +31,11 @@ func Crash(s *Store) error {
 
 // Flush moves what s holds in memory into bbolt now, as the flusher does.
 func Flush(s *Store) bool { return s.flush(false) }
+
+// BreakLog closes s's log files under it, so that the next log write fails
+// as a failing disk's would.
+func BreakLog(s *Store) {
+	for _, f := range s.log.files {
+		_ = f.Close()
+	}
+}

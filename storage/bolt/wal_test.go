@@ -490,3 +490,41 @@ func TestCloseGivesBackAGrownLog(t *testing.T) {
 		t.Errorf("small after reopening: %q", got)
 	}
 }
+
+// TestLogFailureRefusesWrites breaks the log under the store: the Update
+// whose record could not be written is not answered with success, later
+// Updates and Views are refused with the same cause (so the server's
+// health check fails and it gets restarted), and after a restart
+// everything answered before is there and the failed write is not.
+func TestLogFailureRefusesWrites(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "data.db")
+	s, err := bolt.OpenTuned(path, bolt.Config{}, time.Hour, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "before", "1")
+	bolt.BreakLog(s)
+	err = s.Update(t.Context(), func(tx storage.Tx) error { return tx.Put([]byte("lost"), []byte("x")) })
+	if err == nil {
+		t.Fatal("an Update whose log write failed was answered with success")
+	}
+	t.Logf("Update after the log broke: %v", err)
+	err2 := s.Update(t.Context(), func(tx storage.Tx) error { return tx.Put([]byte("later"), []byte("y")) })
+	if err2 == nil || err2.Error() != err.Error() {
+		t.Errorf("the next Update: %v, want the same refusal", err2)
+	}
+	if _, err3 := getErr(t, s, "before"); err3 == nil || err3.Error() != err.Error() {
+		t.Errorf("a View: %v, want the same refusal", err3)
+	}
+	_ = s.Close() // the log files are gone; what Close says about them is not the point
+	s2 := mustOpen2(t, path)
+	if got := get(t, s2, "before"); got != "1" {
+		t.Errorf("after a restart, the answered write: %q", got)
+	}
+	for _, k := range []string{"lost", "later"} {
+		if _, err := getErr(t, s2, k); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("after a restart, %s: %v, want ErrNotFound", k, err)
+		}
+	}
+}
