@@ -650,21 +650,11 @@ func (p *stateParser) document(root any) *stateDoc {
 	} else {
 		st.Version = version
 	}
-	seen := map[string]int{}
-	for i, av := range p.list("$", o, "accounts", true) {
-		path := fmt.Sprintf("$.accounts[%d]", i)
-		a, ok, idOK := p.account(path, av)
-		if idOK {
-			if j, dup := seen[a.ID]; dup {
-				p.add(path+".id", "account %s is also $.accounts[%d]", a.ID, j)
-				continue
-			}
-			seen[a.ID] = i
-		}
-		if ok {
-			st.Accounts = append(st.Accounts, a)
-		}
-	}
+	st.Accounts, _ = uniqueList(p, st.Accounts, "$", "accounts", p.list("$", o, "accounts", true), p.account,
+		func(a stateAccount) (string, bool) { return a.ID, true },
+		func(apath string, a stateAccount, first string) {
+			p.add(apath+".id", "account %s is also %s", a.ID, first)
+		})
 	st.Format = StateFormat
 	slices.SortFunc(st.Accounts, func(x, y stateAccount) int { return strings.Compare(x.ID, y.ID) })
 	return st
@@ -685,23 +675,40 @@ func (p *stateParser) account(path string, v any) (a stateAccount, ok, idOK bool
 		idOK = false
 	}
 	a = stateAccount{ID: id, Regions: []stateRegion{}}
-	seen := map[string]int{}
-	for i, rv := range p.list(path, o, "regions", true) {
-		rpath := fmt.Sprintf("%s.regions[%d]", path, i)
-		r, rok, nameOK := p.region(rpath, rv)
-		if nameOK {
-			if j, dup := seen[r.Region]; dup {
-				p.add(rpath+".region", "region %s is also %s.regions[%d]", r.Region, path, j)
-				continue
-			}
-			seen[r.Region] = i
-		}
-		if rok {
-			a.Regions = append(a.Regions, r)
-		}
-	}
+	a.Regions, _ = uniqueList(p, a.Regions, path, "regions", p.list(path, o, "regions", true), p.region,
+		func(r stateRegion) (string, bool) { return r.Region, true },
+		func(rpath string, r stateRegion, first string) {
+			p.add(rpath+".region", "region %s is also %s", r.Region, first)
+		})
 	slices.SortFunc(a.Regions, func(x, y stateRegion) int { return strings.Compare(x.Region, y.Region) })
 	return a, p.found == n, idOK
+}
+
+// uniqueList parses the elements of the list field at path (items) with
+// parse, appends to dst those that parse, and refuses, with dup, an
+// element whose key an earlier element has: dup gets the element's path,
+// the element, and the earlier one's path. key says whether an element has
+// a key to compare; so does parse's third result (the key's fields were
+// valid). It returns dst and the keys seen, each with its first index.
+func uniqueList[T any, K comparable](p *stateParser, dst []T, path, field string, items []any,
+	parse func(path string, v any) (item T, ok, keyOK bool), key func(T) (K, bool),
+	dup func(itemPath string, item T, first string)) ([]T, map[K]int) {
+	seen := map[K]int{}
+	for i, v := range items {
+		ipath := fmt.Sprintf("%s.%s[%d]", path, field, i)
+		item, ok, keyOK := parse(ipath, v)
+		if k, hasKey := key(item); keyOK && hasKey {
+			if j, taken := seen[k]; taken {
+				dup(ipath, item, fmt.Sprintf("%s.%s[%d]", path, field, j))
+				continue
+			}
+			seen[k] = i
+		}
+		if ok {
+			dst = append(dst, item)
+		}
+	}
+	return dst, seen
 }
 
 func (p *stateParser) region(path string, v any) (r stateRegion, ok, nameOK bool) {
@@ -716,42 +723,22 @@ func (p *stateParser) region(path string, v any) (r stateRegion, ok, nameOK bool
 		nameOK = false
 	}
 	r = stateRegion{Region: name, CacheSecurityGroups: []stateGroup{}, Events: []stateEvent{}}
-	seen := map[string]int{}
-	for i, gv := range p.list(path, o, "cacheSecurityGroups", false) {
-		gpath := fmt.Sprintf("%s.cacheSecurityGroups[%d]", path, i)
-		g, gok, gNameOK := p.group(gpath, gv)
-		if gNameOK {
-			if j, dup := seen[g.Name]; dup {
-				p.add(gpath+".name", "group %s is also %s.cacheSecurityGroups[%d] (names are matched without regard to case)", g.Name, path, j)
-				continue
-			}
-			seen[g.Name] = i
-		}
-		if gok {
-			r.CacheSecurityGroups = append(r.CacheSecurityGroups, g)
-		}
-	}
+	r.CacheSecurityGroups, _ = uniqueList(p, r.CacheSecurityGroups, path, "cacheSecurityGroups", p.list(path, o, "cacheSecurityGroups", false), p.group,
+		func(g stateGroup) (string, bool) { return g.Name, true },
+		func(gpath string, g stateGroup, first string) {
+			p.add(gpath+".name", "group %s is also %s (names are matched without regard to case)", g.Name, first)
+		})
 	slices.SortFunc(r.CacheSecurityGroups, func(a, b stateGroup) int { return strings.Compare(a.Name, b.Name) })
 	type eventKey struct {
 		date int64
 		id   string
 	}
-	seenEv := map[eventKey]int{}
-	for i, ev := range p.list(path, o, "events", false) {
-		epath := fmt.Sprintf("%s.events[%d]", path, i)
-		e, eok, keyOK := p.event(epath, ev)
-		if keyOK && e.ID != "" {
-			k := eventKey{e.Date.UnixNano(), e.ID}
-			if j, dup := seenEv[k]; dup {
-				p.add(epath+".id", "event %s at %s is also %s.events[%d]", e.ID, e.Date.Format(time.RFC3339Nano), path, j)
-				continue
-			}
-			seenEv[k] = i
-		}
-		if eok {
-			r.Events = append(r.Events, e)
-		}
-	}
+	var seenEv map[eventKey]int
+	r.Events, seenEv = uniqueList(p, r.Events, path, "events", p.list(path, o, "events", false), p.event,
+		func(e stateEvent) (eventKey, bool) { return eventKey{e.Date.UnixNano(), e.ID}, e.ID != "" },
+		func(epath string, e stateEvent, first string) {
+			p.add(epath+".id", "event %s at %s is also %s", e.ID, e.Date.Format(time.RFC3339Nano), first)
+		})
 	for i := range r.Events {
 		if r.Events[i].ID == "" {
 			r.Events[i].ID = newEventID(func(id string) bool {
@@ -804,40 +791,20 @@ func (p *stateParser) group(path string, v any) (g stateGroup, ok, nameOK bool) 
 		g.Created = &t
 	}
 	type entryKey struct{ name, owner string }
-	seen := map[entryKey]int{}
-	for i, ev := range p.list(path, o, "ec2SecurityGroups", false) {
-		epath := fmt.Sprintf("%s.ec2SecurityGroups[%d]", path, i)
-		e, eok, idOK := p.ec2(epath, ev)
-		if idOK {
-			if j, dup := seen[entryKey{e.Name, e.OwnerID}]; dup {
-				p.add(epath, "EC2 security group %s (owner %s) is also %s.ec2SecurityGroups[%d]", e.Name, e.OwnerID, path, j)
-				continue
-			}
-			seen[entryKey{e.Name, e.OwnerID}] = i
-		}
-		if eok {
-			g.EC2SecurityGroups = append(g.EC2SecurityGroups, e)
-		}
-	}
+	g.EC2SecurityGroups, _ = uniqueList(p, g.EC2SecurityGroups, path, "ec2SecurityGroups", p.list(path, o, "ec2SecurityGroups", false), p.ec2,
+		func(e stateEC2) (entryKey, bool) { return entryKey{e.Name, e.OwnerID}, true },
+		func(epath string, e stateEC2, first string) {
+			p.add(epath, "EC2 security group %s (owner %s) is also %s", e.Name, e.OwnerID, first)
+		})
 	tags := p.list(path, o, "tags", false)
 	if len(tags) > maxTagsPerResource {
 		p.add(path+".tags", "%s", tagQuotaExceeded().(api.Fault).ErrorMessage())
 	}
-	seenTag := map[string]int{}
-	for i, tv := range tags {
-		tpath := fmt.Sprintf("%s.tags[%d]", path, i)
-		t, tok, keyOK := p.tag(tpath, tv)
-		if keyOK {
-			if j, dup := seenTag[t.Key]; dup {
-				p.add(tpath+".key", "tag %s is also %s.tags[%d]", t.Key, path, j)
-				continue
-			}
-			seenTag[t.Key] = i
-		}
-		if tok {
-			g.Tags = append(g.Tags, t)
-		}
-	}
+	g.Tags, _ = uniqueList(p, g.Tags, path, "tags", tags, p.tag,
+		func(t stateTag) (string, bool) { return t.Key, true },
+		func(tpath string, t stateTag, first string) {
+			p.add(tpath+".key", "tag %s is also %s", t.Key, first)
+		})
 	slices.SortFunc(g.Tags, func(a, b stateTag) int { return strings.Compare(a.Key, b.Key) })
 	return g, p.found == n, nameOK
 }
