@@ -107,23 +107,23 @@ type Store struct {
 	frozen      *layer        // writes being applied to bbolt; nil when none
 	baseTx      int           // bbolt transaction ID of the state under the layers
 	activeBytes int           // bytes written to top, to decide when to flush
-	lastSeq     uint64        // number of the last record queued
 	pend        []byte        // records not yet handed to the syncer
 	rotateAt    int           // where in pend the next generation starts, or -1
 	nextSync    chan struct{} // closed when pend's records are durable
 	inflight    chan struct{} // closed when the sync under way ends; nil if none
 	inflightSeq uint64        // last record of the sync under way
-	failure     error         // why transactions are refused: the log or bbolt failed
 
-	broken    atomic.Bool   // failure is set; Views check it without wmu
-	durable   atomic.Uint64 // last record known durable
-	pubMu     sync.Mutex    // orders the syncer's and flusher's publications
+	// lastSeq is the number of the last record queued: written under wmu,
+	// read by the syncer's gather without it.
+	lastSeq   atomic.Uint64
+	durable   atomic.Uint64         // last record known durable
+	failure   atomic.Pointer[error] // why transactions are refused: the log or bbolt failed
+	pubMu     sync.Mutex            // orders the syncer's and flusher's publications
 	published atomic.Pointer[snapshot]
-	spare     []byte        // syncer only: the previous pend, for reuse
-	soloMu    sync.Mutex    // NoBatch: one Update at a time, log write included
-	abandon   atomic.Bool   // tests: Close as a crash would, leaving the log
-	syncs     atomic.Int64  // log writes, each with its fdatasync
-	queued    atomic.Uint64 // lastSeq, for the syncer to watch without wmu
+	spare     []byte       // syncer only: the previous pend, for reuse
+	soloMu    sync.Mutex   // NoBatch: one Update at a time, log write included
+	abandon   atomic.Bool  // tests: Close as a crash would, leaving the log
+	syncs     atomic.Int64 // log writes, each with its fdatasync
 
 	kickSync  chan struct{}
 	kickFlush chan struct{}
@@ -202,7 +202,7 @@ func start(db *bbolt.DB, path string, cfg Config, tune tuning) (*Store, error) {
 
 	s := &Store{
 		db: db, path: path, log: log, noBatch: cfg.NoBatch, tune: tune,
-		top: newLayer(), baseTx: baseTx, lastSeq: last, rotateAt: -1,
+		top: newLayer(), baseTx: baseTx, rotateAt: -1,
 		nextSync:  make(chan struct{}),
 		kickSync:  make(chan struct{}, 1),
 		kickFlush: make(chan struct{}, 1),
@@ -211,6 +211,7 @@ func start(db *bbolt.DB, path string, cfg Config, tune tuning) (*Store, error) {
 		stopSync:  make(chan struct{}),
 		syncDone:  make(chan struct{}),
 	}
+	s.lastSeq.Store(last)
 	s.durable.Store(last)
 	s.published.Store(&snapshot{baseTx: baseTx})
 	go s.flusher()

@@ -27,11 +27,11 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage/bolt: view not started: %w", err)
 	}
-	if s.broken.Load() {
+	if err := s.failed(); err != nil {
 		// The log or bbolt failed: what is on disk is no longer known,
 		// and the process has to restart. Refusing reads too makes the
 		// server's health check say so.
-		return s.failed()
+		return err
 	}
 	for {
 		p := s.published.Load()
@@ -80,10 +80,7 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	}
 	wait, err := s.apply(ctx, fn)
 	if wait != nil {
-		if s.noBatch {
-			s.syncOnce()
-		}
-		<-wait
+		s.await(wait)
 		if failed := s.failed(); failed != nil {
 			return failed
 		}
@@ -97,8 +94,8 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 func (s *Store) apply(ctx context.Context, fn func(storage.Tx) error) (wait chan struct{}, err error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if s.failure != nil {
-		return nil, s.failure
+	if err := s.failed(); err != nil {
+		return nil, err
 	}
 	btx, err := s.db.Begin(false)
 	if err != nil {
@@ -128,12 +125,10 @@ func (s *Store) apply(ctx context.Context, fn func(storage.Tx) error) (wait chan
 			done = true
 			s.pend = s.pend[:start]
 		}
-		return s.waitChanLocked(s.lastSeq), err
+		return s.waitChanLocked(s.lastSeq.Load()), err
 	}
 	done = true
-	s.lastSeq++
-	s.queued.Store(s.lastSeq)
-	sealRecord(s.pend, start, s.lastSeq)
+	sealRecord(s.pend, start, s.lastSeq.Add(1))
 	if !s.noBatch {
 		kick(s.kickSync)
 	}
@@ -165,23 +160,29 @@ func (s *Store) waitChanLocked(seq uint64) chan struct{} {
 	}
 }
 
-// failed returns why writes are refused, or nil.
+// await waits until wait is closed. With NoBatch there is no syncer, so
+// the waiter writes the log itself.
+func (s *Store) await(wait chan struct{}) {
+	if s.noBatch {
+		s.syncOnce()
+	}
+	<-wait
+}
+
+// failed returns why transactions are refused, or nil.
 func (s *Store) failed() error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	return s.failure
+	if err := s.failure.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // fail refuses every transaction from now on. The log or bbolt failed to write,
 // so what is on disk is no longer known; the process must restart, and
 // Open will recover what was acknowledged.
 func (s *Store) fail(err error) {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	if s.failure == nil {
-		s.failure = fmt.Errorf("storage/bolt: %s: refused until the server restarts: %w", s.path, err)
-		s.broken.Store(true)
-	}
+	err = fmt.Errorf("storage/bolt: %s: refused until the server restarts: %w", s.path, err)
+	s.failure.CompareAndSwap(nil, &err)
 }
 
 // syncer writes queued records to the log, one fdatasync for all of them,
@@ -214,10 +215,10 @@ const maxGatherYields = 8
 // connections creating: 14,300 -> 16,500 creates/s (interleaved, 2 and 3
 // rounds), CPU per create 77 -> 68 us.
 func (s *Store) gather() {
-	last := s.queued.Load()
+	last := s.lastSeq.Load()
 	for range maxGatherYields {
 		runtime.Gosched()
-		now := s.queued.Load()
+		now := s.lastSeq.Load()
 		if now == last {
 			return
 		}
@@ -230,11 +231,11 @@ func (s *Store) gather() {
 // the Updates that queued them.
 func (s *Store) syncOnce() {
 	s.wmu.Lock()
-	if len(s.pend) == 0 || s.failure != nil {
+	if len(s.pend) == 0 || s.failed() != nil {
 		s.wmu.Unlock()
 		return
 	}
-	buf, rot, seq := s.pend, s.rotateAt, s.lastSeq
+	buf, rot, seq := s.pend, s.rotateAt, s.lastSeq.Load()
 	s.pend, s.spare, s.rotateAt = s.spare, nil, -1
 	snap := &snapshot{newest: s.top.Clone(), frozen: s.frozen, baseTx: s.baseTx}
 	done := s.nextSync
@@ -293,13 +294,13 @@ func (s *Store) flusher() {
 // in one file would be written over together.
 func (s *Store) flush(final bool) bool {
 	s.wmu.Lock()
-	if s.failure != nil || s.top.Len() == 0 || (s.rotateAt >= 0 && !final) {
+	if s.failed() != nil || s.top.Len() == 0 || (s.rotateAt >= 0 && !final) {
 		s.wmu.Unlock()
 		return false
 	}
 	f := s.top
 	s.top, s.frozen, s.activeBytes = newLayer(), f, 0
-	top, base := s.lastSeq, s.baseTx
+	top, base := s.lastSeq.Load(), s.baseTx
 	s.rotateAt = len(s.pend)
 	wait := s.waitChanLocked(top)
 	s.wmu.Unlock()
@@ -307,10 +308,7 @@ func (s *Store) flush(final bool) bool {
 		kick(s.kickSync)
 	}
 	if wait != nil {
-		if s.noBatch {
-			s.syncOnce()
-		}
-		<-wait
+		s.await(wait)
 	}
 	if s.failed() != nil {
 		return false
