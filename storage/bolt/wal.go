@@ -213,19 +213,18 @@ func readRecords(f *os.File) ([]walRecord, error) {
 		return nil, fmt.Errorf("storage/bolt: read write-ahead log: %w", err)
 	}
 	var recs []walRecord
-	for len(data) >= walHeaderSize {
-		n := binary.LittleEndian.Uint32(data[4:8])
-		if uint64(n) > uint64(len(data)-walHeaderSize) {
-			break // torn
+	for {
+		rec, seq, whole, sound := nextRecord(data)
+		if !whole {
+			break // torn, or the end
 		}
-		rec := data[:walHeaderSize+int(n)]
-		seq := binary.LittleEndian.Uint64(rec[8:16])
-		if crc32.Checksum(rec[4:], castagnoli) != binary.LittleEndian.Uint32(rec[0:4]) {
+		if !sound {
 			// The end of the log, torn by a crash during its write, unless
 			// the record after it is the one that should follow: then a
 			// record in the middle is damaged and what follows would be
 			// lost without a word.
-			if next, ok := validRecord(data[len(rec):]); ok && next == seq+1 && (len(recs) == 0 || seq == recs[len(recs)-1].seq+1) {
+			_, next, nextWhole, nextSound := nextRecord(data[len(rec):])
+			if nextWhole && nextSound && next == seq+1 && (len(recs) == 0 || seq == recs[len(recs)-1].seq+1) {
 				return nil, fmt.Errorf("%w: %s: record %d fails its checksum and record %d follows it", errWALDamaged, f.Name(), seq, next)
 			}
 			break
@@ -239,21 +238,21 @@ func readRecords(f *os.File) ([]walRecord, error) {
 	return recs, nil
 }
 
-// validRecord reports whether data starts with a whole record whose
-// checksum holds, and its number.
-func validRecord(data []byte) (seq uint64, ok bool) {
+// nextRecord reads the record at the start of data: whole says that its
+// header and the payload length it gives fit in data, sound that its
+// checksum holds as well.
+func nextRecord(data []byte) (rec []byte, seq uint64, whole, sound bool) {
 	if len(data) < walHeaderSize {
-		return 0, false
+		return nil, 0, false, false
 	}
 	n := binary.LittleEndian.Uint32(data[4:8])
 	if uint64(n) > uint64(len(data)-walHeaderSize) {
-		return 0, false
+		return nil, 0, false, false
 	}
-	rec := data[:walHeaderSize+int(n)]
-	if crc32.Checksum(rec[4:], castagnoli) != binary.LittleEndian.Uint32(rec[0:4]) {
-		return 0, false
-	}
-	return binary.LittleEndian.Uint64(rec[8:16]), true
+	rec = data[:walHeaderSize+int(n)]
+	seq = binary.LittleEndian.Uint64(rec[8:16])
+	sound = crc32.Checksum(rec[4:], castagnoli) == binary.LittleEndian.Uint32(rec[0:4])
+	return rec, seq, true, sound
 }
 
 // replayable returns the records of both files that come after applied,
