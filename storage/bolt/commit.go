@@ -35,6 +35,15 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	}
 	for {
 		p := s.published.Load()
+		if rb := p.base; rb != nil && rb.acquire() {
+			// Released even if fn panics: a hold left behind would keep
+			// the base's transaction open, and the next commit that grows
+			// the memory map would wait for it for ever.
+			defer rb.release()
+			return runTx(&tx{s: s, layers: [2]*layer{p.newest, p.frozen}, b: rb.bucket, base: rb}, fn)
+		}
+		// No base, or it was retired for a flush's commit: a transaction
+		// of the View's own, of the state that goes with p.
 		btx, err := s.db.Begin(false)
 		if err != nil {
 			return fmt.Errorf("storage/bolt: view: %w", err)
@@ -46,10 +55,8 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 			runtime.Gosched()
 			continue
 		}
-		t := &tx{s: s, layers: [2]*layer{p.newest, p.frozen}, b: btx.Bucket(bucketName)}
-		err = runTx(t, fn)
-		_ = btx.Rollback()
-		return err
+		defer func() { _ = btx.Rollback() }()
+		return runTx(&tx{s: s, layers: [2]*layer{p.newest, p.frozen}, b: btx.Bucket(bucketName)}, fn)
 	}
 }
 
@@ -97,12 +104,20 @@ func (s *Store) apply(ctx context.Context, fn func(storage.Tx) error) (wait chan
 	if err := s.failed(); err != nil {
 		return nil, err
 	}
-	btx, err := s.db.Begin(false)
-	if err != nil {
-		return nil, fmt.Errorf("storage/bolt: update: %w", err)
+	t := &tx{s: s, layers: [2]*layer{s.top, s.frozen}, b: nil, writable: true}
+	if rb := s.base; rb != nil {
+		// Not retired while wmu is held: the flusher retires it under wmu.
+		t.b, t.base = rb.bucket, rb
+	} else {
+		// A flush is committing; the frozen layer makes bbolt's state
+		// before and after its commit read the same.
+		btx, err := s.db.Begin(false)
+		if err != nil {
+			return nil, fmt.Errorf("storage/bolt: update: %w", err)
+		}
+		defer func() { _ = btx.Rollback() }()
+		t.b = btx.Bucket(bucketName)
 	}
-	defer func() { _ = btx.Rollback() }()
-	t := &tx{s: s, layers: [2]*layer{s.top, s.frozen}, b: btx.Bucket(bucketName), writable: true}
 	start := len(s.pend)
 	s.pend = append(s.pend, make([]byte, walHeaderSize)...)
 	done := false
@@ -237,7 +252,7 @@ func (s *Store) syncOnce() {
 	}
 	buf, rot, seq := s.pend, s.rotateAt, s.lastSeq.Load()
 	s.pend, s.spare, s.rotateAt = s.spare, nil, -1
-	snap := &snapshot{newest: s.top.Clone(), frozen: s.frozen, baseTx: s.baseTx}
+	snap := &snapshot{newest: s.top.Clone(), frozen: s.frozen, baseTx: s.baseTx, base: s.base}
 	done := s.nextSync
 	s.nextSync = make(chan struct{})
 	s.inflight, s.inflightSeq = done, seq
@@ -300,7 +315,7 @@ func (s *Store) flush(final bool) bool {
 	}
 	f := s.top
 	s.top, s.frozen, s.activeBytes = newLayer(), f, 0
-	top, base := s.lastSeq.Load(), s.baseTx
+	top, base, rb := s.lastSeq.Load(), s.baseTx, s.base
 	s.rotateAt = len(s.pend)
 	wait := s.waitChanLocked(top)
 	s.wmu.Unlock()
@@ -319,21 +334,40 @@ func (s *Store) flush(final bool) bool {
 	// them as the frozen layer, so that Views accept bbolt's next state.
 	s.pubMu.Lock()
 	if p := s.published.Load(); p.frozen != f {
-		s.published.Store(&snapshot{frozen: f, baseTx: base})
+		s.published.Store(&snapshot{frozen: f, baseTx: base, base: rb})
 	}
 	s.pubMu.Unlock()
 
+	// The commit may have to grow bbolt's memory map, which waits for
+	// every read transaction: the base goes first. Until the next one,
+	// transactions begin their own.
+	s.wmu.Lock()
+	s.base = nil
+	s.wmu.Unlock()
+	rb.retire()
 	committed, err := s.commitLayer(f, top)
 	if err != nil {
 		s.fail(err)
 		return false
 	}
+	next, err := openBase(s.db)
+	if err != nil {
+		s.fail(err)
+		return false
+	}
+	if id := next.btx.ID(); id != committed {
+		// Only the flusher writes to bbolt; another writer means the
+		// layers no longer describe what is under them.
+		next.retire()
+		s.fail(fmt.Errorf("flush: committed transaction %d but bbolt reads as of %d", committed, id))
+		return false
+	}
 	s.wmu.Lock()
-	s.frozen, s.baseTx = nil, committed
+	s.frozen, s.baseTx, s.base = nil, committed, next
 	s.wmu.Unlock()
 	s.pubMu.Lock()
 	if p := s.published.Load(); p.frozen == f {
-		s.published.Store(&snapshot{newest: p.newest, baseTx: committed})
+		s.published.Store(&snapshot{newest: p.newest, baseTx: committed, base: next})
 	}
 	s.pubMu.Unlock()
 	return true
@@ -394,6 +428,12 @@ func (s *Store) Close() error {
 	<-s.flushDone
 	close(s.stopSync)
 	<-s.syncDone
+	// No transaction is running (the gate saw to that), so this ends the
+	// base's bbolt transaction, which db.Close would otherwise wait for.
+	if s.base != nil {
+		s.base.retire()
+		s.base = nil
+	}
 	var errs []error
 	if err := s.failed(); err == nil && !s.abandon.Load() {
 		// Every record is in bbolt: the next Open need not read the log.

@@ -42,6 +42,7 @@ type tx struct {
 	s        *Store
 	layers   [2]*layer // nil: absent
 	b        *bbolt.Bucket
+	base     *readBase // the base b belongs to; nil when b has a transaction of its own
 	writable bool
 	// writes counts Puts and Deletes, so that a Scan whose callback wrote
 	// knows to look again from the key it visited.
@@ -99,7 +100,12 @@ func (t *tx) get(key []byte) ([]byte, bool) {
 	}
 	// A cursor rather than Bucket.Get, whose nil means "missing" but which
 	// does not promise a non-nil slice for an empty value.
-	k, v := t.b.Cursor().Seek(key)
+	var k, v []byte
+	if t.base != nil {
+		k, v = t.base.seek(key)
+	} else {
+		k, v = t.b.Cursor().Seek(key)
+	}
 	if !bytes.Equal(k, key) {
 		return nil, false
 	}
