@@ -38,6 +38,7 @@ all=(
   "./sigv4/ FuzzVerifyHeader"
   "./service/ FuzzImportState"
   "./service/ FuzzDecodeGroupFast"
+  "./service/ FuzzRecordJSON"
   "./storage/bolt/ FuzzRecoverLog"
 )
 targets=()

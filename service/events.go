@@ -69,7 +69,7 @@ func (s *ElastiCache) putEvent(tx storage.Tx, sc scope, now time.Time, group, me
 		return fmt.Errorf("event id: %w", err)
 	}
 	pos := invertedHex(now) + "/" + hex.EncodeToString(id[:])
-	b, err := json.Marshal(eventRecord{V: SchemaVersion, Date: now, SourceType: sourceTypeGroup, SourceID: group, Message: message})
+	b, err := encodeEvent(&eventRecord{V: SchemaVersion, Date: now, SourceType: sourceTypeGroup, SourceID: group, Message: message})
 	if err != nil {
 		return err
 	}

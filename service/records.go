@@ -65,6 +65,9 @@ type ec2Record struct {
 
 func encodeGroup(r *groupRecord) ([]byte, error) {
 	r.V = SchemaVersion
+	if b, ok := appendGroupJSON(make([]byte, 0, 96+len(r.Name)+len(r.Description)), r); ok {
+		return b, nil
+	}
 	return json.Marshal(r)
 }
 

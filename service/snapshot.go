@@ -367,7 +367,7 @@ func stateRecords(st *stateDoc, res *ImportResult) ([]record, error) {
 				puts = append(puts, record{key: sc.groupCountKey(), value: []byte(strconv.Itoa(n))})
 			}
 			for _, e := range r.Events {
-				b, err := json.Marshal(eventRecord{V: SchemaVersion, Date: e.Date, SourceType: e.SourceType, SourceID: e.SourceID, Message: e.Message})
+				b, err := encodeEvent(&eventRecord{V: SchemaVersion, Date: e.Date, SourceType: e.SourceType, SourceID: e.SourceID, Message: e.Message})
 				if err != nil {
 					return nil, err
 				}
