@@ -128,13 +128,25 @@ func envName(flagName string) string {
 	return "ELASTICACHE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// ProgramName is the name of the binary whose etcd backend is openEtcd:
+// elasticache-server-etcd when it has one, elasticache-server when not.
+// Help, usage and error messages say it, so that what they tell a user to
+// run is the binary in hand.
+func ProgramName(openEtcd EtcdOpener) string {
+	if openEtcd != nil {
+		return "elasticache-server-etcd"
+	}
+	return "elasticache-server"
+}
+
 // ParseConfig reads flags from args and environment variables through
 // getenv. Help goes to out. It returns flag.ErrHelp for -h. openEtcd is
 // the etcd backend of the binary, nil when it has none: --store etcd is
 // then ErrNoEtcdBackend, whatever the other --etcd-* flags say.
 func ParseConfig(args []string, getenv func(string) string, out io.Writer, openEtcd EtcdOpener) (Config, error) {
 	c := Config{OpenEtcd: openEtcd}
-	fs := flag.NewFlagSet("elasticache-server", flag.ContinueOnError)
+	name := ProgramName(openEtcd)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:4566", "address to listen on (host:port; port 0 picks a free port)")
 	fs.StringVar(&c.DataDir, "data-dir", "./elasticache-data", "directory of the embedded store")
@@ -169,7 +181,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer, openE
 	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer token the admin API requires (needed with --auth sigv4)")
 	fs.StringVar(&c.Seed, "seed", "", "state document (as written by export) to import at start when the store is empty")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: elasticache-server [flags]\n\nEvery flag can also be set by its environment variable, e.g. %s.\n\n", envName("listen"))
+		fmt.Fprintf(out, "Usage: %s [flags]\n\nEvery flag can also be set by its environment variable, e.g. %s.\n\n", name, envName("listen"))
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, getenv); err != nil {

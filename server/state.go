@@ -207,7 +207,8 @@ func ParseStateConfig(command string, args []string, getenv func(string) string,
 		return Config{}, err
 	}
 	c := Config{Auth: def.Auth, LogFormat: def.LogFormat, LogLevel: def.LogLevel, OpenEtcd: openEtcd}
-	fs := flag.NewFlagSet("elasticache-server "+command, flag.ContinueOnError)
+	name := ProgramName(openEtcd)
+	fs := flag.NewFlagSet(name+" "+command, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.DataDir, "data-dir", def.DataDir, "directory of the embedded store")
 	fs.StringVar(&c.Store, "store", def.Store, "storage backend: bolt (embedded file in --data-dir) or etcd (see --etcd-endpoints)")
@@ -220,15 +221,15 @@ func ParseStateConfig(command string, args []string, getenv func(string) string,
 	fs.Usage = func() {
 		switch command {
 		case "export":
-			fmt.Fprintf(out, "Usage: elasticache-server export [flags] > state.json\n\n"+
+			fmt.Fprintf(out, "Usage: %s export [flags] > state.json\n\n"+
 				"Writes the state document (every account and region; see docs/STATE.md) of a store to\n"+
 				"standard output. A bbolt data directory must not be in use by a running server: use\n"+
-				"GET /_admin/state there.\n\n")
+				"GET /_admin/state there.\n\n", name)
 		default:
-			fmt.Fprintf(out, "Usage: elasticache-server import [flags] < state.json\n\n"+
+			fmt.Fprintf(out, "Usage: %s import [flags] < state.json\n\n"+
 				"Replaces the whole state of a store with the state document read from standard input.\n"+
 				"The document is checked completely first; with any problem, nothing is written. A bbolt\n"+
-				"data directory must not be in use by a running server: use POST /_admin/state there.\n\n")
+				"data directory must not be in use by a running server: use POST /_admin/state there.\n\n", name)
 		}
 		fmt.Fprintf(out, "Every flag can also be set by its environment variable, e.g. %s.\n\n", envName("data-dir"))
 		fs.PrintDefaults()

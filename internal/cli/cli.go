@@ -34,17 +34,18 @@ func Run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 	if len(args) > 0 && (args[0] == "export" || args[0] == "import") {
 		return runState(args[0], args[1:], getenv, stdin, stdout, stderr, opts)
 	}
+	name := server.ProgramName(opts.OpenEtcd)
 	cfg, err := server.ParseConfig(args, getenv, stderr, opts.OpenEtcd)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(stderr, "\nCommands:\n  export  write the state document of a store to standard output\n  import  replace the state of a store with the document on standard input\n(elasticache-server export --help, elasticache-server import --help)")
+		fmt.Fprintf(stderr, "\nCommands:\n  export  write the state document of a store to standard output\n  import  replace the state of a store with the document on standard input\n(%[1]s export --help, %[1]s import --help)\n", name)
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "elasticache-server:", err)
+		fmt.Fprintln(stderr, name+":", err)
 		return 2
 	}
 	if cfg.ShowVersion {
-		fmt.Fprintln(stdout, "elasticache-server", server.Version())
+		fmt.Fprintln(stdout, name, server.Version())
 		return 0
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -66,7 +67,7 @@ func Run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 	m := server.NewMain(cfg, logger)
 	if err := m.Open(ctx); err != nil {
 		logOut.Flush() // what was logged before the failure comes first
-		fmt.Fprintln(stderr, "elasticache-server:", err)
+		fmt.Fprintln(stderr, name+":", err)
 		return 1
 	}
 	var serveErr error
@@ -92,12 +93,13 @@ func Run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 // runState runs the export or import command. Exit codes: 0 done, 1
 // failed (nothing written for a refused document), 2 bad flags.
 func runState(command string, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, opts Options) int {
+	name := server.ProgramName(opts.OpenEtcd)
 	cfg, err := server.ParseStateConfig(command, args, getenv, stderr, opts.OpenEtcd)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "elasticache-server %s: %v\n", command, err)
+		fmt.Fprintf(stderr, "%s %s: %v\n", name, command, err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -106,14 +108,14 @@ func runState(command string, args []string, getenv func(string) string, stdin i
 		// The document is written only once it is complete: a failure
 		// leaves nothing on stdout that could pass for a state.
 		if err := server.ExportStore(ctx, cfg, stdout); err != nil {
-			fmt.Fprintf(stderr, "elasticache-server export: %v\n", err)
+			fmt.Fprintf(stderr, "%s export: %v\n", name, err)
 			return 1
 		}
 		return 0
 	}
 	res, err := server.ImportStore(ctx, cfg, stdin)
 	if err != nil {
-		fmt.Fprintf(stderr, "elasticache-server import: %v\n", err)
+		fmt.Fprintf(stderr, "%s import: %v\n", name, err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "imported %d accounts, %d regions, %d cache security groups, %d events\n",

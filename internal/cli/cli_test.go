@@ -130,6 +130,38 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// The binary with the etcd backend says its own name in help, usage and
+// --version, so that what they tell a user to run is the binary in hand.
+func TestEtcdBinaryNamesItself(t *testing.T) {
+	t.Parallel()
+	opts := Options{OpenEtcd: func(context.Context, server.Config) (storage.Store, slog.Attr, error) {
+		return nil, slog.Attr{}, errors.New("not called")
+	}}
+	for _, tc := range []struct {
+		args       []string
+		out, other string // out: what stdout (version) or stderr (help) must contain
+	}{
+		{[]string{"--help"}, "Usage: elasticache-server-etcd [flags]", "(elasticache-server-etcd export --help, elasticache-server-etcd import --help)"},
+		{[]string{"export", "--help"}, "Usage: elasticache-server-etcd export [flags] > state.json", ""},
+		{[]string{"import", "-h"}, "Usage: elasticache-server-etcd import [flags] < state.json", ""},
+		{[]string{"--version"}, "elasticache-server-etcd " + server.Version() + "\n", ""},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := Run(tc.args, noEnv, strings.NewReader(""), &stdout, &stderr, opts)
+		got := stderr.String()
+		if tc.args[0] == "--version" {
+			got = stdout.String()
+		}
+		if code != 0 || !strings.Contains(got, tc.out) || !strings.Contains(got, tc.other) {
+			t.Errorf("%v: exit %d, output:\n%s\nwant it to contain %q and %q", tc.args, code, got, tc.out, tc.other)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := Run([]string{"--version"}, noEnv, strings.NewReader(""), &stdout, &stderr, Options{}); code != 0 || stdout.String() != "elasticache-server "+server.Version()+"\n" {
+		t.Errorf("default binary --version: exit %d, %q", code, stdout.String())
+	}
+}
+
 // The default binary has no etcd backend: --store etcd, as a flag or from
 // the environment, for the server and both commands, exits 2 at once like
 // any bad flag and names the binary that has it.
@@ -174,9 +206,9 @@ func TestEtcdThroughBackend(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--listen=127.0.0.1:0", "--store=etcd", "--etcd-endpoints=127.0.0.1:1", "--etcd-prefix=/0/"}, "elasticache-server: no etcd here\n"},
-		{[]string{"export", "--store=etcd", "--etcd-endpoints=127.0.0.1:1", "--etcd-prefix=/1/"}, "elasticache-server export: no etcd here\n"},
-		{[]string{"import", "--store=etcd", "--etcd-endpoints=127.0.0.1:1", "--etcd-prefix=/2/"}, "elasticache-server import: no etcd here\n"},
+		{[]string{"--listen=127.0.0.1:0", "--store=etcd", "--etcd-endpoints=127.0.0.1:1", "--etcd-prefix=/0/"}, "elasticache-server-etcd: no etcd here\n"},
+		{[]string{"export", "--store=etcd", "--etcd-endpoints=127.0.0.1:1", "--etcd-prefix=/1/"}, "elasticache-server-etcd export: no etcd here\n"},
+		{[]string{"import", "--store=etcd", "--etcd-endpoints=127.0.0.1:1", "--etcd-prefix=/2/"}, "elasticache-server-etcd import: no etcd here\n"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := Run(tc.args, noEnv, strings.NewReader(seedDoc), &stdout, &stderr, opts)
