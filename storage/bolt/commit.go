@@ -106,7 +106,8 @@ func (s *Store) apply(ctx context.Context, fn func(storage.Tx) error) (wait chan
 	}
 	t := &tx{s: s, layers: [2]*layer{s.top, s.frozen}, b: nil, writable: true}
 	if rb := s.base; rb != nil {
-		// Not retired while wmu is held: the flusher retires it under wmu.
+		// Not retired while wmu is held: the flusher takes s.base away
+		// under wmu before it retires it.
 		t.b, t.base = rb.bucket, rb
 	} else {
 		// A flush is committing; the frozen layer makes bbolt's state
