@@ -1,6 +1,10 @@
 package storage
 
-import "sync"
+import (
+	"context"
+	"fmt"
+	"sync"
+)
 
 // Gate is the part of a Store's Close that every backend needs: it admits
 // transactions until Close begins, refuses them with ErrClosed after, and
@@ -13,13 +17,19 @@ type Gate struct {
 	released chan struct{} // closed by Release, once the store is closed
 }
 
-// Enter admits a transaction, or returns ErrClosed once Close has begun.
-// Every Enter that returns nil must be matched by Leave.
-func (g *Gate) Enter() error {
+// Enter admits a transaction, or returns ErrClosed once Close has begun
+// and, if ctx is already done, an error wrapping ctx.Err() that says op
+// (e.g. "storage/bolt: view") was not started: the refusals every Store's
+// View and Update owe before running fn. Every Enter that returns nil
+// must be matched by Leave.
+func (g *Gate) Enter(ctx context.Context, op string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closing {
 		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s not started: %w", op, err)
 	}
 	g.active++
 	return nil

@@ -20,13 +20,10 @@ const maxSpare = 1 << 20
 // storage.ErrClosed after Close, and an error wrapping ctx.Err() without
 // running fn if ctx is already done. fn's error is returned unchanged.
 func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
-	if err := s.gate.Enter(); err != nil {
+	if err := s.gate.Enter(ctx, "storage/bolt: view"); err != nil {
 		return err
 	}
 	defer s.gate.Leave()
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("storage/bolt: view not started: %w", err)
-	}
 	if err := s.failed(); err != nil {
 		// The log or bbolt failed: what is on disk is no longer known,
 		// and the process has to restart. Refusing reads too makes the
@@ -74,13 +71,10 @@ func runTx(t *tx, fn func(storage.Tx) error) error {
 // having written nothing, if ctx is done before fn runs or by the time it
 // returns. fn's error is returned unchanged.
 func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
-	if err := s.gate.Enter(); err != nil {
+	if err := s.gate.Enter(ctx, "storage/bolt: update"); err != nil {
 		return err
 	}
 	defer s.gate.Leave()
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("storage/bolt: update not started: %w", err)
-	}
 	if s.noBatch {
 		s.soloMu.Lock()
 		defer s.soloMu.Unlock()

@@ -232,13 +232,10 @@ func (s *Store) rpcContext(ctx context.Context) (context.Context, context.Cancel
 // RequestTimeout fails with an error wrapping storage.ErrUnavailable;
 // fn's own error is returned unchanged.
 func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
-	if err := s.gate.Enter(); err != nil {
+	if err := s.gate.Enter(ctx, "storage/etcd: view"); err != nil {
 		return err
 	}
 	defer s.gate.Leave()
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("storage/etcd: view not started: %w", err)
-	}
 	return newTx(s, ctx, nil).run(fn)
 }
 
@@ -256,13 +253,10 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 // may not have been applied. fn's own error is returned unchanged, once
 // what fn read is known to have been current.
 func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
-	if err := s.gate.Enter(); err != nil {
+	if err := s.gate.Enter(ctx, "storage/etcd: update"); err != nil {
 		return err
 	}
 	defer s.gate.Leave()
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("storage/etcd: update not started: %w", err)
-	}
 	u := &updateState{}
 	var lastConflict error
 	conflicts, misses := 0, 0
