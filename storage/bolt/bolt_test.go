@@ -20,16 +20,29 @@ import (
 // test ends.
 func mustOpen(tb testing.TB, cfg bolt.Config) *bolt.Store {
 	tb.Helper()
-	s, err := bolt.Open(filepath.Join(tb.TempDir(), "data.db"), cfg)
+	return mustOpenAt(tb, filepath.Join(tb.TempDir(), "data.db"), cfg)
+}
+
+// mustOpenAt opens the store file at path, which may exist already, and
+// closes it when the test ends (unless the test closed it).
+func mustOpenAt(tb testing.TB, path string, cfg bolt.Config) *bolt.Store {
+	tb.Helper()
+	s, err := bolt.Open(path, cfg)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
+	closeAtEnd(tb, s)
+	return s
+}
+
+// closeAtEnd closes s when the test ends and fails it if that Close
+// fails for another reason than the test having closed s already.
+func closeAtEnd(tb testing.TB, s *bolt.Store) {
 	tb.Cleanup(func() {
 		if err := s.Close(); err != nil && !errors.Is(err, storage.ErrClosed) {
 			tb.Errorf("Close: %v", err)
 		}
 	})
-	return s
 }
 
 // TestConformance runs the suite with fsync on: as configured for

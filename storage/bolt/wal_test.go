@@ -25,11 +25,7 @@ func mustOpenTuned(tb testing.TB, path string, cfg bolt.Config, every time.Durat
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
-	tb.Cleanup(func() {
-		if err := s.Close(); err != nil && !errors.Is(err, storage.ErrClosed) {
-			tb.Errorf("Close: %v", err)
-		}
-	})
+	closeAtEnd(tb, s)
 	return s
 }
 
@@ -125,7 +121,7 @@ func TestCrashRecoversFromTheLog(t *testing.T) {
 		t.Fatalf("bbolt has %v before recovery; the test meant the log alone to hold the writes", got)
 	}
 
-	s2 := mustOpen2(t, path)
+	s2 := mustOpenAt(t, path, bolt.Config{})
 	if got := scanAll(t, s2); !equalMaps(got, want) {
 		t.Errorf("after recovery: %v, want %v", got, want)
 	}
@@ -152,21 +148,10 @@ func TestCrashRecoversFromTheLog(t *testing.T) {
 			}
 		}
 	}
-	s3 := mustOpen2(t, path)
+	s3 := mustOpenAt(t, path, bolt.Config{})
 	if got := scanAll(t, s3); !equalMaps(got, want) {
 		t.Errorf("after a clean restart: %v, want %v", got, want)
 	}
-}
-
-// mustOpen2 opens an existing store file with the production settings.
-func mustOpen2(tb testing.TB, path string) *bolt.Store {
-	tb.Helper()
-	s, err := bolt.Open(path, bolt.Config{})
-	if err != nil {
-		tb.Fatalf("Open: %v", err)
-	}
-	tb.Cleanup(func() { _ = s.Close() })
-	return s
 }
 
 // TestCrashUnderLoad runs 16 writers against a store that freezes and
@@ -241,7 +226,7 @@ func TestCrashUnderLoad(t *testing.T) {
 		close(crashed)
 		wg.Wait()
 	}
-	s := mustOpen2(t, path)
+	s := mustOpenAt(t, path, bolt.Config{})
 	got := scanAll(t, s)
 	for k := range acked {
 		if got[k] != k {
@@ -301,7 +286,7 @@ func TestTornTailIsDropped(t *testing.T) {
 			fi, _ := f.Stat()
 			c.harm(t, f, fi.Size())
 			f.Close()
-			s2 := mustOpen2(t, path)
+			s2 := mustOpenAt(t, path, bolt.Config{})
 			want := map[string]string{"a": "1", "b": "2"}
 			if got := scanAll(t, s2); !equalMaps(got, want) {
 				t.Errorf("after recovery: %v, want %v", got, want)
@@ -482,7 +467,7 @@ func TestCloseGivesBackAGrownLog(t *testing.T) {
 			t.Errorf("%s is %d bytes after Close, want it cut back", p, fi.Size())
 		}
 	}
-	s2 := mustOpen2(t, path)
+	s2 := mustOpenAt(t, path, bolt.Config{})
 	if got := get(t, s2, "big/19"); got != big {
 		t.Errorf("big/19 after reopening: %d bytes", len(got))
 	}
@@ -518,7 +503,7 @@ func TestLogFailureRefusesWrites(t *testing.T) {
 		t.Errorf("a View: %v, want the same refusal", err3)
 	}
 	_ = s.Close() // the log files are gone; what Close says about them is not the point
-	s2 := mustOpen2(t, path)
+	s2 := mustOpenAt(t, path, bolt.Config{})
 	if got := get(t, s2, "before"); got != "1" {
 		t.Errorf("after a restart, the answered write: %q", got)
 	}
