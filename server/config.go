@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,13 +36,17 @@ type Config struct {
 	DefaultAccount           string
 	DefaultRegion            string
 	QuotaCacheSecurityGroups int
-	LogFormat                string
-	LogLevel                 slog.Level
-	ShutdownTimeout          time.Duration
-	TransitionDelay          time.Duration
-	EventSweepInterval       time.Duration
-	ConfigFile               string
-	ShowVersion              bool
+	// Quotas are --quota NAME=N, by the kind's field name
+	// (cacheSecurityGroups, cacheSubnetGroups): per account and region,
+	// for every account the config file does not say otherwise of.
+	Quotas             map[string]int
+	LogFormat          string
+	LogLevel           slog.Level
+	ShutdownTimeout    time.Duration
+	TransitionDelay    time.Duration
+	EventSweepInterval time.Duration
+	ConfigFile         string
+	ShowVersion        bool
 	// PprofListen, when set, serves net/http/pprof on this loopback
 	// address, for profiling under load; empty (the default) means off.
 	PprofListen string
@@ -159,7 +164,22 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer, openE
 	fs.DurationVar(&c.EtcdRequestTimeout, "etcd-request-timeout", 5*time.Second, "how long one request to etcd may take before the API answers ServiceUnavailable")
 	fs.StringVar(&c.DefaultAccount, "default-account", "000000000000", "account of requests whose access key is not a 12-digit account ID")
 	fs.StringVar(&c.DefaultRegion, "default-region", "us-east-1", "region of requests without a signature scope")
-	fs.IntVar(&c.QuotaCacheSecurityGroups, "quota-cache-security-groups", 50, "cache security groups per account and region, default not counted")
+	fs.IntVar(&c.QuotaCacheSecurityGroups, "quota-cache-security-groups", 50, "cache security groups per account and region, default not counted (the same as --quota cacheSecurityGroups=N, which wins)")
+	fs.Func("quota", "a quota per account and region, NAME=N, repeatable; NAME is one of "+strings.Join(quotaNames(), ", "), func(v string) error {
+		name, n, ok := strings.Cut(v, "=")
+		if !ok || !knownQuota(name) {
+			return fmt.Errorf("want NAME=N with NAME one of %s", strings.Join(quotaNames(), ", "))
+		}
+		q, err := strconv.Atoi(n)
+		if err != nil || q < 1 {
+			return fmt.Errorf("%s: want a whole number of at least 1", name)
+		}
+		if c.Quotas == nil {
+			c.Quotas = map[string]int{}
+		}
+		c.Quotas[name] = q
+		return nil
+	})
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for in-flight requests")

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -220,10 +222,42 @@ func (s *secret) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// AccountQuotas overrides global quotas for one account.
-type AccountQuotas struct {
-	CacheSecurityGroups positive `yaml:"cacheSecurityGroups"`
+// AccountQuotas overrides global quotas for one account, by the kind's
+// field name (cacheSecurityGroups, cacheSubnetGroups, …).
+type AccountQuotas map[string]int
+
+// UnmarshalYAML accepts a mapping of known quota names to whole numbers
+// of at least 1.
+func (q *AccountQuotas) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: quotas must be a mapping such as cacheSecurityGroups: 10", n.Line)
+	}
+	out := AccountQuotas{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if !knownQuota(k.Value) {
+			return fmt.Errorf("line %d: unknown quota %q (known: %s)", k.Line, k.Value, strings.Join(quotaNames(), ", "))
+		}
+		var p positive
+		if err := p.UnmarshalYAML(v); err != nil {
+			return err
+		}
+		out[k.Value] = int(p)
+	}
+	*q = out
+	return nil
 }
+
+// quotaNames are the names of the quotas, one per kind.
+func quotaNames() []string {
+	var names []string
+	for _, k := range service.Kinds() {
+		names = append(names, k.Field)
+	}
+	return names
+}
+
+func knownQuota(name string) bool { return slices.Contains(quotaNames(), name) }
 
 type accountID string
 
@@ -347,8 +381,8 @@ func (fc FileConfig) serviceAccounts() map[string]service.AccountConfig {
 	out := make(map[string]service.AccountConfig, len(fc.Accounts))
 	for _, a := range fc.Accounts {
 		out[string(a.ID)] = service.AccountConfig{
-			Modern:                  a.Era == "modern",
-			CacheSecurityGroupQuota: int(a.Quotas.CacheSecurityGroups),
+			Modern: a.Era == "modern",
+			Quotas: map[string]int(a.Quotas),
 		}
 	}
 	return out

@@ -25,7 +25,7 @@ accounts:
 		t.Fatal(err)
 	}
 	want := map[string]service.AccountConfig{
-		"111111111111": {Modern: true, CacheSecurityGroupQuota: 10},
+		"111111111111": {Modern: true, Quotas: map[string]int{"cacheSecurityGroups": 10}},
 		"222222222222": {},
 	}
 	if d := cmp.Diff(want, fc.serviceAccounts()); d != "" {

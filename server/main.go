@@ -71,6 +71,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.store = store
 	svc, err := service.Open(ctx, store, m.Clock, service.Config{
 		CacheSecurityGroupQuota: m.cfg.QuotaCacheSecurityGroups,
+		Quotas:                  m.cfg.Quotas,
 		TransitionDelay:         m.cfg.TransitionDelay,
 		Accounts:                fc.serviceAccounts(),
 	})

@@ -6,12 +6,9 @@ import (
 
 	"github.com/elasticache-server/elasticache-server/api"
 	"github.com/elasticache-server/elasticache-server/metrics"
+	"github.com/elasticache-server/elasticache-server/service"
 	"github.com/elasticache-server/elasticache-server/storage"
 )
-
-// resourceCacheSecurityGroup is the type label of the groups in
-// elasticache_resources: AWS's own name of the source type.
-const resourceCacheSecurityGroup = "cache-security-group"
 
 // instrumentStore creates the server's metrics and wraps the store so that
 // its transactions are measured. It runs first of the metrics hooks: the
@@ -21,10 +18,21 @@ func (m *Main) instrumentStore(s storage.Store) storage.Store {
 	return m.metrics.InstrumentStore(s)
 }
 
-// openMetrics adds what needs the service: the resources gauge, read from
-// the store at each scrape so that it is right for every server sharing it.
+// openMetrics adds what needs the service: the resources gauge, one type
+// label per kind (AWS's source type name), read from the store at each
+// scrape so that it is right for every server sharing it.
 func (m *Main) openMetrics() error {
-	return m.metrics.CountResources(resourceCacheSecurityGroup, m.svc.CountCacheSecurityGroups)
+	for _, k := range service.Kinds() {
+		name := k.Name
+		err := m.metrics.CountResources(name, func(ctx context.Context) (int, error) {
+			counts, err := m.svc.CountResources(ctx)
+			return counts[name], err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // metricsHandler serves GET /metrics from the server's own registry.

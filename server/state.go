@@ -63,8 +63,8 @@ func (m *Main) seed(ctx context.Context) error {
 	case res.Skipped:
 		m.Logger.Info("seed ignored: the store is not empty", "seed", m.cfg.Seed)
 	default:
-		m.Logger.Info("seed imported", "seed", m.cfg.Seed, "accounts", res.Accounts, "regions", res.Regions,
-			"cache_security_groups", res.CacheSecurityGroups, "events", res.Events)
+		m.Logger.Info("seed imported", append([]any{"seed", m.cfg.Seed, "accounts", res.Accounts, "regions", res.Regions},
+			countAttrs(res.Records, res.Events)...)...)
 	}
 	return nil
 }
@@ -86,12 +86,26 @@ type resetAnswer struct {
 	Removed resourceText `json:"removed"`
 }
 
-// resourceText counts groups and events in an answer.
-type resourceText struct {
-	Accounts            *int `json:"accounts,omitempty"`
-	Regions             *int `json:"regions,omitempty"`
-	CacheSecurityGroups int  `json:"cacheSecurityGroups"`
-	Events              int  `json:"events"`
+// resourceText counts records of each kind (by the kind's field name:
+// cacheSecurityGroups, …), events, and for an import the accounts and
+// regions, in an answer.
+type resourceText map[string]int
+
+func newResourceText(records map[string]int, events int) resourceText {
+	t := resourceText{"events": events}
+	for f, n := range records {
+		t[f] = n
+	}
+	return t
+}
+
+// countAttrs are the log attributes of records per kind and events.
+func countAttrs(records map[string]int, events int) []any {
+	var attrs []any
+	for _, k := range service.Kinds() {
+		attrs = append(attrs, k.Field, records[k.Field])
+	}
+	return append(attrs, "events", events)
 }
 
 // resetState answers POST /_admin/reset[?account=123456789012]: every
@@ -120,11 +134,11 @@ func (m *Main) resetState(w http.ResponseWriter, r *http.Request) {
 		m.stateError(w, r, "reset", err)
 		return
 	}
-	ans := resetAnswer{Reset: "all", Removed: resourceText{CacheSecurityGroups: res.CacheSecurityGroups, Events: res.Events}}
+	ans := resetAnswer{Reset: "all", Removed: newResourceText(res.Records, res.Events)}
 	if account != "" {
 		ans.Reset = account
 	}
-	m.Logger.Info("state reset", "account", ans.Reset, "cache_security_groups", res.CacheSecurityGroups, "events", res.Events)
+	m.Logger.Info("state reset", append([]any{"account", ans.Reset}, countAttrs(res.Records, res.Events)...)...)
 	writeAdminJSON(w, http.StatusOK, ans)
 }
 
@@ -160,11 +174,10 @@ func (m *Main) importState(w http.ResponseWriter, r *http.Request) {
 		m.stateError(w, r, "import", err)
 		return
 	}
-	m.Logger.Info("state imported", "accounts", res.Accounts, "regions", res.Regions,
-		"cache_security_groups", res.CacheSecurityGroups, "events", res.Events)
-	writeAdminJSON(w, http.StatusOK, map[string]resourceText{"imported": {
-		Accounts: &res.Accounts, Regions: &res.Regions, CacheSecurityGroups: res.CacheSecurityGroups, Events: res.Events,
-	}})
+	m.Logger.Info("state imported", append([]any{"accounts", res.Accounts, "regions", res.Regions}, countAttrs(res.Records, res.Events)...)...)
+	imported := newResourceText(res.Records, res.Events)
+	imported["accounts"], imported["regions"] = res.Accounts, res.Regions
+	writeAdminJSON(w, http.StatusOK, map[string]resourceText{"imported": imported})
 }
 
 // stateError answers a failed export, import or reset.

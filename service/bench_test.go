@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/service/schema"
 	"github.com/elasticache-server/elasticache-server/storage"
 )
 
@@ -25,13 +26,15 @@ func seedGroups(tb testing.TB, f *fixture, ctx context.Context, n int) {
 		end := min(start+5000, n)
 		err := f.store.Update(context.Background(), func(tx storage.Tx) error {
 			for i := start; i < end; i++ {
-				rec := &groupRecord{Name: fmt.Sprintf("seed-%06d", i), Description: "bench seed group", Created: now,
-					Tags: tagSet{"bench": "benchval"}}
-				if err := putGroup(tx, sc, rec); err != nil {
+				rec := &groupRecord{Name: fmt.Sprintf("seed-%06d", i), Description: "bench seed group", Created: now}
+				if err := securityGroups.Insert(tx, sc, rec); err != nil {
+					return err
+				}
+				if err := schema.PutTags(tx, sc, securityGroupKind, rec.Name, schema.Tags{"bench": "benchval"}); err != nil {
 					return err
 				}
 			}
-			return putCount(tx, sc.groupCountKey(), end)
+			return nil
 		})
 		mustOK(tb, err)
 	}

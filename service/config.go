@@ -2,16 +2,15 @@ package service
 
 import "time"
 
-// DefaultCacheSecurityGroupQuota is AWS's default number of cache security
-// groups per account and region, not counting the default group.
-const DefaultCacheSecurityGroupQuota = 50
-
 // Config holds the service's settings. The zero value is usable: it means
 // AWS's defaults for every account.
 type Config struct {
-	// CacheSecurityGroupQuota is the number of cache security groups an
-	// account may create in one region, `default` not counted. 0 means
-	// DefaultCacheSecurityGroupQuota.
+	// Quotas replace kinds' default quotas (per account and region,
+	// virtual records not counted), keyed by the kind's Field
+	// (cacheSecurityGroups, cacheSubnetGroups). Absent or 0: the default.
+	Quotas map[string]int
+	// CacheSecurityGroupQuota is Quotas["cacheSecurityGroups"], kept for
+	// the flag that set it first; Quotas wins when both are set.
 	CacheSecurityGroupQuota int
 	// TransitionDelay is how long an EC2 security group entry stays
 	// authorizing or revoking. 0 means the answer to the change shows the
@@ -27,18 +26,35 @@ type AccountConfig struct {
 	// Modern marks an account created after EC2-Classic's retirement: AWS
 	// refuses it the cache security group operations.
 	Modern bool
-	// CacheSecurityGroupQuota, when positive, replaces the global quota.
+	// Quotas, where positive, replace the global quotas; keyed as
+	// Config.Quotas.
+	Quotas map[string]int
+	// CacheSecurityGroupQuota, when positive, is
+	// Quotas["cacheSecurityGroups"].
 	CacheSecurityGroupQuota int
 }
 
-func (c Config) groupQuota(account string) int {
-	if a, ok := c.Accounts[account]; ok && a.CacheSecurityGroupQuota > 0 {
-		return a.CacheSecurityGroupQuota
+// fieldSecurityGroups is the security groups' Field, which the older
+// quota settings name.
+const fieldSecurityGroups = "cacheSecurityGroups"
+
+// quota is the number of records of kind k an account may keep in one
+// region: the account's setting, else the global one, else AWS's default.
+func (c Config) quota(account string, k *kindDecl) int {
+	a := c.Accounts[account]
+	for _, n := range []int{a.Quotas[k.Field], legacy(k, a.CacheSecurityGroupQuota), c.Quotas[k.Field], legacy(k, c.CacheSecurityGroupQuota)} {
+		if n > 0 {
+			return n
+		}
 	}
-	if c.CacheSecurityGroupQuota > 0 {
-		return c.CacheSecurityGroupQuota
+	return k.DefaultQuota
+}
+
+func legacy(k *kindDecl, n int) int {
+	if k.Field == fieldSecurityGroups {
+		return n
 	}
-	return DefaultCacheSecurityGroupQuota
+	return 0
 }
 
 func (c Config) modern(account string) bool {

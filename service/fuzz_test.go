@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/service/schema"
 )
 
 // FuzzParseARN: any string is either a parsed ARN whose parts rebuild it,
@@ -48,28 +49,28 @@ func FuzzParseARN(f *testing.F) {
 // FuzzMarkerOpen: a marker not issued by this key for this scope and
 // operation never opens; one that was issued opens to its position.
 func FuzzMarkerOpen(f *testing.F) {
-	m := markers{key: []byte("0123456789abcdef0123456789abcdef")}
-	sc := scope{account: "111111111111", region: "us-east-1"}
-	f.Add(m.issue(opDescribeGroups, sc, "g-00019"), "g-00019")
+	m := schema.NewMarkers([]byte("0123456789abcdef0123456789abcdef"))
+	sc := scope{Account: "111111111111", Region: "us-east-1"}
+	f.Add(m.Issue(opDescribeGroups, sc, "g-00019"), "g-00019")
 	for _, s := range capturedParams(f, "Marker") { // "abc", "evt-marker"
 		f.Add(s, "")
 	}
 	f.Add("", "")
 	f.Add("AAAAAAAAAAAAAAAAAAAAAA", "x")
 	f.Fuzz(func(t *testing.T, marker, position string) {
-		if p, ok := m.open(opDescribeGroups, sc, marker); ok {
-			if m.issue(opDescribeGroups, sc, p) != marker {
+		if p, ok := m.Open(opDescribeGroups, sc, marker); ok {
+			if m.Issue(opDescribeGroups, sc, p) != marker {
 				t.Fatalf("opened a marker %q that this key did not issue (position %q)", marker, p)
 			}
 		}
-		issued := m.issue(opDescribeGroups, sc, position)
-		if p, ok := m.open(opDescribeGroups, sc, issued); !ok || p != position {
+		issued := m.Issue(opDescribeGroups, sc, position)
+		if p, ok := m.Open(opDescribeGroups, sc, issued); !ok || p != position {
 			t.Fatalf("issued marker for %q opens to %q, %v", position, p, ok)
 		}
-		if _, ok := m.open(opDescribeEvents, sc, issued); ok {
+		if _, ok := m.Open(opDescribeEvents, sc, issued); ok {
 			t.Fatal("a marker opened for another operation")
 		}
-		if _, ok := m.open(opDescribeGroups, scope{account: "222222222222", region: "us-east-1"}, issued); ok {
+		if _, ok := m.Open(opDescribeGroups, scope{Account: "222222222222", Region: "us-east-1"}, issued); ok {
 			t.Fatal("a marker opened for another account")
 		}
 	})

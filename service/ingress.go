@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/service/schema"
 	"github.com/elasticache-server/elasticache-server/storage"
 )
 
@@ -80,7 +81,7 @@ func (s *ElastiCache) ingressChange(ctx context.Context, groupP, ec2NameP, owner
 	var out *api.CacheSecurityGroup
 	err = s.update(ctx, func(tx storage.Tx) (error, error) {
 		out = nil
-		rec, err := loadTaggable(tx, sc, group)
+		rec, err := securityGroups.Get(tx, sc, group)
 		if err != nil || rec == nil {
 			return groupNotFound(group), err
 		}
@@ -89,14 +90,14 @@ func (s *ElastiCache) ingressChange(ctx context.Context, groupP, ec2NameP, owner
 		if fault != nil {
 			return fault, nil
 		}
-		if err := putGroup(tx, sc, rec); err != nil {
+		if err := securityGroups.Put(tx, sc, rec); err != nil {
 			return nil, err
 		}
 		msg := fmt.Sprintf("Authorized EC2 security group %s (owner %s)", ec2Name, owner)
 		if status == "revoking" {
 			msg = fmt.Sprintf("Revoked EC2 security group %s (owner %s)", ec2Name, owner)
 		}
-		if err := s.putEvent(tx, sc, now, group, msg); err != nil {
+		if err := schema.AppendEvent(tx, sc, now, securityGroupKind, group, msg); err != nil {
 			return nil, err
 		}
 		out = s.render(sc, rec, now, func(e ec2Record) string {

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -27,7 +29,7 @@ func TestResetOneAccount(t *testing.T) {
 
 		res, err := f.svc.Reset(context.Background(), "111111111111", b)
 		mustOK(t, err)
-		if want := (ResetResult{CacheSecurityGroups: 6, Events: 16}); res != want {
+		if want := (ResetResult{Records: map[string]int{"cacheSecurityGroups": 6}, Events: 16}); !reflect.DeepEqual(res, want) {
 			t.Errorf("batching %+v: reset = %+v, want %+v", b, res, want)
 		}
 		after := viewAll(t, f)
@@ -56,7 +58,9 @@ func TestResetOneAccount(t *testing.T) {
 				t.Errorf("batching %+v: reset changed %q", b, k)
 			}
 		}
-		if len(keysAfter) != len(keysBefore)-6-1*2-16*2 {
+		// 6 groups, a counter, 16 events with their expiry index and two
+		// tag sets (Web-i and default) in each of the account's two scopes.
+		if len(keysAfter) != len(keysBefore)-6-1*2-16*2-2*2 {
 			t.Errorf("batching %+v: %d keys before, %d after", b, len(keysBefore), len(keysAfter))
 		}
 		// The account starts afresh: its quota counter is back at zero.
@@ -79,7 +83,7 @@ func TestResetKeepsSchemaAndMarkerKey(t *testing.T) {
 	_, err = f.svc.Reset(context.Background(), "", Batching{})
 	mustOK(t, err)
 	left := dumpStore(t, f.store)
-	if d := cmp.Diff(map[string]string{string(schemaKey): keys[string(schemaKey)], string(markerKeyKey): keys[string(markerKeyKey)]}, left); d != "" {
+	if d := cmp.Diff(map[string]string{"m/schema": keys["m/schema"], "m/marker-key": keys["m/marker-key"]}, left); d != "" {
 		t.Errorf("after reset (-want +got):\n%s", d)
 	}
 	// A marker issued before the reset is still one of this store's: it
@@ -124,8 +128,11 @@ func TestInterruptedResetIsFlagged(t *testing.T) {
 	if !errors.Is(err, ErrUnfinished) || !strings.Contains(err.Error(), "the reset started at") {
 		t.Fatalf("export = %v, want ErrUnfinished", err)
 	}
-	var u unfinishedRecord
-	mustOK(t, json.Unmarshal([]byte(dumpStore(t, f.store)[string(unfinishedKey)]), &u))
+	var u struct {
+		Operation, Account string
+		Started            time.Time
+	}
+	mustOK(t, json.Unmarshal([]byte(dumpStore(t, f.store)["m/unfinished"]), &u))
 	if u.Operation != "reset" || u.Account != "" || !u.Started.Equal(f.clock.Now()) {
 		t.Errorf("marker = %+v", u)
 	}
@@ -193,7 +200,7 @@ func TestBatchingBounds(t *testing.T) {
 	const maxWrites, maxBytes = 100, 64 << 10
 	res, err := svc.ImportState(context.Background(), []byte(doc), ImportOptions{Batching: Batching{MaxWrites: maxWrites, MaxBytes: maxBytes}})
 	mustOK(t, err)
-	if res.CacheSecurityGroups != 180 {
+	if res.Records["cacheSecurityGroups"] != 180 {
 		t.Fatalf("import = %+v", res)
 	}
 	total, alone := 0, 0
@@ -206,9 +213,10 @@ func TestBatchingBounds(t *testing.T) {
 			alone++
 		}
 	}
-	// 180 groups, the counter, and the unfinished marker put and deleted.
-	if total != 183 {
-		t.Errorf("%d writes in %d batches, want 183", total, len(rec.batches))
+	// 180 groups, the tags of the 30 large ones, the counter, and the
+	// unfinished marker put and deleted.
+	if total != 213 {
+		t.Errorf("%d writes in %d batches, want 213", total, len(rec.batches))
 	}
 	if alone != 0 {
 		t.Errorf("%d records over %d bytes went alone; the large groups are about 40 KiB", alone, maxBytes)

@@ -1,67 +1,60 @@
 package service
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/elasticache-server/elasticache-server/storage"
 )
 
-// scopesPrefix is the common prefix of every (account, region)'s keys.
-var scopesPrefix = []byte("a/")
-
-// CountCacheSecurityGroups returns how many cache security groups clients
-// have created and not deleted, across all accounts and regions: the sum
-// of the per-scope counters the quota reads. The `default` group every
-// account and region has is not counted, as the quota does not count it.
-//
-// It reads one snapshot and costs one short Scan and one Get per (account,
-// region) that has any state, whatever the number of groups, so a metrics
-// scrape can call it on a store of 100,000 groups.
-func (s *ElastiCache) CountCacheSecurityGroups(ctx context.Context) (int, error) {
-	var total int
-	err := s.store.View(ctx, func(tx storage.Tx) error {
-		total = 0
-		var after []byte
-		for {
-			sc, ok, err := nextScope(tx, after)
-			if err != nil || !ok {
-				return err
-			}
-			n, err := getCount(tx, sc.groupCountKey())
-			if err != nil {
-				return err
-			}
-			total += n
-			// Every key of a scope continues its prefix with an ASCII
-			// letter (csg/, n/, ev/), so prefix+0xff sorts after all of
-			// them and before the next scope, even one whose region
-			// extends this one's ("us-east-1" then "us-east-10").
-			after = append([]byte(sc.prefix()), 0xff)
-		}
-	})
-	if err != nil {
-		return 0, fmt.Errorf("count cache security groups: %w", err)
-	}
-	return total, nil
+// Kind names one kind the service stores.
+type Kind struct {
+	// Name is AWS's source type (cache-security-group): the label of the
+	// resources metric.
+	Name string
+	// Field is its list in the state document (cacheSecurityGroups), the
+	// key of its counts in ImportResult and ResetResult, and the name of
+	// its quota.
+	Field string
 }
 
-// nextScope finds the first scope with a key after after (nil: the first
-// scope of all), visiting a single key.
-func nextScope(tx storage.Tx, after []byte) (sc scope, ok bool, err error) {
-	err = tx.Scan(scopesPrefix, after, func(k, _ []byte) (bool, error) {
-		rest := k[len(scopesPrefix):]
-		i := bytes.IndexByte(rest, '/')
-		if i < 0 {
-			return false, fmt.Errorf("key %q has no region", k)
-		}
-		j := bytes.IndexByte(rest[i+1:], '/')
-		if j < 0 {
-			return false, fmt.Errorf("key %q has no record after its region", k)
-		}
-		sc, ok = scope{account: string(rest[:i]), region: string(rest[i+1 : i+1+j])}, true
-		return false, nil
+// Kinds returns the kinds the service stores, in declaration order.
+func Kinds() []Kind {
+	var out []Kind
+	for _, k := range registeredKinds() {
+		out = append(out, Kind{Name: k.Name, Field: k.Field})
+	}
+	return out
+}
+
+// Plural is the kind's name for people: "cache security groups".
+func (k Kind) Plural() string { return strings.ReplaceAll(k.Name, "-", " ") + "s" }
+
+// CountResources returns, per kind (by source type name), how many
+// records clients have created and not deleted, across all accounts and
+// regions: the sum of the per-scope counters the quotas read. Virtual
+// records (the `default` security group) are not counted, as the quotas
+// do not count them.
+//
+// It reads one snapshot and costs one short Scan and one Get per kind and
+// (account, region) that has any state, whatever the number of records,
+// so a metrics scrape can call it on a store of 100,000 of them.
+func (s *ElastiCache) CountResources(ctx context.Context) (map[string]int, error) {
+	var counts map[string]int
+	err := s.store.View(ctx, func(tx storage.Tx) error {
+		var err error
+		counts, err = s.kinds.CountAll(tx)
+		return err
 	})
-	return sc, ok, err
+	if err != nil {
+		return nil, fmt.Errorf("count resources: %w", err)
+	}
+	return counts, nil
+}
+
+// CountCacheSecurityGroups is CountResources for cache security groups.
+func (s *ElastiCache) CountCacheSecurityGroups(ctx context.Context) (int, error) {
+	counts, err := s.CountResources(ctx)
+	return counts[securityGroupKind.Name], err
 }

@@ -2,11 +2,12 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/service/schema"
 	"github.com/elasticache-server/elasticache-server/storage"
 )
 
@@ -19,6 +20,50 @@ func groupNotFound(name string) error {
 	return &api.CacheSecurityGroupNotFoundFault{Message: fmt.Sprintf("CacheSecurityGroup %s not found.", name)}
 }
 
+// securityGroupKind declares cache security groups to the schema layer.
+var securityGroupKind = &kindDecl{
+	Name:         "cache-security-group",
+	Noun:         "group",
+	Segment:      "csg",
+	ARNType:      "securitygroup",
+	Field:        fieldSecurityGroups,
+	DefaultQuota: 50,
+	NotFound:     groupNotFound,
+	Virtual:      []string{defaultGroupName},
+	ValidName:    func(n string) (string, error) { return stateName(groupName("name", &n)) },
+	State:        schema.Section{Export: exportGroup, Parse: parseGroup},
+}
+
+// securityGroups is the table of cache security groups. The `default`
+// group every account and region has is virtual: not stored until
+// something changes it, so that state does not grow with every access
+// key or region a client invents.
+var securityGroups = schema.NewTable[groupRecord](securityGroupKind, func(sc scope, name string) *groupRecord {
+	return &groupRecord{Name: defaultGroupName, Description: defaultGroupName}
+})
+
+// groupRecord is a stored cache security group.
+type groupRecord struct {
+	schema.Meta
+	Name        string      `json:"name"`
+	Description string      `json:"description"`
+	Created     time.Time   `json:"created"`
+	EC2         []ec2Record `json:"ec2,omitempty"`
+}
+
+// RecordName is the group's name.
+func (r *groupRecord) RecordName() string { return r.Name }
+
+// ec2Record is one EC2 security group entry. Its status is derived from the
+// timestamps and the clock when read, so transitions need no worker and
+// survive restarts.
+type ec2Record struct {
+	Name       string     `json:"name"`
+	Owner      string     `json:"owner"`
+	Authorized time.Time  `json:"authorized"`
+	Revoked    *time.Time `json:"revoked,omitempty"`
+}
+
 func modernAccountError() error {
 	return api.InvalidParameterValue("Use of cache security groups is not permitted in this API version for your account.")
 }
@@ -26,23 +71,14 @@ func modernAccountError() error {
 // classic refuses the security group family to accounts configured as
 // modern, as AWS does since EC2-Classic's retirement.
 func (s *ElastiCache) classic(sc scope) error {
-	if s.cfg.modern(sc.account) {
+	if s.cfg.modern(sc.Account) {
 		return modernAccountError()
 	}
 	return nil
 }
 
 // groupARN is the ARN AWS gives a cache security group.
-func groupARN(sc scope, name string) string {
-	return "arn:aws:elasticache:" + sc.region + ":" + sc.account + ":securitygroup:" + name
-}
-
-// virtualDefault is the `default` group every account and region has. It is
-// not stored until something changes it, so that state does not grow with
-// every access key or region a client invents.
-func virtualDefault() *groupRecord {
-	return &groupRecord{Name: defaultGroupName, Description: defaultGroupName}
-}
+func groupARN(sc scope, name string) string { return arn(sc, securityGroupKind, name) }
 
 // ec2Status derives an entry's status at now: transitional until the delay
 // has passed since the last change, then final. gone reports a revoked entry
@@ -60,35 +96,11 @@ func ec2Status(e ec2Record, now time.Time, delay time.Duration) (status string, 
 	return "authorizing", false
 }
 
-// toAPI renders a record as AWS shows it at now.
-func (s *ElastiCache) toAPI(sc scope, r *groupRecord, now time.Time) *api.CacheSecurityGroup {
-	g := s.renderValue(sc, r, now, nil)
-	return &g
-}
-
-// render is toAPI where status may name the status of an entry the request
-// just changed: its answer shows the transitional state even when, with no
-// transition delay, a read at the same instant would show the final one.
+// render shows a group as AWS does at now. status, when not nil, may
+// name the status of an entry the request just changed: its answer shows
+// the transitional state even when, with no transition delay, a read at
+// the same instant would show the final one.
 func (s *ElastiCache) render(sc scope, r *groupRecord, now time.Time, status func(ec2Record) string) *api.CacheSecurityGroup {
-	g := s.renderValue(sc, r, now, status)
-	return &g
-}
-
-// renderValue is render without the final allocation, for pages that hold
-// groups by value.
-func (s *ElastiCache) renderValue(sc scope, r *groupRecord, now time.Time, status func(ec2Record) string) api.CacheSecurityGroup {
-	return s.renderInto(sc, r, now, status, &groupStrings{})
-}
-
-// groupStrings holds the strings a rendered group points to, so that a
-// page allocates them for all its groups at once and a describe of one
-// group together with its answer.
-type groupStrings struct{ arn, name, description, owner string }
-
-// renderInto is renderValue with the group's strings kept in v. Each EC2
-// entry's strings share one allocation: a page of 100 is most of a
-// describe's allocations.
-func (s *ElastiCache) renderInto(sc scope, r *groupRecord, now time.Time, status func(ec2Record) string, v *groupStrings) api.CacheSecurityGroup {
 	ec2 := make([]api.EC2SecurityGroup, 0, len(r.EC2))
 	for _, e := range r.EC2 {
 		st, gone := ec2Status(e, now, s.cfg.TransitionDelay)
@@ -100,20 +112,18 @@ func (s *ElastiCache) renderInto(sc scope, r *groupRecord, now time.Time, status
 		if gone {
 			continue
 		}
-		v := &struct{ name, owner, status string }{e.Name, e.Owner, st}
 		ec2 = append(ec2, api.EC2SecurityGroup{
-			EC2SecurityGroupName:    &v.name,
-			EC2SecurityGroupOwnerId: &v.owner,
-			Status:                  &v.status,
+			EC2SecurityGroupName:    ptr(e.Name),
+			EC2SecurityGroupOwnerId: ptr(e.Owner),
+			Status:                  ptr(st),
 		})
 	}
-	*v = groupStrings{groupARN(sc, r.Name), r.Name, r.Description, sc.account}
-	return api.CacheSecurityGroup{
-		ARN:                    &v.arn,
-		CacheSecurityGroupName: &v.name,
-		Description:            &v.description,
+	return &api.CacheSecurityGroup{
+		ARN:                    ptr(groupARN(sc, r.Name)),
+		CacheSecurityGroupName: ptr(r.Name),
+		Description:            ptr(r.Description),
 		EC2SecurityGroups:      ec2,
-		OwnerId:                &v.owner,
+		OwnerId:                ptr(sc.Account),
 	}
 }
 
@@ -144,40 +154,15 @@ func (s *ElastiCache) CreateCacheSecurityGroup(ctx context.Context, in *api.Crea
 	}
 	now := s.clock.Now()
 	rec := &groupRecord{Name: name, Description: desc, Created: now}
-	if len(tags) > 0 {
-		rec.Tags = tags
-	}
-	quota := s.cfg.groupQuota(sc.account)
-	err = s.update(ctx, func(tx storage.Tx) (error, error) {
-		existing, err := getGroup(tx, sc, name)
-		if err != nil {
-			return nil, err
-		}
-		if existing != nil {
-			return &api.CacheSecurityGroupAlreadyExistsFault{Message: fmt.Sprintf("CacheSecurityGroup %s already exists.", name)}, nil
-		}
-		n, err := getCount(tx, sc.groupCountKey())
-		if err != nil {
-			return nil, err
-		}
-		if n >= quota {
-			return &api.CacheSecurityGroupQuotaExceededFault{Message: "Quota exceeded for cache security groups."}, nil
-		}
-		if len(tags) > maxTagsPerResource {
-			return tagQuotaExceeded(), nil
-		}
-		if err := putGroup(tx, sc, rec); err != nil {
-			return nil, err
-		}
-		if err := s.putEvent(tx, sc, now, name, "Cache security group created"); err != nil {
-			return nil, err
-		}
-		return nil, putCount(tx, sc.groupCountKey(), n+1)
-	})
+	err = createRecord(ctx, s, sc, securityGroups, rec, tags, func() error {
+		return &api.CacheSecurityGroupAlreadyExistsFault{Message: fmt.Sprintf("CacheSecurityGroup %s already exists.", name)}
+	}, func() error {
+		return &api.CacheSecurityGroupQuotaExceededFault{Message: "Quota exceeded for cache security groups."}
+	}, "Cache security group created")
 	if err != nil {
 		return nil, err
 	}
-	return &api.CreateCacheSecurityGroupOutput{CacheSecurityGroup: s.toAPI(sc, rec, now)}, nil
+	return &api.CreateCacheSecurityGroupOutput{CacheSecurityGroup: s.render(sc, rec, now, nil)}, nil
 }
 
 // DescribeCacheSecurityGroups returns one group by name, or a page of the
@@ -193,118 +178,21 @@ func (s *ElastiCache) DescribeCacheSecurityGroups(ctx context.Context, in *api.D
 			return nil, err
 		}
 	}
-	limit, err := maxRecords(in.MaxRecords)
+	pg, err := s.pageRequest(opDescribeGroups, sc, in.Marker, in.MaxRecords)
 	if err != nil {
 		return nil, err
-	}
-	after := ""
-	if in.Marker != nil {
-		var ok bool
-		if after, ok = s.markers.open(opDescribeGroups, sc, *in.Marker); !ok {
-			return nil, invalid("Marker", "the marker is not valid for this request.")
-		}
 	}
 	if err := s.classic(sc); err != nil {
 		return nil, err
 	}
-	if in.CacheSecurityGroupName != nil {
-		return s.describeOne(ctx, sc, name)
-	}
-	return s.describePage(ctx, sc, after, limit)
-}
-
-// describeOne answers a describe by name. Its answer, the group's
-// strings and the record read are one allocation, which the read
-// transaction's function fills in.
-func (s *ElastiCache) describeOne(ctx context.Context, sc scope, name string) (*api.DescribeCacheSecurityGroupsOutput, error) {
-	res := &struct {
-		out    api.DescribeCacheSecurityGroupsOutput
-		groups [1]api.CacheSecurityGroup
-		strs   groupStrings
-		rec    *groupRecord
-	}{}
-	err := s.view(ctx, func(tx storage.Tx) error {
-		res.rec = nil
-		b, err := tx.Get(sc.groupKey(name))
-		if errors.Is(err, storage.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		res.rec, err = decodeGroupShown(b)
-		return err
-	})
+	recs, marker, err := describe(ctx, s, sc, securityGroups, in.CacheSecurityGroupName != nil, name, pg)
 	if err != nil {
 		return nil, err
 	}
-	rec := res.rec
-	if rec == nil && name == defaultGroupName {
-		rec = virtualDefault()
-	}
-	if rec == nil {
-		return nil, groupNotFound(name)
-	}
-	res.groups[0] = s.renderInto(sc, rec, s.clock.Now(), nil, &res.strs)
-	res.out.CacheSecurityGroups = res.groups[:]
-	return &res.out, nil
-}
-
-// describePage reads at most limit+1 groups after the marker's position:
-// the extra one only tells whether another page follows, so a page costs
-// the same whatever the number of groups stored.
-func (s *ElastiCache) describePage(ctx context.Context, sc scope, after string, limit int) (*api.DescribeCacheSecurityGroupsOutput, error) {
-	var page []*groupRecord
-	err := s.view(ctx, func(tx storage.Tx) error {
-		page = page[:0]
-		// The virtual default takes its place in name order unless it is stored.
-		pendingDefault := after < defaultGroupName
-		if pendingDefault {
-			if _, err := tx.Get(sc.groupKey(defaultGroupName)); err == nil {
-				pendingDefault = false
-			} else if !errors.Is(err, storage.ErrNotFound) {
-				return err
-			}
-		}
-		var afterKey []byte
-		if after != "" {
-			afterKey = sc.groupKey(after)
-		}
-		err := tx.Scan(sc.groupPrefix(), afterKey, func(k, v []byte) (bool, error) {
-			rec, err := decodeGroupShown(v)
-			if err != nil {
-				return false, err
-			}
-			if pendingDefault && defaultGroupName < rec.Name {
-				page = append(page, virtualDefault())
-				pendingDefault = false
-				if len(page) > limit {
-					return false, nil
-				}
-			}
-			page = append(page, rec)
-			return len(page) <= limit, nil
-		})
-		if err != nil {
-			return err
-		}
-		if pendingDefault && len(page) <= limit {
-			page = append(page, virtualDefault())
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := &api.DescribeCacheSecurityGroupsOutput{CacheSecurityGroups: make([]api.CacheSecurityGroup, 0, min(len(page), limit))}
-	if len(page) > limit {
-		page = page[:limit]
-		out.Marker = ptr(s.markers.issue(opDescribeGroups, sc, page[limit-1].Name))
-	}
+	out := &api.DescribeCacheSecurityGroupsOutput{CacheSecurityGroups: make([]api.CacheSecurityGroup, 0, len(recs)), Marker: marker}
 	now := s.clock.Now()
-	strs := make([]groupStrings, len(page))
-	for i, r := range page {
-		out.CacheSecurityGroups = append(out.CacheSecurityGroups, s.renderInto(sc, r, now, nil, &strs[i]))
+	for _, r := range recs {
+		out.CacheSecurityGroups = append(out.CacheSecurityGroups, *s.render(sc, r, now, nil))
 	}
 	return out, nil
 }
@@ -328,7 +216,7 @@ func (s *ElastiCache) DeleteCacheSecurityGroup(ctx context.Context, in *api.Dele
 	}
 	now := s.clock.Now()
 	err = s.update(ctx, func(tx storage.Tx) (error, error) {
-		rec, err := getGroup(tx, sc, name)
+		rec, err := securityGroups.GetStored(tx, sc, name)
 		if err != nil {
 			return nil, err
 		}
@@ -340,20 +228,129 @@ func (s *ElastiCache) DeleteCacheSecurityGroup(ctx context.Context, in *api.Dele
 				return &api.InvalidCacheSecurityGroupStateFault{Message: fmt.Sprintf("CacheSecurityGroup %s has EC2 security groups that are %s.", name, st)}, nil
 			}
 		}
-		if err := tx.Delete(sc.groupKey(name)); err != nil {
+		if err := securityGroups.Delete(tx, sc, name); err != nil {
 			return nil, err
 		}
-		n, err := getCount(tx, sc.groupCountKey())
-		if err != nil {
-			return nil, err
-		}
-		if err := s.putEvent(tx, sc, now, name, "Cache security group deleted"); err != nil {
-			return nil, err
-		}
-		return nil, putCount(tx, sc.groupCountKey(), n-1)
+		return nil, schema.AppendEvent(tx, sc, now, securityGroupKind, name, "Cache security group deleted")
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &api.DeleteCacheSecurityGroupOutput{}, nil
+}
+
+// exportGroup is a group's item in the state document.
+func exportGroup(b []byte, tags schema.Tags) (any, error) {
+	r, err := schema.Decode[groupRecord](b)
+	if err != nil {
+		return nil, err
+	}
+	g := stateGroup{Name: r.Name, Description: r.Description, EC2SecurityGroups: []stateEC2{}, Tags: schema.TagList(tags)}
+	if !r.Created.IsZero() {
+		g.Created = ptr(r.Created.UTC())
+	}
+	for _, e := range r.EC2 {
+		x := stateEC2{Name: e.Name, OwnerID: e.Owner, Authorized: e.Authorized.UTC()}
+		if e.Revoked != nil {
+			x.Revoked = ptr(e.Revoked.UTC())
+		}
+		g.EC2SecurityGroups = append(g.EC2SecurityGroups, x)
+	}
+	return g, nil
+}
+
+// stateGroup is a group in the state document. Field order is output
+// order; lists are never omitted.
+type stateGroup struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Created is absent for a default group that was stored when it was
+	// first changed: it was never created.
+	Created           *time.Time   `json:"created,omitempty"`
+	EC2SecurityGroups []stateEC2   `json:"ec2SecurityGroups"`
+	Tags              []schema.Tag `json:"tags"`
+}
+
+type stateEC2 struct {
+	Name       string     `json:"name"`
+	OwnerID    string     `json:"ownerId"`
+	Authorized time.Time  `json:"authorized"`
+	Revoked    *time.Time `json:"revoked,omitempty"`
+}
+
+// parseGroup reads a group of a state document with the API's rules.
+func parseGroup(p *schema.Parser, path string, v any) (item schema.Item, ok, nameOK bool) {
+	o, ok := p.Object(path, v, "name", "description", "created", "ec2SecurityGroups", "tags")
+	if !ok {
+		return schema.Item{}, false, false
+	}
+	n := p.Found()
+	rec := &groupRecord{}
+	if raw, ok := p.Str(path, o, "name", true); ok {
+		name, err := groupName("name", &raw)
+		if err != nil {
+			p.Add(path+".name", "%s", rule(err))
+		}
+		rec.Name, nameOK = name, err == nil
+	}
+	if raw, ok := p.Str(path, o, "description", true); ok {
+		d, err := description(&raw)
+		if err != nil {
+			p.Add(path+".description", "%s", rule(err))
+		}
+		rec.Description = d
+	}
+	if rec.Name == defaultGroupName && rec.Description != "" && rec.Description != defaultGroupName {
+		p.Add(path+".description", "the default group's description is always %q", defaultGroupName)
+	}
+	if t, ok := p.Time(path, o, "created", false); ok {
+		rec.Created = t
+	}
+	type entryKey struct{ name, owner string }
+	rec.EC2, _ = schema.UniqueList(rec.EC2, path, "ec2SecurityGroups", p.List(path, o, "ec2SecurityGroups", false),
+		func(path string, v any) (ec2Record, bool, bool) { return parseEC2(p, path, v) },
+		func(e ec2Record) (entryKey, bool) { return entryKey{e.Name, e.Owner}, true },
+		func(epath string, e ec2Record, first string) {
+			p.Add(epath, "EC2 security group %s (owner %s) is also %s", e.Name, e.Owner, first)
+		})
+	tags := p.Tags(path, o)
+	b, err := schema.Encode(rec)
+	if err != nil {
+		p.Add(path, "%v", err)
+	}
+	return schema.Item{Name: rec.Name, Record: b, Tags: tags}, p.Found() == n, nameOK
+}
+
+func parseEC2(p *schema.Parser, path string, v any) (e ec2Record, ok, idOK bool) {
+	o, ok := p.Object(path, v, "name", "ownerId", "authorized", "revoked")
+	if !ok {
+		return ec2Record{}, false, false
+	}
+	n := p.Found()
+	nameOK, ownerOK := false, false
+	if name, ok := p.Str(path, o, "name", true); ok {
+		switch {
+		case name == "":
+			p.Add(path+".name", "must not be empty")
+		case utf8.RuneCountInString(name) > maxEC2GroupNameLen:
+			p.Add(path+".name", "must be at most %d characters", maxEC2GroupNameLen)
+		default:
+			nameOK = true
+		}
+		e.Name = name
+	}
+	if owner, ok := p.Str(path, o, "ownerId", true); ok {
+		if !api.IsAccountID(owner) {
+			p.Add(path+".ownerId", "must be a 12-digit AWS account ID, not %s", schema.Quote(owner))
+		}
+		e.Owner, ownerOK = owner, api.IsAccountID(owner)
+	}
+	e.Authorized, _ = p.Time(path, o, "authorized", true)
+	if t, ok := p.Time(path, o, "revoked", false); ok {
+		if t.Before(e.Authorized) {
+			p.Add(path+".revoked", "must not be before authorized")
+		}
+		e.Revoked = &t
+	}
+	return e, p.Found() == n, nameOK && ownerOK
 }

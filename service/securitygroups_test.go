@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/service/schema"
 	"github.com/elasticache-server/elasticache-server/storage"
 	"github.com/elasticache-server/elasticache-server/storage/bolt"
 )
@@ -149,19 +150,32 @@ func TestCreateAcceptsLimits(t *testing.T) {
 		CacheSecurityGroupName: s(name), Description: s(strings.Repeat("é", 255)), Tags: tags,
 	})
 	mustOK(t, err)
-	rec := storedGroup(t, f, ctxA, name)
-	if len(rec.Tags) != 50 || rec.Tags["key-00"] != "last wins" {
-		t.Fatalf("stored tags: %d keys, key-00=%q; want 50 and the last value", len(rec.Tags), rec.Tags["key-00"])
+	ts := storedTags(t, f, ctxA, name)
+	if len(ts) != 50 || ts["key-00"] != "last wins" {
+		t.Fatalf("stored tags: %d keys, key-00=%q; want 50 and the last value", len(ts), ts["key-00"])
 	}
 	_, err = f.svc.CreateCacheSecurityGroup(ctxA, &api.CreateCacheSecurityGroupInput{
 		CacheSecurityGroupName: s("unicode-tags"), Description: s("d"),
 		Tags: []api.Tag{{Key: s("Ünï cödé _.:/=+-@"), Value: nil}, {Key: s(strings.Repeat("k", 128)), Value: s(strings.Repeat("v", 256))}},
 	})
 	mustOK(t, err)
-	rec = storedGroup(t, f, ctxA, "unicode-tags")
-	if v, ok := rec.Tags["Ünï cödé _.:/=+-@"]; !ok || v != "" {
+	if v, ok := storedTags(t, f, ctxA, "unicode-tags")["Ünï cödé _.:/=+-@"]; !ok || v != "" {
 		t.Fatalf("a null value must be stored as \"\", got %q (present %v)", v, ok)
 	}
+}
+
+// storedTags reads the tags stored for a group.
+func storedTags(tb testing.TB, f *fixture, ctx context.Context, name string) schema.Tags {
+	tb.Helper()
+	sc, err := scopeOf(ctx)
+	mustOK(tb, err)
+	var ts schema.Tags
+	mustOK(tb, f.store.View(context.Background(), func(tx storage.Tx) error {
+		var err error
+		ts, err = schema.GetTags(tx, sc, securityGroupKind, name)
+		return err
+	}))
+	return ts
 }
 
 func storedGroup(tb testing.TB, f *fixture, ctx context.Context, name string) *groupRecord {
@@ -171,7 +185,7 @@ func storedGroup(tb testing.TB, f *fixture, ctx context.Context, name string) *g
 	var rec *groupRecord
 	mustOK(tb, f.store.View(context.Background(), func(tx storage.Tx) error {
 		var err error
-		rec, err = getGroup(tx, sc, name)
+		rec, err = securityGroups.GetStored(tx, sc, name)
 		return err
 	}))
 	if rec == nil {
@@ -330,14 +344,14 @@ func TestPageCostDoesNotGrowWithGroups(t *testing.T) {
 	mustOK(t, err)
 	// Insert directly in one transaction: 2,000 groups through the API
 	// would only slow the test down.
-	sc := scope{"111111111111", "us-east-1"}
+	sc := scope{Account: "111111111111", Region: "us-east-1"}
 	mustOK(t, base.Update(context.Background(), func(tx storage.Tx) error {
 		for i := 0; i < 2000; i++ {
-			if err := putGroup(tx, sc, &groupRecord{Name: fmt.Sprintf("g%05d", i), Description: "d"}); err != nil {
+			if err := securityGroups.Insert(tx, sc, &groupRecord{Name: fmt.Sprintf("g%05d", i), Description: "d"}); err != nil {
 				return err
 			}
 		}
-		return putCount(tx, sc.groupCountKey(), 2000)
+		return nil
 	}))
 	cs.reset()
 	out, err := svc.DescribeCacheSecurityGroups(ctxA, &api.DescribeCacheSecurityGroupsInput{MaxRecords: i32(20)})
@@ -376,8 +390,9 @@ func TestDelete(t *testing.T) {
 	wantFault(t, err, "InvalidParameterValue", 400, "CacheSecurityGroupName is required")
 	// Re-creating starts afresh: the old tags are gone with the group.
 	create(t, f, ctxA, "doomed")
-	if rec := storedGroup(t, f, ctxA, "doomed"); len(rec.Tags) != 0 {
-		t.Fatalf("tags survived delete: %v", rec.Tags)
+	storedGroup(t, f, ctxA, "doomed")
+	if ts := storedTags(t, f, ctxA, "doomed"); len(ts) != 0 {
+		t.Fatalf("tags survived delete: %v", ts)
 	}
 }
 
@@ -392,7 +407,7 @@ func TestDeleteRefusedWhileEntriesChange(t *testing.T) {
 	f.svc.cfg.TransitionDelay = 60e9
 	rec := storedGroup(t, f, ctxA, "busy")
 	rec.EC2 = []ec2Record{{Name: "web", Owner: "123456789012", Authorized: now}}
-	mustOK(t, f.store.Update(context.Background(), func(tx storage.Tx) error { return putGroup(tx, sc, rec) }))
+	mustOK(t, f.store.Update(context.Background(), func(tx storage.Tx) error { return securityGroups.Put(tx, sc, rec) }))
 	_, err := f.svc.DeleteCacheSecurityGroup(ctxA, &api.DeleteCacheSecurityGroupInput{CacheSecurityGroupName: s("busy")})
 	wantFault(t, err, "InvalidCacheSecurityGroupState", 400, "")
 	f.clock.Advance(60e9)
@@ -422,7 +437,7 @@ func TestSchemaVersion(t *testing.T) {
 	_, err := Open(context.Background(), st, nil, Config{})
 	mustOK(t, err)
 	mustOK(t, st.Update(context.Background(), func(tx storage.Tx) error {
-		return tx.Put(schemaKey, []byte(fmt.Sprintf(`{"version":%d}`, SchemaVersion+1)))
+		return tx.Put([]byte("m/schema"), []byte(fmt.Sprintf(`{"version":%d}`, schema.Version+1)))
 	}))
 	_, err = Open(context.Background(), st, nil, Config{})
 	if err == nil || !strings.Contains(err.Error(), "newer") {
@@ -430,13 +445,13 @@ func TestSchemaVersion(t *testing.T) {
 	}
 	// An older stamp is upgraded in place.
 	mustOK(t, st.Update(context.Background(), func(tx storage.Tx) error {
-		return tx.Put(schemaKey, []byte(`{"version":0}`))
+		return tx.Put([]byte("m/schema"), []byte(`{"version":0}`))
 	}))
 	_, err = Open(context.Background(), st, nil, Config{})
 	mustOK(t, err)
 	mustOK(t, st.View(context.Background(), func(tx storage.Tx) error {
-		b, err := tx.Get(schemaKey)
-		if err == nil && string(b) != fmt.Sprintf(`{"version":%d}`, SchemaVersion) {
+		b, err := tx.Get([]byte("m/schema"))
+		if err == nil && string(b) != fmt.Sprintf(`{"version":%d}`, schema.Version) {
 			return fmt.Errorf("schema stamp %s after upgrade", b)
 		}
 		return err
@@ -479,14 +494,14 @@ func TestFaultAfterWriteAborts(t *testing.T) {
 // opened as well. A marker has one spelling.
 func TestMarkerWithLineBreakIsRefused(t *testing.T) {
 	t.Parallel()
-	m := markers{key: []byte("0123456789abcdef0123456789abcdef")}
-	sc := scope{account: "111111111111", region: "us-east-1"}
-	issued := m.issue(opDescribeGroups, sc, "g-00019")
-	if _, ok := m.open(opDescribeGroups, sc, issued); !ok {
+	m := schema.NewMarkers([]byte("0123456789abcdef0123456789abcdef"))
+	sc := scope{Account: "111111111111", Region: "us-east-1"}
+	issued := m.Issue(opDescribeGroups, sc, "g-00019")
+	if _, ok := m.Open(opDescribeGroups, sc, issued); !ok {
 		t.Fatal("the issued marker does not open")
 	}
 	for _, bent := range []string{issued[:5] + "\n" + issued[5:], issued + "\r\n", "\n" + issued} {
-		if _, ok := m.open(opDescribeGroups, sc, bent); ok {
+		if _, ok := m.Open(opDescribeGroups, sc, bent); ok {
 			t.Fatalf("marker %q with a line break opened", bent)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/service/schema"
 	"github.com/elasticache-server/elasticache-server/storage"
 )
 
@@ -17,44 +18,34 @@ type ElastiCache struct {
 	store   storage.Store
 	clock   Clock
 	cfg     Config
-	markers markers
+	kinds   *schema.Registry
+	markers schema.Markers
 }
 
-// Open prepares the store for this server (schema check and upgrade, the
-// marker key) and returns the service. It fails with ErrNewerSchema when the
-// store was written by a newer server.
+// Open prepares the store for this server (layout check and upgrade, the
+// marker key) and returns the service. It fails wrapping
+// schema.ErrNewerSchema when the store was written by a newer server.
 func Open(ctx context.Context, store storage.Store, clock Clock, cfg Config) (*ElastiCache, error) {
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	// A store already prepared needs no write: a read is enough, and
-	// saves start-up a commit and its two fsyncs.
-	var key []byte
-	err := store.View(ctx, func(tx storage.Tx) error {
-		var err error
-		key, err = preparedMarkerKey(tx)
-		return err
-	})
+	kinds, err := newRegistry()
+	if err != nil {
+		return nil, err
+	}
+	key, err := schema.Prepare(ctx, store)
 	if err != nil {
 		return nil, fmt.Errorf("prepare store: %w", err)
 	}
-	if key != nil {
-		return &ElastiCache{store: store, clock: clock, cfg: cfg, markers: markers{key: key}}, nil
-	}
-	err = store.Update(ctx, func(tx storage.Tx) error {
-		key = nil
-		if err := migrate(tx); err != nil {
-			return err
-		}
-		k, err := loadMarkerKey(tx)
-		key = k
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("prepare store: %w", err)
-	}
-	return &ElastiCache{store: store, clock: clock, cfg: cfg, markers: markers{key: key}}, nil
+	return &ElastiCache{store: store, clock: clock, cfg: cfg, kinds: kinds, markers: schema.NewMarkers(key)}, nil
 }
+
+// ErrNewerSchema is returned by Open when the store was written by a newer
+// server: reading it could lose what this server does not understand.
+var ErrNewerSchema = schema.ErrNewerSchema
+
+// scope is an (account, region) pair: the unit of isolation.
+type scope = schema.Scope
 
 // scopeOf returns the (account, region) a request acts in.
 func scopeOf(ctx context.Context) (scope, error) {
@@ -62,7 +53,7 @@ func scopeOf(ctx context.Context) (scope, error) {
 	if !ok || c.AccountID == "" || c.Region == "" {
 		return scope{}, errors.New("service: request without a caller")
 	}
-	return scope{account: c.AccountID, region: c.Region}, nil
+	return scope{Account: c.AccountID, Region: c.Region}, nil
 }
 
 // storeError turns a storage failure into what the client should see:

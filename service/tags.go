@@ -5,90 +5,111 @@ import (
 	"fmt"
 
 	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/service/schema"
 	"github.com/elasticache-server/elasticache-server/storage"
 )
 
-// taggedGroup resolves a tag operation's ARN to a cache security group of
-// the caller: syntax first (InvalidARN), then the era, then existence. An
-// ARN of another account or region, or of a type this server does not
-// store, is answered with that type's NotFound fault.
-func (s *ElastiCache) taggedGroup(sc scope, arn *string) (name string, err error) {
+// tagged is a tag operation's resource: its kind and name in the caller's
+// scope.
+type tagged struct {
+	kind *kindDecl
+	name string
+}
+
+// taggedResource resolves a tag operation's ARN to a resource of the
+// caller: syntax first (InvalidARN), then the kind's own rules (the era,
+// for security groups), then ownership. An ARN of another account or
+// region, or of a type this server does not store, is answered with that
+// type's NotFound fault; whether the resource exists is decided in the
+// transaction.
+func (s *ElastiCache) taggedResource(sc scope, arn *string) (tagged, error) {
 	a, err := parseARN(*arn)
 	if err != nil {
-		return "", err
+		return tagged{}, err
 	}
-	if a.kind != "securitygroup" {
-		return "", a.notFound()
+	k, stored := s.kinds.ByARNType(a.kind)
+	if !stored {
+		return tagged{}, a.notFound()
 	}
-	if err := s.classic(sc); err != nil {
-		return "", err
+	if k == securityGroupKind {
+		if err := s.classic(sc); err != nil {
+			return tagged{}, err
+		}
 	}
-	// Every resource here lives in the aws partition (groupARN): an ARN of
+	// Every resource here lives in the aws partition (arn): an ARN of
 	// another partition names nothing of the caller's.
-	if a.partition != "aws" || a.account != sc.account || a.region != sc.region {
-		return "", a.notFound()
+	if a.partition != "aws" || a.account != sc.Account || a.region != sc.Region {
+		return tagged{}, k.NotFound(a.name)
 	}
-	name, err = groupName("ResourceName", &a.name)
+	name, err := k.ValidName(a.name)
 	if err != nil || name != a.name {
-		// Stored names are lowercase, so no other spelling names a group.
-		return "", a.notFound()
+		// Stored names are in their stored form (lowercase where AWS
+		// lowercases), so no other spelling names a resource.
+		return tagged{}, k.NotFound(a.name)
 	}
-	return name, nil
+	return tagged{kind: k, name: name}, nil
 }
 
-// loadTaggable reads a group for a tag change; the virtual default group
-// is materialised so its tags can be stored.
-func loadTaggable(tx storage.Tx, sc scope, name string) (*groupRecord, error) {
-	rec, err := getGroup(tx, sc, name)
-	if rec == nil && err == nil && name == defaultGroupName {
-		rec = virtualDefault()
-	}
-	return rec, err
-}
+func tagList(ts schema.Tags) []api.Tag { return tagSet(ts).sorted() }
 
-func tagList(ts tagSet) *api.AddTagsToResourceOutput {
-	return &api.AddTagsToResourceOutput{TagList: ts.sorted()}
-}
-
-// AddTagsToResource adds or overwrites tags and returns the full tag list.
-func (s *ElastiCache) AddTagsToResource(ctx context.Context, in *api.AddTagsToResourceInput) (*api.AddTagsToResourceOutput, error) {
+// changeTags reads a resource's tags, lets change compute the new set (or
+// a fault), and writes them: one transaction, nothing written on a fault.
+func (s *ElastiCache) changeTags(ctx context.Context, arn *string, change func(old schema.Tags) (schema.Tags, error)) (schema.Tags, error) {
 	sc, err := scopeOf(ctx)
 	if err != nil {
 		return nil, err
 	}
+	r, err := s.taggedResource(sc, arn)
+	if err != nil {
+		return nil, err
+	}
+	if r.kind.IsVirtual(r.name) && r.kind.RefuseVirtualTags != nil {
+		return nil, r.kind.RefuseVirtualTags(r.name)
+	}
+	var result schema.Tags
+	err = s.update(ctx, func(tx storage.Tx) (error, error) {
+		result = nil
+		ok, err := r.kind.Exists(tx, sc, r.name)
+		if err != nil || !ok {
+			return r.kind.NotFound(r.name), err
+		}
+		old, err := schema.GetTags(tx, sc, r.kind, r.name)
+		if err != nil {
+			return nil, err
+		}
+		ts, fault := change(old)
+		if fault != nil {
+			return fault, nil
+		}
+		result = ts
+		return nil, schema.SetTags(tx, sc, r.kind, r.name, ts)
+	})
+	return result, err
+}
+
+// AddTagsToResource adds or overwrites tags and returns the full tag list.
+func (s *ElastiCache) AddTagsToResource(ctx context.Context, in *api.AddTagsToResourceInput) (*api.AddTagsToResourceOutput, error) {
 	tags, err := requestTags("Tags", in.Tags)
 	if err != nil {
 		return nil, err
 	}
-	name, err := s.taggedGroup(sc, in.ResourceName)
-	if err != nil {
-		return nil, err
-	}
-	var result tagSet
-	err = s.update(ctx, func(tx storage.Tx) (error, error) {
-		result = nil
-		rec, err := loadTaggable(tx, sc, name)
-		if err != nil || rec == nil {
-			return groupNotFound(name), err
-		}
-		merged := make(tagSet, len(rec.Tags)+len(tags))
-		for k, v := range rec.Tags {
+	result, err := s.changeTags(ctx, in.ResourceName, func(old schema.Tags) (schema.Tags, error) {
+		merged := make(schema.Tags, len(old)+len(tags))
+		for k, v := range old {
 			merged[k] = v
 		}
 		for k, v := range tags {
 			merged[k] = v
 		}
 		if len(merged) > maxTagsPerResource {
-			return tagQuotaExceeded(), nil
+			return nil, tagQuotaExceeded()
 		}
-		rec.Tags = merged
-		result = merged
-		return nil, putGroup(tx, sc, rec)
+		return merged, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return tagList(result), nil
+	return &api.AddTagsToResourceOutput{TagList: tagList(result)}, nil
 }
 
 // ListTagsForResource returns a resource's tags in key order.
@@ -97,64 +118,52 @@ func (s *ElastiCache) ListTagsForResource(ctx context.Context, in *api.ListTagsF
 	if err != nil {
 		return nil, err
 	}
-	name, err := s.taggedGroup(sc, in.ResourceName)
+	r, err := s.taggedResource(sc, in.ResourceName)
 	if err != nil {
 		return nil, err
 	}
-	var rec *groupRecord
+	var tags schema.Tags
+	found := false
 	err = s.view(ctx, func(tx storage.Tx) error {
 		var err error
-		rec, err = loadTaggable(tx, sc, name)
+		if found, err = r.kind.Exists(tx, sc, r.name); err != nil || !found {
+			return err
+		}
+		tags, err = schema.GetTags(tx, sc, r.kind, r.name)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if rec == nil {
-		return nil, groupNotFound(name)
+	if !found {
+		return nil, r.kind.NotFound(r.name)
 	}
-	return (*api.ListTagsForResourceOutput)(tagList(rec.Tags)), nil
+	return &api.ListTagsForResourceOutput{TagList: tagList(tags)}, nil
 }
 
 // RemoveTagsFromResource removes tags by key and returns the tags left. A
 // key that is not set fails the whole request: nothing is removed.
 func (s *ElastiCache) RemoveTagsFromResource(ctx context.Context, in *api.RemoveTagsFromResourceInput) (*api.RemoveTagsFromResourceOutput, error) {
-	sc, err := scopeOf(ctx)
-	if err != nil {
-		return nil, err
-	}
 	for _, k := range in.TagKeys {
 		if err := tagKey("TagKeys", k); err != nil {
 			return nil, err
 		}
 	}
-	name, err := s.taggedGroup(sc, in.ResourceName)
-	if err != nil {
-		return nil, err
-	}
-	var result tagSet
-	err = s.update(ctx, func(tx storage.Tx) (error, error) {
-		result = nil
-		rec, err := loadTaggable(tx, sc, name)
-		if err != nil || rec == nil {
-			return groupNotFound(name), err
-		}
-		left := make(tagSet, len(rec.Tags))
-		for k, v := range rec.Tags {
+	result, err := s.changeTags(ctx, in.ResourceName, func(old schema.Tags) (schema.Tags, error) {
+		left := make(schema.Tags, len(old))
+		for k, v := range old {
 			left[k] = v
 		}
 		for _, k := range in.TagKeys {
-			if _, ok := rec.Tags[k]; !ok {
-				return &api.TagNotFoundFault{Message: fmt.Sprintf("Tag %s not found on resource %s.", k, *in.ResourceName)}, nil
+			if _, ok := old[k]; !ok {
+				return nil, &api.TagNotFoundFault{Message: fmt.Sprintf("Tag %s not found on resource %s.", k, *in.ResourceName)}
 			}
 			delete(left, k)
 		}
-		rec.Tags = left
-		result = left
-		return nil, putGroup(tx, sc, rec)
+		return left, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return (*api.RemoveTagsFromResourceOutput)(tagList(result)), nil
+	return &api.RemoveTagsFromResourceOutput{TagList: tagList(result)}, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/elasticache-server/elasticache-server/internal/logwriter"
 	"github.com/elasticache-server/elasticache-server/server"
+	"github.com/elasticache-server/elasticache-server/service"
 )
 
 // Options are what tells the two binaries apart.
@@ -118,7 +119,10 @@ func runState(command string, args []string, getenv func(string) string, stdin i
 		fmt.Fprintf(stderr, "%s import: %v\n", name, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "imported %d accounts, %d regions, %d cache security groups, %d events\n",
-		res.Accounts, res.Regions, res.CacheSecurityGroups, res.Events)
+	fmt.Fprintf(stdout, "imported %d accounts, %d regions, ", res.Accounts, res.Regions)
+	for _, k := range service.Kinds() {
+		fmt.Fprintf(stdout, "%d %s, ", res.Records[k.Field], k.Plural())
+	}
+	fmt.Fprintf(stdout, "%d events\n", res.Events)
 	return 0
 }

@@ -1,58 +1,15 @@
-package service
+package schema
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/elasticache-server/elasticache-server/api"
 	"github.com/elasticache-server/elasticache-server/storage"
 )
-
-// ErrInvalidAccount is wrapped by Reset when the account is not a 12-digit
-// AWS account ID.
-var ErrInvalidAccount = errors.New("not a 12-digit AWS account ID")
-
-// unfinishedKey marks an import or reset written in several transactions
-// until its last one: while it is there, the state is part old, part new.
-//
-//	m/unfinished   {"operation":"import"|"reset","account":…,"started":…}
-var unfinishedKey = []byte("m/unfinished")
-
-type unfinishedRecord struct {
-	Operation string    `json:"operation"`
-	Account   string    `json:"account,omitempty"`
-	Started   time.Time `json:"started"`
-}
-
-func (u *unfinishedRecord) String() string {
-	what := u.Operation
-	if u.Account != "" {
-		what += " of account " + u.Account
-	}
-	return fmt.Sprintf("the %s started at %s did not finish; run it again", what, u.Started.Format(time.RFC3339))
-}
-
-// readUnfinished returns the marker of an interrupted import or reset, or
-// nil when there is none.
-func readUnfinished(tx storage.Tx) (*unfinishedRecord, error) {
-	b, err := tx.Get(unfinishedKey)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var u unfinishedRecord
-	if err := json.Unmarshal(b, &u); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", unfinishedKey, err)
-	}
-	return &u, nil
-}
 
 // Batching bounds the transactions that ImportState and Reset write in.
 // The zero value writes everything in one transaction, which is what bbolt
@@ -164,12 +121,13 @@ func (op *rewriteOp) deletions(existing [][]byte) [][]byte {
 }
 
 // rewrite applies op in one transaction, or in several when b says so.
-func (s *ElastiCache) rewrite(ctx context.Context, op rewriteOp, b Batching) (rewriteResult, error) {
+// rewrite applies op in one transaction, or in several when b says so.
+func rewrite(ctx context.Context, store storage.Store, now time.Time, op rewriteOp, b Batching) (rewriteResult, error) {
 	if b.split() {
-		return s.rewriteBatched(ctx, op, b)
+		return rewriteBatched(ctx, store, now, op, b)
 	}
 	var res rewriteResult
-	err := s.store.Update(ctx, func(tx storage.Tx) error {
+	err := store.Update(ctx, func(tx storage.Tx) error {
 		res = rewriteResult{}
 		existing, empty, unfinished, err := op.existing(tx)
 		if err != nil {
@@ -210,13 +168,13 @@ func (s *ElastiCache) rewrite(ctx context.Context, op rewriteOp, b Batching) (re
 // deletions, the puts and the marker's removal, in order, in transactions
 // of blind writes within b's bounds. Blind writes need no compares, so
 // each transaction costs only its writes against etcd's limits.
-func (s *ElastiCache) rewriteBatched(ctx context.Context, op rewriteOp, b Batching) (rewriteResult, error) {
+func rewriteBatched(ctx context.Context, store storage.Store, now time.Time, op rewriteOp, b Batching) (rewriteResult, error) {
 	var (
 		existing   [][]byte
 		empty      bool
 		unfinished *unfinishedRecord
 	)
-	err := s.store.View(ctx, func(tx storage.Tx) error {
+	err := store.View(ctx, func(tx storage.Tx) error {
 		var err error
 		existing, empty, unfinished, err = op.existing(tx)
 		return err
@@ -237,7 +195,7 @@ func (s *ElastiCache) rewriteBatched(ctx context.Context, op rewriteOp, b Batchi
 	ownMarker := op.account == "" || unfinished == nil
 	var writes []record
 	if ownMarker {
-		m, err := json.Marshal(unfinishedRecord{Operation: op.name, Account: op.account, Started: s.clock.Now().UTC()})
+		m, err := json.Marshal(unfinishedRecord{Operation: op.name, Account: op.account, Started: now.UTC()})
 		if err != nil {
 			return rewriteResult{}, err
 		}
@@ -266,7 +224,7 @@ func (s *ElastiCache) rewriteBatched(ctx context.Context, op rewriteOp, b Batchi
 			n, size = n+1, size+w
 		}
 		batch := writes[:n]
-		err := s.store.Update(ctx, func(tx storage.Tx) error {
+		err := store.Update(ctx, func(tx storage.Tx) error {
 			for _, w := range batch {
 				var err error
 				if w.value == nil {
@@ -288,43 +246,71 @@ func (s *ElastiCache) rewriteBatched(ctx context.Context, op rewriteOp, b Batchi
 	return res, nil
 }
 
-// ResetResult counts what Reset removed.
+// ResetResult counts what Reset removed: records per kind Field
+// (customised virtual records among them) and events.
 type ResetResult struct {
-	// CacheSecurityGroups counts stored groups, customised default groups
-	// among them; Events counts events.
-	CacheSecurityGroups, Events int
+	Records map[string]int
+	Events  int
 }
 
-// Reset removes every group and event of one account in every region, or
-// of all accounts when account is "", with the derived records that go
-// with them. The schema version and the marker key stay. An invalid
-// account fails wrapping ErrInvalidAccount before anything is read. One
+// Reset removes every record, tag and event of one account in every
+// region, or of all accounts when account is "", with the derived records
+// that go with them. The schema version and the marker key stay. One
 // transaction unless b splits it; see Batching.
-func (s *ElastiCache) Reset(ctx context.Context, account string, b Batching) (ResetResult, error) {
-	prefix := []byte("a/")
-	if account != "" {
-		if !api.IsAccountID(account) {
-			return ResetResult{}, fmt.Errorf("reset: %q: %w", account, ErrInvalidAccount)
-		}
-		prefix = []byte("a/" + account + "/")
-	}
-	res, err := s.rewrite(ctx, rewriteOp{name: "reset", account: account, prefix: prefix}, b)
+func (r *Registry) Reset(ctx context.Context, store storage.Store, now time.Time, account string, b Batching) (ResetResult, error) {
+	res, err := rewrite(ctx, store, now, rewriteOp{name: "reset", account: account, prefix: AccountPrefix(account)}, b)
 	if err != nil {
 		return ResetResult{}, err
 	}
-	var out ResetResult
+	out := ResetResult{Records: map[string]int{}}
+	for _, k := range r.kinds {
+		out.Records[k.Field] = 0
+	}
 	for _, k := range res.deleted {
-		// a/{account}/{region}/{kind}/…
-		parts := strings.SplitN(string(k), "/", 5)
-		if len(parts) < 5 || parts[0] != "a" {
+		if !bytes.HasPrefix(k, scopesPrefix) {
 			continue
 		}
-		switch parts[3] {
-		case "csg":
-			out.CacheSecurityGroups++
-		case "ev":
+		_, rest, err := splitScopeKey(k)
+		if err != nil {
+			continue
+		}
+		seg, _, _ := strings.Cut(string(rest), "/")
+		if seg == "ev" {
 			out.Events++
+		} else if kind, ok := r.bySegment(seg); ok {
+			out.Records[kind.Field]++
 		}
 	}
 	return out, nil
+}
+
+// Import checks a state document completely, with the API's rules, and
+// then replaces all stored state with it: what the document does not hold
+// is removed. A document with any problem is refused with an
+// *InvalidStateError listing all of them, before anything is written; so
+// is a document of a newer version. Quotas are not checked: they are
+// settings of the server, not of the state. Derived records are rebuilt.
+// Written in one transaction unless opts.Batching splits it; see Batching
+// for what an interruption leaves.
+func (r *Registry) Import(ctx context.Context, store storage.Store, now time.Time, doc []byte, rules Rules, opts ImportOptions) (ImportResult, error) {
+	d, err := r.parse(doc, rules)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	res := ImportResult{Accounts: len(d.accounts)}
+	puts, err := r.records(d, &res)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	out, err := rewrite(ctx, store, now, rewriteOp{
+		name:        "import",
+		prefix:      bytes.Clone(scopesPrefix),
+		onlyIfEmpty: opts.OnlyIfEmpty,
+		puts:        puts,
+	}, opts.Batching)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	res.Skipped, res.Unfinished = out.skipped, out.unfinished
+	return res, nil
 }
