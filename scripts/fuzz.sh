@@ -37,8 +37,6 @@ all=(
   "./service/ FuzzMarkerOpen"
   "./sigv4/ FuzzVerifyHeader"
   "./service/ FuzzImportState"
-  "./service/ FuzzDecodeGroupFast"
-  "./service/ FuzzRecordJSON"
   "./storage/bolt/ FuzzRecoverLog"
 )
 targets=()
