@@ -94,6 +94,7 @@ type DeclarationError struct {
 	Earlier *Path
 }
 
+// Error names the path and field, as networks[0].vpcs[1].subnets[2].id.
 func (e *DeclarationError) Error() string {
 	s := fmt.Sprintf("%s.%s: %s", e.Path, e.Field, e.Msg)
 	if e.Earlier != nil {

@@ -10,7 +10,7 @@ import "strings"
 // `aws ec2 describe-availability-zones` reports for accounts with a uniform
 // mapping. In the oldest regions (us-east-1, us-west-1, us-west-2,
 // ap-northeast-1, …) AWS maps names to zones per account and not every
-// letter exists (ap-northeast-1b, ca-central-1c are retired), so the
+// letter is offered to new accounts (ap-northeast-1b, ca-central-1c), so the
 // letters here are one plausible account's, fixed so that every server
 // agrees. Changing a region's letters moves the placement of undeclared
 // subnets in it (see Model.Subnet): change it only with a DECISIONS note.
