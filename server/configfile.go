@@ -26,8 +26,12 @@ import (
 //	accounts:
 //	  - id: "111111111111"
 //	    era: modern          # classic (default) | modern
+//	    strictSubnets: true  # refuse subnet ids the networks section does not declare
 //	    quotas:
 //	      cacheSecurityGroups: 10
+//	networks:                # VPCs and subnets; see NetworkEntry
+//	  - region: us-east-1
+//	    vpcs: [{id: vpc-0a1b2c3d4e5f60718, subnets: [{id: subnet-0123456789abcdef0, availabilityZone: us-east-1a}]}]
 //	journal:
 //	  size: 1000             # requests GET /_admin/requests keeps
 //	faults:
@@ -40,6 +44,7 @@ type FileConfig struct {
 	Accounts []AccountEntry `yaml:"accounts"`
 	Journal  JournalConfig  `yaml:"journal"`
 	Faults   FaultsConfig   `yaml:"faults"`
+	Networks []NetworkEntry `yaml:"networks"`
 }
 
 // JournalConfig sizes the request journal of the admin API.
@@ -187,6 +192,10 @@ type AccountEntry struct {
 	Era         era               `yaml:"era"`
 	Quotas      AccountQuotas     `yaml:"quotas"`
 	Credentials []CredentialEntry `yaml:"credentials"`
+	// StrictSubnets refuses subnet ids that neither the networks section
+	// nor the account's default VPC has; otherwise they are placed in the
+	// default VPC (see package network).
+	StrictSubnets bool `yaml:"strictSubnets"`
 }
 
 // CredentialEntry is one access key of an account, for --auth sigv4.
@@ -342,6 +351,9 @@ func ParseFileConfig(r io.Reader) (FileConfig, error) {
 			}
 			keys[c.AccessKeyID] = line
 		}
+	}
+	if err := fc.checkNetworks(b); err != nil {
+		return fc, err
 	}
 	return fc, nil
 }

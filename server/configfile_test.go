@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/elasticache-server/elasticache-server/faults"
+	"github.com/elasticache-server/elasticache-server/network"
 	"github.com/elasticache-server/elasticache-server/service"
 )
 
@@ -136,5 +138,109 @@ faults:
 	none, err := ParseFileConfig(strings.NewReader("accounts: []\n"))
 	if err != nil || none.Journal.Size != 0 || len(none.faultRules()) != 0 || none.Faults.Seed != 0 {
 		t.Errorf("a file without journal and faults: %+v, %v", none, err)
+	}
+}
+
+func TestParseFileConfigNetworks(t *testing.T) {
+	t.Parallel()
+	fc, err := ParseFileConfig(strings.NewReader(`
+accounts:
+  - id: "111111111111"
+    strictSubnets: true
+  - id: "222222222222"
+    strictSubnets: false
+  - id: "333333333333"
+networks:
+  - account: "111111111111"
+    region: us-east-1
+    vpcs:
+      - id: vpc-0a1b2c3d4e5f60718
+        subnets:
+          - id: subnet-0123456789abcdef0
+            availabilityZone: us-east-1a
+          - id: subnet-11111111
+            availabilityZone: us-east-1f
+            ipv4: false
+            ipv6: true
+          - id: subnet-22222222
+            availabilityZone: us-east-1b
+            ipv6: true
+  - region: eu-west-1
+    vpcs:
+      - id: vpc-33333333
+        subnets: [{id: subnet-33333333, availabilityZone: eu-west-1c, ipv4: true}]
+      - id: vpc-44444444
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := network.Config{
+		Networks: []network.Network{
+			{Account: "111111111111", Region: "us-east-1", VPCs: []network.VPC{{ID: "vpc-0a1b2c3d4e5f60718", Subnets: []network.DeclaredSubnet{
+				{ID: "subnet-0123456789abcdef0", AvailabilityZone: "us-east-1a", IPv4: true},
+				{ID: "subnet-11111111", AvailabilityZone: "us-east-1f", IPv6: true},
+				{ID: "subnet-22222222", AvailabilityZone: "us-east-1b", IPv4: true, IPv6: true},
+			}}}},
+			{Region: "eu-west-1", VPCs: []network.VPC{
+				{ID: "vpc-33333333", Subnets: []network.DeclaredSubnet{{ID: "subnet-33333333", AvailabilityZone: "eu-west-1c", IPv4: true}}},
+				{ID: "vpc-44444444"},
+			}},
+		},
+		Strict: map[string]bool{"111111111111": true},
+	}
+	if d := cmp.Diff(want, fc.networkConfig()); d != "" {
+		t.Fatalf("network config (-want +got):\n%s", d)
+	}
+	m, err := network.New(fc.networkConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := m.Subnet("111111111111", "us-east-1", "subnet-22222222"); err != nil || !cmp.Equal(s.NetworkTypes, []string{network.IPv4, network.DualStack}) {
+		t.Errorf("declared dual-stack subnet: %+v, %v", s, err)
+	}
+	if _, err := m.Subnet("111111111111", "us-east-1", "subnet-99999999"); !errors.Is(err, network.ErrUnknownSubnet) {
+		t.Errorf("strict account, undeclared subnet: %v", err)
+	}
+	if _, err := m.Subnet("333333333333", "us-east-1", "subnet-99999999"); err != nil {
+		t.Errorf("account without strictSubnets, undeclared subnet: %v", err)
+	}
+	none, err := ParseFileConfig(strings.NewReader("accounts: []\n"))
+	if err != nil || !cmp.Equal(none.networkConfig(), network.Config{}) {
+		t.Errorf("a file without networks: %+v, %v", none.networkConfig(), err)
+	}
+}
+
+func TestParseFileConfigNetworkErrorsNameTheLine(t *testing.T) {
+	t.Parallel()
+	head := "networks:\n  - region: us-east-1\n    vpcs:\n      - id: vpc-12345678\n        subnets:\n"
+	cases := []struct{ name, doc, want string }{
+		{"unknown network key", "networks:\n  - regoin: us-east-1\n", "line 2"},
+		{"unknown VPC key", "networks:\n  - region: us-east-1\n    vpcs:\n      - vpc: vpc-12345678\n", "line 4"},
+		{"unknown subnet key", head + "          - id: subnet-12345678\n            az: us-east-1a\n", "line 7"},
+		{"account unquoted", "networks:\n  - account: 111111111111\n    region: us-east-1\n", "line 2: account must be a 12-digit account ID in quotes"},
+		{"account short", "networks:\n  - account: \"1111\"\n    region: us-east-1\n", "line 2: account must be a 12-digit account ID"},
+		{"bad region", "networks:\n  - region: US-East-1\n", "line 2: \"US-East-1\" is not a region name"},
+		{"missing region", "networks:\n  - vpcs: []\n", "line 2: \"\" is not a region name"},
+		{"bad VPC id", "networks:\n  - region: us-east-1\n    vpcs:\n      - id: vpc-123\n", "line 4: \"vpc-123\" is not a VPC id"},
+		{"missing VPC id", "networks:\n  - region: us-east-1\n    vpcs:\n      - subnets: []\n", "line 4: \"\" is not a VPC id"},
+		{"bad subnet id", head + "          - id: subnet-0123456789ABCDEF0\n            availabilityZone: us-east-1a\n", "line 6: \"subnet-0123456789ABCDEF0\" is not a subnet id"},
+		{"zone of another region", head + "          - id: subnet-12345678\n            availabilityZone: eu-west-1a\n", "line 7: \"eu-west-1a\" is not an availability zone of us-east-1 (us-east-1a, us-east-1b"},
+		{"missing zone", head + "          - id: subnet-12345678\n", "line 6: \"\" is not an availability zone of us-east-1"},
+		{"neither family", head + "          - id: subnet-12345678\n            availabilityZone: us-east-1a\n            ipv4: false\n", "line 8: a subnet needs ipv4, ipv6 or both"},
+		{"flag not a bool", head + "          - id: subnet-12345678\n            availabilityZone: us-east-1a\n            ipv6: maybe\n", "line 8"},
+		{"subnet twice", head + "          - {id: subnet-12345678, availabilityZone: us-east-1a}\n          - {id: subnet-12345678, availabilityZone: us-east-1b}\n", "line 7: subnet subnet-12345678 is declared twice (first on line 6)"},
+		{"subnet in two entries", head + "          - {id: subnet-12345678, availabilityZone: us-east-1a}\n  - account: \"111111111111\"\n    region: us-east-1\n    vpcs: [{id: vpc-87654321, subnets: [{id: subnet-12345678, availabilityZone: us-east-1a}]}]\n",
+			"line 9: subnet subnet-12345678 is declared twice (first on line 6)"},
+		{"VPC twice", "networks:\n  - region: us-east-1\n    vpcs:\n      - id: vpc-12345678\n      - id: vpc-12345678\n", "line 5: VPC vpc-12345678 is declared twice (first on line 4)"},
+		{"strictSubnets not a bool", "accounts:\n  - id: \"111111111111\"\n    strictSubnets: yes please\n", "line 3"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := ParseFileConfig(strings.NewReader(tc.doc))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tc.want)
+			}
+		})
 	}
 }
