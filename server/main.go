@@ -15,6 +15,7 @@ import (
 
 	"github.com/elasticache-server/elasticache-server/api"
 	"github.com/elasticache-server/elasticache-server/metrics"
+	"github.com/elasticache-server/elasticache-server/network"
 	"github.com/elasticache-server/elasticache-server/service"
 	"github.com/elasticache-server/elasticache-server/storage"
 )
@@ -63,6 +64,10 @@ func (m *Main) Open(ctx context.Context) error {
 			return fmt.Errorf("config file: %w", err)
 		}
 	}
+	networks, err := network.New(fc.networkConfig())
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
 	store, where, err := m.openStore(ctx)
 	if err != nil {
 		return err
@@ -73,6 +78,7 @@ func (m *Main) Open(ctx context.Context) error {
 		CacheSecurityGroupQuota: m.cfg.QuotaCacheSecurityGroups,
 		Quotas:                  m.cfg.Quotas,
 		TransitionDelay:         m.cfg.TransitionDelay,
+		Network:                 networks,
 		Accounts:                fc.serviceAccounts(),
 	})
 	if err != nil {

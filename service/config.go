@@ -1,6 +1,10 @@
 package service
 
-import "time"
+import (
+	"time"
+
+	"github.com/elasticache-server/elasticache-server/network"
+)
 
 // Config holds the service's settings. The zero value is usable: it means
 // AWS's defaults for every account.
@@ -16,6 +20,10 @@ type Config struct {
 	// authorizing or revoking. 0 means the answer to the change shows the
 	// transitional state and every later read the final one.
 	TransitionDelay time.Duration
+	// Network is the VPCs and subnets that subnet groups are made of; nil
+	// is every account's default VPC, undeclared subnets accepted and
+	// placed (network.Model).
+	Network *network.Model
 	// Accounts overrides the global settings for single accounts, keyed by
 	// the 12-digit account ID.
 	Accounts map[string]AccountConfig
