@@ -47,12 +47,16 @@ func groupName(param string, p *string) (string, error) {
 	return strings.ToLower(s), nil
 }
 
-func description(p *string) (string, error) {
+func description(p *string) (string, error) { return descriptionParam("Description", p) }
+
+// descriptionParam validates a required description of at most 255
+// characters; param names it in messages.
+func descriptionParam(param string, p *string) (string, error) {
 	if p == nil || *p == "" {
-		return "", api.InvalidParameterValue("Description is required")
+		return "", api.InvalidParameterValue(param + " is required")
 	}
 	if utf8.RuneCountInString(*p) > maxDescriptionLen {
-		return "", invalid("Description", fmt.Sprintf("must be at most %d characters.", maxDescriptionLen))
+		return "", invalid(param, fmt.Sprintf("must be at most %d characters.", maxDescriptionLen))
 	}
 	return *p, nil
 }
