@@ -15,5 +15,6 @@ func newRegistry() (*schema.Registry, error) {
 func registeredKinds() []*kindDecl {
 	return []*kindDecl{
 		securityGroupKind,
+		subnetGroupKind,
 	}
 }

@@ -57,6 +57,36 @@ var kindDrivers = map[string]kindDriver{
 		},
 		exists: "CacheSecurityGroupAlreadyExists", notFound: "CacheSecurityGroupNotFound",
 	},
+	subnetGroupKind.Name: {
+		create: func(f *fixture, ctx context.Context, name string, tags []api.Tag) error {
+			_, err := f.svc.CreateCacheSubnetGroup(ctx, &api.CreateCacheSubnetGroupInput{CacheSubnetGroupName: &name,
+				CacheSubnetGroupDescription: s("d"), SubnetIds: []string{"subnet-0a1b2c3d"}, Tags: tags})
+			return err
+		},
+		describe: func(f *fixture, ctx context.Context, name string) (string, error) {
+			out, err := f.svc.DescribeCacheSubnetGroups(ctx, &api.DescribeCacheSubnetGroupsInput{CacheSubnetGroupName: &name})
+			if err != nil {
+				return "", err
+			}
+			return *out.CacheSubnetGroups[0].CacheSubnetGroupName, nil
+		},
+		page: func(f *fixture, ctx context.Context, max int32, marker *string) ([]string, *string, error) {
+			out, err := f.svc.DescribeCacheSubnetGroups(ctx, &api.DescribeCacheSubnetGroupsInput{MaxRecords: &max, Marker: marker})
+			if err != nil {
+				return nil, nil, err
+			}
+			var names []string
+			for _, g := range out.CacheSubnetGroups {
+				names = append(names, *g.CacheSubnetGroupName)
+			}
+			return names, out.Marker, nil
+		},
+		delete: func(f *fixture, ctx context.Context, name string) error {
+			_, err := f.svc.DeleteCacheSubnetGroup(ctx, &api.DeleteCacheSubnetGroupInput{CacheSubnetGroupName: &name})
+			return err
+		},
+		exists: "CacheSubnetGroupAlreadyExists", notFound: "CacheSubnetGroupNotFoundFault",
+	},
 }
 
 func TestEveryKindHasADriver(t *testing.T) {
