@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/elasticache-server/elasticache-server/api"
-	"github.com/elasticache-server/elasticache-server/internal/logwriter"
 	"github.com/elasticache-server/elasticache-server/sigv4"
 )
 
@@ -275,16 +274,15 @@ func isLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// NewLogger builds the server's logger from the configuration. Its lines
-// are slog's text or JSON lines, formatted by internal/logwriter's
-// handlers, which write the access log's kind of record without slog's
-// general path.
+// NewLogger builds the server's logger from the configuration: slog's own
+// text or JSON handler, writing to w (in the binary, a buffered
+// internal/logwriter.Writer).
 func (c Config) NewLogger(w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogFormat == "json" {
-		return slog.New(logwriter.NewJSONHandler(w, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(logwriter.NewTextHandler(w, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 func validRegions(rs []string) bool {
