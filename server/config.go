@@ -72,10 +72,6 @@ type Config struct {
 	// Seed, when set, is a state document (the format of export) imported
 	// at start if, and only if, the store holds no resources.
 	Seed string
-	// OpenEtcd opens the etcd store; nil in a binary without the etcd
-	// backend, where --store etcd is refused (ErrNoEtcdBackend). It is no
-	// flag: the binary's main passes it to ParseConfig (see EtcdOpener).
-	OpenEtcd EtcdOpener
 }
 
 // The defaults of the HTTP timeouts, also used for their zero values.
@@ -127,24 +123,14 @@ func envName(flagName string) string {
 	return "ELASTICACHE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// ProgramName is the name of the binary whose etcd backend is openEtcd:
-// elasticache-server-etcd when it has one, elasticache-server when not.
-// Help, usage and error messages say it, so that what they tell a user to
-// run is the binary in hand.
-func ProgramName(openEtcd EtcdOpener) string {
-	if openEtcd != nil {
-		return "elasticache-server-etcd"
-	}
-	return "elasticache-server"
-}
+// ProgramName is the binary's name, as help, usage and error messages say it.
+const ProgramName = "elasticache-server"
 
 // ParseConfig reads flags from args and environment variables through
-// getenv. Help goes to out. It returns flag.ErrHelp for -h. openEtcd is
-// the etcd backend of the binary, nil when it has none: --store etcd is
-// then ErrNoEtcdBackend, whatever the other --etcd-* flags say.
-func ParseConfig(args []string, getenv func(string) string, out io.Writer, openEtcd EtcdOpener) (Config, error) {
-	c := Config{OpenEtcd: openEtcd}
-	name := ProgramName(openEtcd)
+// getenv. Help goes to out. It returns flag.ErrHelp for -h.
+func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	var c Config
+	name := ProgramName
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:4566", "address to listen on (host:port; port 0 picks a free port)")
