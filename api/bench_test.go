@@ -86,8 +86,10 @@ func BenchmarkHandlerDescribeByName(b *testing.B) {
 // BenchmarkHandlerDescribeByNameLogged is BenchmarkHandlerDescribeByName
 // with the request log on, as the server runs by default.
 func BenchmarkHandlerDescribeByNameLogged(b *testing.B) {
-	b.Run("text", func(b *testing.B) { benchDescribeByName(b, benchHandlerLogging(b, logwriter.NewTextHandler)) })
-	b.Run("json", func(b *testing.B) { benchDescribeByName(b, benchHandlerLogging(b, logwriter.NewJSONHandler)) })
+	text := func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewTextHandler(w, o) }
+	json := func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewJSONHandler(w, o) }
+	b.Run("text", func(b *testing.B) { benchDescribeByName(b, benchHandlerLogging(b, text)) })
+	b.Run("json", func(b *testing.B) { benchDescribeByName(b, benchHandlerLogging(b, json)) })
 }
 
 func benchDescribeByName(b *testing.B, h http.Handler) {

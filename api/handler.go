@@ -104,10 +104,6 @@ type exchange struct {
 	Exchange
 	// authenticated says Exchange.Caller is set, for CallerFrom.
 	authenticated bool
-	// logAttrs holds the request line's attributes, which a handler's
-	// HandleAttrs takes without keeping (an interface call: a local array
-	// would escape to the heap, a new allocation per request).
-	logAttrs [7]slog.Attr
 	// form is the pooled map that Exchange.Form is (also when parsing it
 	// failed and Form stayed nil), returned to the pool at the end.
 	form awsquery.Form
@@ -137,9 +133,6 @@ type handler struct {
 	authenticate func(*http.Request, []byte, awsquery.Form) (Caller, error)
 	intercept    func(context.Context, *Exchange) error
 	observe      func(context.Context, *Exchange)
-	// logAttrs is log's handler when it takes a record as its parts
-	// (internal/logwriter's do), else nil.
-	logAttrs attrsHandler
 	// ops is the operation table by pointer: LookupOperation copies its
 	// answer so that no caller can change the table, an allocation per
 	// request, and the handler only reads it.
@@ -150,15 +143,6 @@ type handler struct {
 	// forms holds emptied awsquery.Forms, for the same reason: a new map
 	// is two allocations and its setup, on every request.
 	forms sync.Pool
-}
-
-// attrsHandler is a slog.Handler that also takes a record as its parts,
-// without a slog.Record (building one copies the attributes and allocates
-// past the fifth): internal/logwriter's handlers. HandleAttrs must write
-// what Handle would for slog.NewRecord(t, level, msg, 0) with attrs added,
-// and must not keep attrs.
-type attrsHandler interface {
-	HandleAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error
 }
 
 // maxPooledForm is the most parameters a form may have held to be reused,
@@ -200,7 +184,6 @@ func NewHandler(svc Service, cfg HandlerConfig) http.Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	h.logAttrs, _ = h.log.Handler().(attrsHandler)
 	if h.maxBody <= 0 {
 		h.maxBody = defaultMaxBodyBytes
 	}
@@ -279,7 +262,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// not print, and that would always name this line. The line's
 		// time is when the answer was complete, start + duration: the
 		// clock was just read for that.
-		attrs := append(xs.logAttrs[:0],
+		rec := slog.NewRecord(end, slog.LevelInfo, "request", 0)
+		rec.AddAttrs(
 			slog.String("request_id", x.RequestID),
 			slog.String("account", x.Caller.AccountID),
 			slog.String("region", x.Caller.Region),
@@ -287,15 +271,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Int("status", x.Status),
 		)
 		if x.Code != "" {
-			attrs = append(attrs, slog.String("code", x.Code))
+			rec.AddAttrs(slog.String("code", x.Code))
 		}
-		attrs = append(attrs, slog.Duration("duration", x.Duration))
-		if h.logAttrs != nil {
-			_ = h.logAttrs.HandleAttrs(ctx, end, slog.LevelInfo, "request", attrs)
-			return
-		}
-		rec := slog.NewRecord(end, slog.LevelInfo, "request", 0)
-		rec.AddAttrs(attrs...)
+		rec.AddAttrs(slog.Duration("duration", x.Duration))
 		_ = h.log.Handler().Handle(ctx, rec)
 	}()
 

@@ -338,16 +338,6 @@ func TestSeed(t *testing.T) {
 	}
 }
 
-// stateBinary builds the server binary once per test that needs it: on
-// an etcd run the one with the etcd backend, elasticache-server-etcd.
-func stateBinary(t *testing.T) string {
-	t.Helper()
-	if etcdEndpoints != "" {
-		return buildCommand(t, "elasticache-server-etcd")
-	}
-	return clientsBuildServer(t)
-}
-
 // runBinary runs the server binary with args and stdin, under a deadline
 // that only catches a hang, in an environment without ELASTICACHE_*
 // settings.
@@ -392,7 +382,7 @@ func storeArgs(dataDir string) []string {
 // byte for byte the admin API's document; a bad --seed stops the process.
 func TestStateCommands(t *testing.T) {
 	t.Parallel()
-	bin := stateBinary(t)
+	bin := clientsBuildServer(t)
 	s := startServer(t, withAdmin(""))
 	fillState(t, s.Addr)
 	doc := exportHTTP(t, newAdmin(t, s, ""))
@@ -411,14 +401,6 @@ func TestStateCommands(t *testing.T) {
 		}
 		if got := exportHTTP(t, newAdmin(t, s, "")); !bytes.Equal(got, doc) {
 			t.Fatal("a refused import changed the state")
-		}
-		// The default binary has no etcd backend: a bad flag, naming the
-		// binary that has it.
-		for _, command := range []string{"export", "import"} {
-			stdout, stderr, code := run(doc, command, []string{"--store", "etcd", "--etcd-endpoints", "127.0.0.1:2379"})
-			if code != 2 || stdout != "" || !strings.Contains(stderr, "run elasticache-server-etcd (go run ./cmd/elasticache-server-etcd) with the same flags") {
-				t.Errorf("%s --store etcd on the default binary: exit %d, stdout %q, stderr:\n%s", command, code, stdout, stderr)
-			}
 		}
 	} else {
 		// etcd is shared: the command reads what the running server wrote.

@@ -11,7 +11,6 @@ import (
 
 	"github.com/elasticache-server/elasticache-server/internal/etcdtest"
 	"github.com/elasticache-server/elasticache-server/server"
-	"github.com/elasticache-server/elasticache-server/server/etcdbackend"
 )
 
 // storeEnv selects the backend every in-process server of this package
@@ -54,7 +53,6 @@ func useStore(cfg *server.Config) {
 	}
 	sum := sha256.Sum256([]byte(cfg.DataDir))
 	cfg.Store = server.StoreEtcd
-	cfg.OpenEtcd = etcdbackend.Open // as cmd/elasticache-server-etcd does
 	cfg.EtcdEndpoints = etcdEndpoints
 	cfg.EtcdPrefix = "/e2e/" + hex.EncodeToString(sum[:8]) + "/"
 	cfg.EtcdRequestTimeout = 5 * time.Second // the flag's default

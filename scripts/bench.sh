@@ -3,9 +3,9 @@
 # reference measured in the same run on this machine: the baseline server
 # (cmd/elasticache-baseline: parse the form, answer a fixed body of the real
 # answer's size), the same doing one fsynced bbolt put per write, and raw
-# etcd transactions. Baseline and
-# elasticache-server (elasticache-server-etcd for the etcd figure) run one after the other with the same generator and
-# settings, for several rounds; every ratio is the median of the rounds'.
+# etcd transactions. Baseline and elasticache-server (on etcd for the etcd
+# figure) run one after the other with the same generator and settings, for
+# several rounds; every ratio is the median of the rounds'.
 #
 #   scripts/bench.sh [--rounds N] [--duration 5s] [--conns 16] [--large 100000] [--no-etcd] [--out DIR]
 #   scripts/bench.sh --smoke     everything once, tiny: a check that the script works (exit 1 on errors)
@@ -52,13 +52,11 @@ trap cleanup EXIT
 
 echo "== build"
 go build -o "$out/bin/elasticache-server" ./cmd/elasticache-server
-go build -o "$out/bin/elasticache-server-etcd" ./cmd/elasticache-server-etcd
 go build -o "$out/bin/elasticache-bench" ./cmd/elasticache-bench
 go build -o "$out/bin/elasticache-baseline" ./cmd/elasticache-baseline
 bench=$out/bin/elasticache-bench
 basebin=$out/bin/elasticache-baseline
-srvbin=$out/bin/elasticache-server          # bbolt only: every figure but etcd's, start-up included
-etcdbin=$out/bin/elasticache-server-etcd     # the same server with the etcd backend
+srvbin=$out/bin/elasticache-server          # every figure, start-up included; --store etcd for etcd's
 
 port=$((20000 + RANDOM % 20000))
 addr=127.0.0.1:$port
@@ -202,7 +200,7 @@ for round in $(seq 1 "$rounds"); do
   if [ -n "$etcd_ep" ]; then
     "$bench" etcd-txn -endpoints "$etcd_ep" -c "$conns" -duration "$duration" -warmup "$warmup" \
       -prefix "/raw-$round/" -label etcd-raw -round "$round" -json >>"$results"
-    start server-etcd "$etcdbin" --listen "$addr" --store etcd --etcd-endpoints "$etcd_ep" \
+    start server-etcd "$srvbin" --listen "$addr" --store etcd --etcd-endpoints "$etcd_ep" \
       --etcd-prefix "/server-$round/" --quota-cache-security-groups "$quota"
     gen server-etcd "$round" -op create -accounts "$conns"
     stop

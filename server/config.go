@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/elasticache-server/elasticache-server/api"
-	"github.com/elasticache-server/elasticache-server/internal/logwriter"
 	"github.com/elasticache-server/elasticache-server/sigv4"
 )
 
@@ -78,10 +77,6 @@ type Config struct {
 	// Seed, when set, is a state document (the format of export) imported
 	// at start if, and only if, the store holds no resources.
 	Seed string
-	// OpenEtcd opens the etcd store; nil in a binary without the etcd
-	// backend, where --store etcd is refused (ErrNoEtcdBackend). It is no
-	// flag: the binary's main passes it to ParseConfig (see EtcdOpener).
-	OpenEtcd EtcdOpener
 }
 
 // The defaults of the HTTP timeouts, also used for their zero values.
@@ -133,24 +128,14 @@ func envName(flagName string) string {
 	return "ELASTICACHE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// ProgramName is the name of the binary whose etcd backend is openEtcd:
-// elasticache-server-etcd when it has one, elasticache-server when not.
-// Help, usage and error messages say it, so that what they tell a user to
-// run is the binary in hand.
-func ProgramName(openEtcd EtcdOpener) string {
-	if openEtcd != nil {
-		return "elasticache-server-etcd"
-	}
-	return "elasticache-server"
-}
+// ProgramName is the binary's name, as help, usage and error messages say it.
+const ProgramName = "elasticache-server"
 
 // ParseConfig reads flags from args and environment variables through
-// getenv. Help goes to out. It returns flag.ErrHelp for -h. openEtcd is
-// the etcd backend of the binary, nil when it has none: --store etcd is
-// then ErrNoEtcdBackend, whatever the other --etcd-* flags say.
-func ParseConfig(args []string, getenv func(string) string, out io.Writer, openEtcd EtcdOpener) (Config, error) {
-	c := Config{OpenEtcd: openEtcd}
-	name := ProgramName(openEtcd)
+// getenv. Help goes to out. It returns flag.ErrHelp for -h.
+func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	var c Config
+	name := ProgramName
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.Listen, "listen", "127.0.0.1:4566", "address to listen on (host:port; port 0 picks a free port)")
@@ -295,16 +280,15 @@ func isLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// NewLogger builds the server's logger from the configuration. Its lines
-// are slog's text or JSON lines, formatted by internal/logwriter's
-// handlers, which write the access log's kind of record without slog's
-// general path.
+// NewLogger builds the server's logger from the configuration: slog's own
+// text or JSON handler, writing to w (in the binary, a buffered
+// internal/logwriter.Writer).
 func (c Config) NewLogger(w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogFormat == "json" {
-		return slog.New(logwriter.NewJSONHandler(w, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(logwriter.NewTextHandler(w, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 func validRegions(rs []string) bool {

@@ -15,7 +15,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 
 func TestParseConfigDefaults(t *testing.T) {
 	t.Parallel()
-	c, err := ParseConfig(nil, env(nil), io.Discard, nil)
+	c, err := ParseConfig(nil, env(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		Store: "bolt", EtcdPrefix: "/elasticache/", EtcdRequestTimeout: 5 * time.Second, Auth: AuthNone,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute}
-	if !reflect.DeepEqual(c, want) { // Config holds a func (OpenEtcd): no ==
+	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults = %+v\nwant %+v", c, want)
 	}
 }
@@ -41,7 +41,7 @@ func TestParseConfigFlagBeatsEnvBeatsDefault(t *testing.T) {
 		"ELASTICACHE_READ_HEADER_TIMEOUT":         "2s",
 		"ELASTICACHE_IDLE_TIMEOUT":                "3s",
 	})
-	c, err := ParseConfig([]string{"--quota-cache-security-groups", "9", "--log-format=json", "--idle-timeout=4s"}, e, io.Discard, nil)
+	c, err := ParseConfig([]string{"--quota-cache-security-groups", "9", "--log-format=json", "--idle-timeout=4s"}, e, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,13 +81,13 @@ func TestParseConfigErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ParseConfig(tc.args, env(tc.env), io.Discard, nil)
+			_, err := ParseConfig(tc.args, env(tc.env), io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want it to mention %q", err, tc.want)
 			}
 		})
 	}
-	if _, err := ParseConfig([]string{"-h"}, env(nil), io.Discard, nil); !errors.Is(err, flag.ErrHelp) {
+	if _, err := ParseConfig([]string{"-h"}, env(nil), io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v", err)
 	}
 }

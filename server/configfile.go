@@ -13,7 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/elasticache-server/elasticache-server/api"
-	"github.com/elasticache-server/elasticache-server/faults"
+	"github.com/elasticache-server/elasticache-server/faultinject"
 	"github.com/elasticache-server/elasticache-server/journal"
 	"github.com/elasticache-server/elasticache-server/service"
 	"github.com/elasticache-server/elasticache-server/sigv4"
@@ -90,7 +90,7 @@ func (s *faultSeed) UnmarshalYAML(n *yaml.Node) error {
 // the admin API's JSON (action, account, region, error, delay, count,
 // probability, seed), with delay written as "250ms" or "2s".
 type FaultRuleEntry struct {
-	Rule faults.Rule
+	Rule faultinject.Rule
 }
 
 // UnmarshalYAML reads a rule key by key, so that an unknown key, a value
@@ -99,7 +99,7 @@ func (e *FaultRuleEntry) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: a fault rule must be a mapping of action, error, count, …", n.Line)
 	}
-	var r faults.Rule
+	var r faultinject.Rule
 	lines := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -120,7 +120,7 @@ func (e *FaultRuleEntry) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // decodeRuleKey sets the field of r that key names from v.
-func decodeRuleKey(r *faults.Rule, key string, v *yaml.Node) error {
+func decodeRuleKey(r *faultinject.Rule, key string, v *yaml.Node) error {
 	str := func(dst *string) error {
 		if v.Kind != yaml.ScalarNode || v.Tag != "!!str" {
 			return fmt.Errorf("%s must be a string", key)
@@ -145,7 +145,7 @@ func decodeRuleKey(r *faults.Rule, key string, v *yaml.Node) error {
 		if v.Kind != yaml.ScalarNode || err != nil {
 			return fmt.Errorf("delay must be a duration such as 250ms or 2s")
 		}
-		r.Delay = faults.Duration(d)
+		r.Delay = faultinject.Duration(d)
 	case "count":
 		if v.Kind != yaml.ScalarNode || v.Decode(&r.Count) != nil {
 			return fmt.Errorf("count must be a whole number")
@@ -168,9 +168,9 @@ func decodeRuleKey(r *faults.Rule, key string, v *yaml.Node) error {
 	return nil
 }
 
-// fieldOf is the field a faults.FieldError names, "" for another error.
+// fieldOf is the field a faultinject.FieldError names, "" for another error.
 func fieldOf(err error) string {
-	var fe *faults.FieldError
+	var fe *faultinject.FieldError
 	if errors.As(err, &fe) {
 		return fe.Field
 	}
@@ -178,8 +178,8 @@ func fieldOf(err error) string {
 }
 
 // faultRules is the file's rules, in order.
-func (fc FileConfig) faultRules() []faults.Rule {
-	out := make([]faults.Rule, len(fc.Faults.Rules))
+func (fc FileConfig) faultRules() []faultinject.Rule {
+	out := make([]faultinject.Rule, len(fc.Faults.Rules))
 	for i, e := range fc.Faults.Rules {
 		out[i] = e.Rule
 	}

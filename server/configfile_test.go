@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/elasticache-server/elasticache-server/faults"
+	"github.com/elasticache-server/elasticache-server/faultinject"
 	"github.com/elasticache-server/elasticache-server/network"
 	"github.com/elasticache-server/elasticache-server/service"
 )
@@ -127,10 +127,10 @@ faults:
 		t.Errorf("journal size %d, seed %d", fc.Journal.Size, fc.Faults.Seed)
 	}
 	p, seed := 0.25, uint64(7)
-	want := []faults.Rule{
-		{Action: "CreateCacheSecurityGroup", Error: faults.Throttling, Count: 2},
-		{Action: "*", Account: "111111111111", Region: "eu-west-1", Error: faults.ServiceUnavailable, Probability: &p, Seed: &seed},
-		{Delay: faults.Duration(1500 * time.Millisecond)},
+	want := []faultinject.Rule{
+		{Action: "CreateCacheSecurityGroup", Error: faultinject.Throttling, Count: 2},
+		{Action: "*", Account: "111111111111", Region: "eu-west-1", Error: faultinject.ServiceUnavailable, Probability: &p, Seed: &seed},
+		{Delay: faultinject.Duration(1500 * time.Millisecond)},
 	}
 	if d := cmp.Diff(want, fc.faultRules()); d != "" {
 		t.Errorf("rules (-want +got):\n%s", d)

@@ -138,10 +138,6 @@ func (m *Main) Open(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 	}
-	// Under TLS, if any: the deadlines net/http sets reach the TCP
-	// connection through tls.Conn.
-	ln = &lazyDeadlineListener{Listener: ln, step: min(m.server.ReadHeaderTimeout, m.server.ReadTimeout,
-		m.server.WriteTimeout, m.server.IdleTimeout)}
 	scheme := "http"
 	if m.cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(m.cfg.TLSCert, m.cfg.TLSKey)

@@ -211,16 +211,15 @@ func (m *Main) stateError(w http.ResponseWriter, r *http.Request, op string, err
 
 // ParseStateConfig reads the flags of the export and import commands (the
 // store's flags, with the server's defaults and environment variables)
-// from args. Help goes to out; it returns flag.ErrHelp for -h. openEtcd
-// is as for ParseConfig.
-func ParseStateConfig(command string, args []string, getenv func(string) string, out io.Writer, openEtcd EtcdOpener) (Config, error) {
+// from args. Help goes to out; it returns flag.ErrHelp for -h.
+func ParseStateConfig(command string, args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	// The server's defaults, so that both find the same store.
-	def, err := ParseConfig(nil, func(string) string { return "" }, io.Discard, openEtcd)
+	def, err := ParseConfig(nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		return Config{}, err
 	}
-	c := Config{Auth: def.Auth, LogFormat: def.LogFormat, LogLevel: def.LogLevel, OpenEtcd: openEtcd}
-	name := ProgramName(openEtcd)
+	c := Config{Auth: def.Auth, LogFormat: def.LogFormat, LogLevel: def.LogLevel}
+	name := ProgramName
 	fs := flag.NewFlagSet(name+" "+command, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.DataDir, "data-dir", def.DataDir, "directory of the embedded store")

@@ -18,11 +18,11 @@ import (
 // environment variables, same checks.
 func TestParseStateConfig(t *testing.T) {
 	t.Parallel()
-	def, err := ParseConfig(nil, env(nil), io.Discard, nil)
+	def, err := ParseConfig(nil, env(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := ParseStateConfig("export", nil, env(nil), io.Discard, nil)
+	c, err := ParseStateConfig("export", nil, env(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestParseStateConfig(t *testing.T) {
 	}
 
 	e := env(map[string]string{"ELASTICACHE_DATA_DIR": "/from/env", "ELASTICACHE_ETCD_PREFIX": "/env/"})
-	c, err = ParseStateConfig("import", []string{"--etcd-prefix=/flag/", "--store=etcd", "--etcd-endpoints=127.0.0.1:2379", "--etcd-request-timeout=2s"}, e, io.Discard, stubEtcd)
+	c, err = ParseStateConfig("import", []string{"--etcd-prefix=/flag/", "--store=etcd", "--etcd-endpoints=127.0.0.1:2379", "--etcd-request-timeout=2s"}, e, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,19 +55,12 @@ func TestParseStateConfig(t *testing.T) {
 		{[]string{"--etcd-endpoints=h:1"}, "--store is bolt"},
 		{[]string{"--data-dir="}, "--data-dir must not be empty"},
 	} {
-		if _, err := ParseStateConfig("export", tc.args, env(nil), io.Discard, stubEtcd); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := ParseStateConfig("export", tc.args, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: error = %v, want %q", tc.args, err, tc.want)
 		}
 	}
-	// Without the etcd backend, --store etcd names the binary that has it,
-	// before anything the other --etcd-* flags get wrong.
-	for _, args := range [][]string{{"--store=etcd"}, {"--store=etcd", "--etcd-endpoints=h:1"}} {
-		if _, err := ParseStateConfig("export", args, env(nil), io.Discard, nil); !errors.Is(err, ErrNoEtcdBackend) {
-			t.Errorf("%v without the etcd backend: error = %v, want ErrNoEtcdBackend", args, err)
-		}
-	}
 	var help bytes.Buffer
-	if _, err := ParseStateConfig("import", []string{"--help"}, env(nil), &help, nil); !errors.Is(err, flag.ErrHelp) {
+	if _, err := ParseStateConfig("import", []string{"--help"}, env(nil), &help); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("--help = %v", err)
 	}
 	if !strings.HasPrefix(help.String(), "Usage: elasticache-server import [flags] < state.json") || !strings.Contains(help.String(), "-etcd-endpoints") {

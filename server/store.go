@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/elasticache-server/elasticache-server/storage"
 	"github.com/elasticache-server/elasticache-server/storage/bolt"
+	"github.com/elasticache-server/elasticache-server/storage/etcd"
 )
 
 // The --store values.
@@ -19,19 +22,6 @@ const (
 	StoreBolt = "bolt"
 	StoreEtcd = "etcd"
 )
-
-// EtcdOpener opens the etcd store cfg describes and says where it is, for
-// the start-up log line. Package server does not import the etcd client:
-// its package init alone (gRPC, protobuf descriptors, zap) costs about 3 ms
-// before main, which would more than double the bbolt server's start-up
-// (docs/DECISIONS.md). The binary that links etcd, cmd/elasticache-server-etcd,
-// passes server/etcdbackend.Open; without it --store etcd is refused.
-type EtcdOpener func(ctx context.Context, cfg Config) (storage.Store, slog.Attr, error)
-
-// ErrNoEtcdBackend is --store etcd in a binary built without the etcd
-// backend. The binaries exit 2 on it, as on any bad flag.
-var ErrNoEtcdBackend = errors.New("--store etcd needs the etcd backend, which this binary leaves out so that it starts faster: " +
-	"run elasticache-server-etcd (go run ./cmd/elasticache-server-etcd) with the same flags")
 
 // Event sweeps remove at most this many events per transaction. etcd
 // refuses transactions of more than --max-txn-ops operations (128 by
@@ -82,9 +72,6 @@ func (c Config) validateStore() error {
 		}
 		return nil
 	case StoreEtcd:
-		if c.OpenEtcd == nil {
-			return ErrNoEtcdBackend
-		}
 	default:
 		return fmt.Errorf("--store must be bolt or etcd, not %q", c.Store)
 	}
@@ -127,10 +114,61 @@ func (m *Main) openStore(ctx context.Context) (store storage.Store, where slog.A
 		}
 		return s, slog.String("path", path), nil
 	case StoreEtcd:
-		if m.cfg.OpenEtcd == nil {
-			return nil, where, ErrNoEtcdBackend
-		}
-		return m.cfg.OpenEtcd(ctx, m.cfg)
+		return openEtcd(ctx, m.cfg)
 	}
 	return nil, where, fmt.Errorf("unknown store %q", m.cfg.Store)
+}
+
+// openEtcd opens the etcd store of cfg (endpoints, TLS files, key prefix,
+// request timeout). The attribute says where it is, for the start-up log
+// line.
+func openEtcd(ctx context.Context, cfg Config) (storage.Store, slog.Attr, error) {
+	tlsCfg, err := etcdTLSConfig(cfg)
+	if err != nil {
+		return nil, slog.Attr{}, err
+	}
+	eps := cfg.EtcdEndpointList()
+	s, err := etcd.Open(ctx, etcd.Config{
+		Endpoints:      eps,
+		Prefix:         cfg.EtcdPrefix,
+		TLS:            tlsCfg,
+		RequestTimeout: cfg.EtcdRequestTimeout,
+	})
+	if err != nil {
+		return nil, slog.Attr{}, fmt.Errorf("open etcd store: %w", err)
+	}
+	return s, slog.Group("etcd", "endpoints", strings.Join(eps, ","), "prefix", cfg.EtcdPrefix, "tls", tlsCfg != nil), nil
+}
+
+// etcdTLSConfig builds the client TLS configuration from --etcd-cert,
+// --etcd-key and --etcd-ca; nil when none is set and no endpoint says
+// https.
+func etcdTLSConfig(c Config) (*tls.Config, error) {
+	https := false
+	for _, ep := range c.EtcdEndpointList() {
+		https = https || strings.HasPrefix(ep, "https://")
+	}
+	if c.EtcdCert == "" && c.EtcdCA == "" && !https {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.EtcdCert != "" {
+		cert, err := tls.LoadX509KeyPair(c.EtcdCert, c.EtcdKey)
+		if err != nil {
+			return nil, fmt.Errorf("--etcd-cert/--etcd-key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	if c.EtcdCA != "" {
+		pem, err := os.ReadFile(c.EtcdCA)
+		if err != nil {
+			return nil, fmt.Errorf("--etcd-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--etcd-ca: no PEM certificate in %s", c.EtcdCA)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
 }

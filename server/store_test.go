@@ -5,20 +5,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/elasticache-server/elasticache-server/internal/etcdtest"
 	"github.com/elasticache-server/elasticache-server/storage"
-	"github.com/elasticache-server/elasticache-server/storage/bolt"
 )
-
-// stubEtcd stands for the etcd backend where a test only parses flags:
-// package server cannot import server/etcdbackend (it imports server).
-func stubEtcd(context.Context, Config) (storage.Store, slog.Attr, error) {
-	return nil, slog.Attr{}, errors.New("stubEtcd opens nothing")
-}
 
 func TestParseConfigStore(t *testing.T) {
 	t.Parallel()
@@ -29,7 +22,7 @@ func TestParseConfigStore(t *testing.T) {
 		"ELASTICACHE_ETCD_CA":              "/etc/etcd/ca.pem",
 		"ELASTICACHE_ETCD_REQUEST_TIMEOUT": "2s",
 	})
-	c, err := ParseConfig([]string{"--etcd-cert=/c.pem", "--etcd-key=/k.pem"}, e, io.Discard, stubEtcd)
+	c, err := ParseConfig([]string{"--etcd-cert=/c.pem", "--etcd-key=/k.pem"}, e, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +57,7 @@ func TestParseConfigStoreErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := ParseConfig(tc.args, env(nil), io.Discard, stubEtcd)
+			_, err := ParseConfig(tc.args, env(nil), io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error = %v, want it to mention %q", err, tc.want)
 			}
@@ -72,52 +65,88 @@ func TestParseConfigStoreErrors(t *testing.T) {
 	}
 }
 
-// Without the etcd backend, --store etcd is refused before anything the
-// other --etcd-* flags get wrong, naming the binary that has it.
-func TestParseConfigEtcdWithoutBackend(t *testing.T) {
+func TestEtcdTLSFiles(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"--store=etcd"}, {"--store=etcd", "--etcd-endpoints=h:1"}, {"--store=etcd", "--etcd-endpoints=h", "--etcd-prefix="}} {
-		_, err := ParseConfig(args, env(nil), io.Discard, nil)
-		if !errors.Is(err, ErrNoEtcdBackend) || !strings.Contains(err.Error(), "elasticache-server-etcd") {
-			t.Errorf("%v: error = %v, want ErrNoEtcdBackend", args, err)
-		}
+	c := Config{Store: StoreEtcd, EtcdEndpoints: "h:1", EtcdCA: t.TempDir() + "/missing.pem"}
+	if _, err := etcdTLSConfig(c); err == nil || !strings.Contains(err.Error(), "--etcd-ca") {
+		t.Errorf("missing CA file: %v", err)
 	}
-	if _, err := ParseConfig(nil, env(map[string]string{"ELASTICACHE_STORE": "etcd"}), io.Discard, nil); !errors.Is(err, ErrNoEtcdBackend) {
-		t.Errorf("ELASTICACHE_STORE=etcd: error = %v, want ErrNoEtcdBackend", err)
+	if _, _, err := openEtcd(context.Background(), c); err == nil || !strings.Contains(err.Error(), "--etcd-ca") {
+		t.Errorf("openEtcd with a missing CA file: %v", err)
+	}
+	c = Config{Store: StoreEtcd, EtcdEndpoints: "h:1", EtcdCert: t.TempDir() + "/c.pem", EtcdKey: t.TempDir() + "/k.pem"}
+	if _, err := etcdTLSConfig(c); err == nil || !strings.Contains(err.Error(), "--etcd-cert/--etcd-key") {
+		t.Errorf("missing certificate files: %v", err)
+	}
+	c = Config{Store: StoreEtcd, EtcdEndpoints: "h:1"}
+	if cfg, err := etcdTLSConfig(c); cfg != nil || err != nil {
+		t.Errorf("no TLS settings: %v, %v; want plain TCP", cfg, err)
+	}
+	c = Config{Store: StoreEtcd, EtcdEndpoints: "h:1, https://h:2"}
+	if cfg, err := etcdTLSConfig(c); cfg == nil || err != nil {
+		t.Errorf("https endpoint: %v, %v; want TLS with the system's roots", cfg, err)
 	}
 }
 
-// Main opens etcd only through the injected opener: without one, Open
-// fails at once; with one, it is given the whole Config and the server
-// runs on the store it returns (here a bbolt file, to need no etcd).
-func TestOpenEtcdThroughOpener(t *testing.T) {
+// openEtcd on a real member: the prefix of the Config is the store's, two
+// stores with one prefix share their keys, and the log attribute says
+// where the store is.
+func TestOpenEtcd(t *testing.T) {
 	t.Parallel()
-	logger := slog.New(slog.DiscardHandler)
-	cfg := Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Store: StoreEtcd, EtcdEndpoints: "h:1", EtcdPrefix: "/p/"}
-	m := NewMain(cfg, logger)
-	if err := m.Open(context.Background()); !errors.Is(err, ErrNoEtcdBackend) {
-		m.Close(context.Background())
-		t.Fatalf("Open on etcd without an opener = %v, want ErrNoEtcdBackend", err)
+	c := etcdtest.StartCluster(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg := Config{Store: StoreEtcd, EtcdEndpoints: strings.Join(c.Endpoints(), ","), EtcdPrefix: "/a/",
+		EtcdRequestTimeout: 5 * time.Second}
+	open := func(prefix string) storage.Store {
+		cfg.EtcdPrefix = prefix
+		s, where, err := openEtcd(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if got := where.String(); !strings.Contains(got, "prefix="+prefix) || !strings.Contains(got, "tls=false") {
+			t.Errorf("log attribute %s", got)
+		}
+		return s
 	}
+	a, a2, b := open("/a/"), open("/a/"), open("/b/")
+	if err := a.Update(ctx, func(tx storage.Tx) error { return tx.Put([]byte("k"), []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	read := func(s storage.Store) (string, error) {
+		var v []byte
+		err := s.View(ctx, func(tx storage.Tx) error {
+			var err error
+			v, err = tx.Get([]byte("k"))
+			return err
+		})
+		return string(v), err
+	}
+	if v, err := read(a2); v != "v" || err != nil {
+		t.Errorf("the same prefix reads %q, %v; want v", v, err)
+	}
+	if _, err := read(b); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("another prefix reads: %v, want ErrNotFound", err)
+	}
+}
 
-	var got Config
-	cfg.OpenEtcd = func(ctx context.Context, c Config) (storage.Store, slog.Attr, error) {
-		got = c
-		s, err := bolt.Open(filepath.Join(t.TempDir(), "stand-in.db"), bolt.Config{})
-		return s, slog.String("stand-in", "bolt"), err
-	}
-	m = NewMain(cfg, logger)
+// Main on --store etcd opens etcd with the whole Config, sweeps events in
+// etcd-sized batches and serves on the store it opened.
+func TestMainOnEtcd(t *testing.T) {
+	t.Parallel()
+	c := etcdtest.StartCluster(t, 1)
+	cfg := Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Store: StoreEtcd, EtcdEndpoints: strings.Join(c.Endpoints(), ","),
+		EtcdPrefix: "/p/", EtcdRequestTimeout: 5 * time.Second}
+	m := NewMain(cfg, slog.New(slog.DiscardHandler))
 	if err := m.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close(context.Background())
-	if got.EtcdEndpoints != "h:1" || got.EtcdPrefix != "/p/" || got.Store != StoreEtcd {
-		t.Errorf("the opener was given %+v", got)
-	}
 	if m.cfg.sweepBatch() != sweepBatchEtcd {
 		t.Errorf("sweep batch = %d, want etcd's", m.cfg.sweepBatch())
 	}
 	if err := m.store.Update(context.Background(), func(tx storage.Tx) error { return tx.Put([]byte("k"), []byte("v")) }); err != nil {
-		t.Errorf("the store the opener returned: %v", err)
+		t.Errorf("the store Main opened: %v", err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/elasticache-server/elasticache-server/api"
-	"github.com/elasticache-server/elasticache-server/faults"
+	"github.com/elasticache-server/elasticache-server/faultinject"
 	"github.com/elasticache-server/elasticache-server/journal"
 )
 
@@ -23,7 +23,7 @@ type testingTools struct {
 	journal *journal.Journal
 	// faults is never nil after Open: the config file's rules apply with
 	// or without --admin.
-	faults *faults.Set
+	faults *faultinject.Set
 }
 
 // maxRulesBody bounds a POST /_admin/faults body; MaxRules rules fit many
@@ -33,7 +33,7 @@ const maxRulesBody = 1 << 20
 // openTestingTools prepares the request journal and the fault rules of the
 // config file.
 func (m *Main) openTestingTools(fc FileConfig) error {
-	set := faults.NewSet(uint64(fc.Faults.Seed))
+	set := faultinject.NewSet(uint64(fc.Faults.Seed))
 	if rules := fc.faultRules(); len(rules) > 0 {
 		if err := m.checkDelays(rules); err != nil {
 			return fmt.Errorf("config file: faults: %w", err)
@@ -52,8 +52,8 @@ func (m *Main) openTestingTools(fc FileConfig) error {
 
 // intercept is the handler's Intercept hook: fault injection.
 func (m *Main) intercept(ctx context.Context, e *api.Exchange) error {
-	id, err := m.tools.faults.Apply(ctx, faults.Request{Action: e.Action, Account: e.Caller.AccountID, Region: e.Caller.Region})
-	if errors.Is(err, faults.ErrReleased) {
+	id, err := m.tools.faults.Apply(ctx, faultinject.Request{Action: e.Action, Account: e.Caller.AccountID, Region: e.Caller.Region})
+	if errors.Is(err, faultinject.ErrReleased) {
 		// Shutting down: the client should try again, here or elsewhere.
 		err = api.ServiceUnavailable()
 	}
@@ -67,11 +67,11 @@ func (m *Main) intercept(ctx context.Context, e *api.Exchange) error {
 // checkDelays refuses a delay that reaches --write-timeout: net/http would
 // cut the connection before the delay ended, and the client would see a
 // broken connection rather than the answer the rule means.
-func (m *Main) checkDelays(rules []faults.Rule) error {
+func (m *Main) checkDelays(rules []faultinject.Rule) error {
 	limit := orDefault(m.cfg.WriteTimeout, defaultWriteTimeout)
 	for i, r := range rules {
 		if time.Duration(r.Delay) >= limit {
-			fe := &faults.FieldError{Field: "delay", Message: fmt.Sprintf("must be shorter than the server's --write-timeout (%s)", limit)}
+			fe := &faultinject.FieldError{Field: "delay", Message: fmt.Sprintf("must be shorter than the server's --write-timeout (%s)", limit)}
 			if len(rules) > 1 {
 				fe.Field = fmt.Sprintf("[%d].delay", i)
 			}
@@ -166,7 +166,7 @@ type faultsAnswer struct {
 	Seed *uint64 `json:"seed,omitempty"`
 	// Rules are the rules in the order they are checked (GET), or the
 	// ones just added (POST).
-	Rules []faults.Status `json:"rules"`
+	Rules []faultinject.Status `json:"rules"`
 }
 
 // listFaults answers GET /_admin/faults.
@@ -189,18 +189,18 @@ func (m *Main) addFaults(w http.ResponseWriter, r *http.Request) {
 		writeAdminError(w, http.StatusBadRequest, "InvalidRule", "the body could not be read")
 		return
 	}
-	rules, err := faults.DecodeRules(body)
+	rules, err := faultinject.DecodeRules(body)
 	if err == nil {
 		err = m.checkDelays(rules)
 	}
-	var added []faults.Status
+	var added []faultinject.Status
 	if err == nil {
 		added, err = m.tools.faults.Add(rules...)
 	}
 	if err != nil {
-		var fe *faults.FieldError
+		var fe *faultinject.FieldError
 		if !errors.As(err, &fe) {
-			fe = &faults.FieldError{Message: err.Error()}
+			fe = &faultinject.FieldError{Message: err.Error()}
 		}
 		writeAdminJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]string{
 			"code": "InvalidRule", "message": fe.Error(), "field": fe.Field,

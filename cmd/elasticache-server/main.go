@@ -1,14 +1,12 @@
 // Command elasticache-server serves the Amazon ElastiCache API (query
-// protocol, 2015-02-02) on an embedded bbolt store, so that boto3, the AWS
-// CLI and the AWS SDKs work against it unchanged.
+// protocol, 2015-02-02) on an embedded bbolt store (--store bolt, the
+// default) or on an etcd cluster that several servers share (--store etcd,
+// docs/ETCD.md), so that boto3, the AWS CLI and the AWS SDKs work against
+// it unchanged.
 //
 //	elasticache-server [flags]                 serve
 //	elasticache-server export [flags] > FILE   write the state document of a store
 //	elasticache-server import [flags] < FILE   replace the state of a store
-//
-// It does not link the etcd client, whose package init alone would more
-// than double its start-up; --store etcd needs elasticache-server-etcd,
-// the same server with the etcd backend (docs/DECISIONS.md).
 package main
 
 import (
@@ -18,5 +16,5 @@ import (
 )
 
 func main() {
-	os.Exit(cli.Run(os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr, cli.Options{}))
+	os.Exit(cli.Run(os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
 }

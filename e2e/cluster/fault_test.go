@@ -216,8 +216,8 @@ func TestEtcdMemberFaults(t *testing.T) {
 	t.Logf("etcd, 3 members, 2 servers, 6 workers then probes:\n%s  %s", l.summary(), tallyA)
 }
 
-// buildServer builds ./cmd/elasticache-server-etcd (the binary with the
-// etcd backend) into a temp dir, from the module root two levels up.
+// buildServer builds ./cmd/elasticache-server, the one binary of every
+// store, into a temp dir, from the module root two levels up.
 func buildServer(t *testing.T) string {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
@@ -227,11 +227,11 @@ func buildServer(t *testing.T) string {
 	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
 		t.Fatalf("module root not found at %s: %v", root, err)
 	}
-	bin := filepath.Join(t.TempDir(), "elasticache-server-etcd")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/elasticache-server-etcd")
+	bin := filepath.Join(t.TempDir(), "elasticache-server")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/elasticache-server")
 	build.Dir = root
 	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/elasticache-server-etcd: %v\n%s", err, b)
+		t.Fatalf("go build ./cmd/elasticache-server: %v\n%s", err, b)
 	}
 	return bin
 }

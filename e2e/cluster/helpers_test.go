@@ -21,7 +21,6 @@ import (
 
 	"github.com/elasticache-server/elasticache-server/internal/etcdtest"
 	"github.com/elasticache-server/elasticache-server/server"
-	"github.com/elasticache-server/elasticache-server/server/etcdbackend"
 )
 
 const region = "us-east-1"
@@ -65,7 +64,6 @@ func boltConfig(tb testing.TB) server.Config {
 func etcdConfig(tb testing.TB, c *etcdtest.Cluster, prefix string) server.Config {
 	cfg := boltConfig(tb)
 	cfg.Store = server.StoreEtcd
-	cfg.OpenEtcd = etcdbackend.Open // as cmd/elasticache-server-etcd does
 	cfg.EtcdEndpoints = strings.Join(c.Endpoints(), ",")
 	cfg.EtcdPrefix = prefix
 	cfg.EtcdRequestTimeout = 5 * time.Second

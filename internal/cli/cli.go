@@ -1,8 +1,6 @@
-// Package cli is the process of both server binaries: the command line
-// (serve, export, import), signals, the buffered log and the GC target.
-// cmd/elasticache-server runs it without the etcd backend and
-// cmd/elasticache-server-etcd with it (Options.OpenEtcd), so that the two
-// accept exactly the same flags and commands.
+// Package cli is the process of the elasticache-server binary: the
+// command line (serve, export, import), signals, the buffered log and the
+// GC target. cmd/elasticache-server's main only calls Run.
 package cli
 
 import (
@@ -21,22 +19,15 @@ import (
 	"github.com/elasticache-server/elasticache-server/service"
 )
 
-// Options are what tells the two binaries apart.
-type Options struct {
-	// OpenEtcd is the etcd backend (server/etcdbackend.Open); nil in the
-	// default binary, where --store etcd exits 2 (server.ErrNoEtcdBackend).
-	OpenEtcd server.EtcdOpener
-}
-
 // Run is main without the process: it returns the exit code. args are
 // the arguments after the program name. The first names a command
 // (export, import); any other, a flag or nothing, starts the server.
-func Run(args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, opts Options) int {
+func Run(args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 && (args[0] == "export" || args[0] == "import") {
-		return runState(args[0], args[1:], getenv, stdin, stdout, stderr, opts)
+		return runState(args[0], args[1:], getenv, stdin, stdout, stderr)
 	}
-	name := server.ProgramName(opts.OpenEtcd)
-	cfg, err := server.ParseConfig(args, getenv, stderr, opts.OpenEtcd)
+	name := server.ProgramName
+	cfg, err := server.ParseConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(stderr, "\nCommands:\n  export  write the state document of a store to standard output\n  import  replace the state of a store with the document on standard input\n(%[1]s export --help, %[1]s import --help)\n", name)
 		return 0
@@ -93,9 +84,9 @@ func Run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 
 // runState runs the export or import command. Exit codes: 0 done, 1
 // failed (nothing written for a refused document), 2 bad flags.
-func runState(command string, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, opts Options) int {
-	name := server.ProgramName(opts.OpenEtcd)
-	cfg, err := server.ParseStateConfig(command, args, getenv, stderr, opts.OpenEtcd)
+func runState(command string, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	name := server.ProgramName
+	cfg, err := server.ParseStateConfig(command, args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

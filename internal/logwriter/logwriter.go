@@ -240,26 +240,6 @@ func (f *flushHandler) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
-// HandleAttrs is Handle for a record given as its parts (see
-// NewTextHandler's HandleAttrs), passed on as they are when the wrapped
-// handler takes them so.
-func (f *flushHandler) HandleAttrs(ctx context.Context, t time.Time, level slog.Level, msg string, attrs []slog.Attr) error {
-	var err error
-	if ah, ok := f.h.(interface {
-		HandleAttrs(context.Context, time.Time, slog.Level, string, []slog.Attr) error
-	}); ok {
-		err = ah.HandleAttrs(ctx, t, level, msg, attrs)
-	} else {
-		err = f.h.Handle(ctx, newRecord(t, level, msg, attrs))
-	}
-	if level >= f.level.Level() {
-		if ferr := f.w.Flush(); err == nil {
-			err = ferr
-		}
-	}
-	return err
-}
-
 func (f *flushHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return &flushHandler{h: f.h.WithAttrs(attrs), w: f.w, level: f.level}
 }

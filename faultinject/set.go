@@ -1,4 +1,4 @@
-package faults
+package faultinject
 
 import (
 	"context"
@@ -55,7 +55,7 @@ type Set struct {
 
 // ErrReleased is what Apply returns for a request whose delay Release cut
 // short: the server is stopping, and its answer should say so.
-var ErrReleased = errors.New("faults: delay cut short: the server is stopping")
+var ErrReleased = errors.New("faultinject: delay cut short: the server is stopping")
 
 type entry struct {
 	id        string
@@ -144,7 +144,8 @@ func (s *Set) Add(rules ...Rule) ([]Status, error) {
 }
 
 // pcgStream is the second word of every rule's PCG seed; any constant
-// would do, one is needed so that the seed alone decides.
+// would do, one is needed so that the seed alone decides. It spells the
+// package's former name, and stays: a seed gives the draws it always gave.
 const pcgStream = 0x6661756c7473 // "faults"
 
 // List returns the rules in the order they are checked.
