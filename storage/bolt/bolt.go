@@ -106,7 +106,6 @@ type Store struct {
 	top         *layer        // newest writes, some perhaps not yet durable
 	frozen      *layer        // writes being applied to bbolt; nil when none
 	baseTx      int           // bbolt transaction ID of the state under the layers
-	base        *readBase     // a read transaction of baseTx's state; nil while a flush commits
 	activeBytes int           // bytes written to top, to decide when to flush
 	pend        []byte        // records not yet handed to the syncer
 	rotateAt    int           // where in pend the next generation starts, or -1
@@ -141,8 +140,6 @@ type Store struct {
 type snapshot struct {
 	newest, frozen *layer
 	baseTx         int
-	// base, when not nil and not yet retired, reads bbolt as of baseTx.
-	base *readBase
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -195,16 +192,17 @@ func start(db *bbolt.DB, path string, cfg Config, tune tuning) (*Store, error) {
 		_ = log.close()
 		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
 	}
-	rb, err := openBase(db)
+	btx, err := db.Begin(false)
 	if err != nil {
 		_ = log.close()
 		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
 	}
-	baseTx := rb.btx.ID()
+	baseTx := btx.ID()
+	_ = btx.Rollback()
 
 	s := &Store{
 		db: db, path: path, log: log, noBatch: cfg.NoBatch, tune: tune,
-		top: newLayer(), baseTx: baseTx, base: rb, rotateAt: -1,
+		top: newLayer(), baseTx: baseTx, rotateAt: -1,
 		nextSync:  make(chan struct{}),
 		kickSync:  make(chan struct{}, 1),
 		kickFlush: make(chan struct{}, 1),
@@ -215,7 +213,7 @@ func start(db *bbolt.DB, path string, cfg Config, tune tuning) (*Store, error) {
 	}
 	s.lastSeq.Store(last)
 	s.durable.Store(last)
-	s.published.Store(&snapshot{baseTx: baseTx, base: rb})
+	s.published.Store(&snapshot{baseTx: baseTx})
 	go s.flusher()
 	if cfg.NoBatch {
 		close(s.syncDone) // Updates write the log themselves

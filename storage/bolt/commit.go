@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/elasticache-server/elasticache-server/storage"
 )
 
@@ -16,9 +18,10 @@ import (
 const maxSpare = 1 << 20
 
 // View runs fn on the latest durable snapshot: the published layers over a
-// bbolt read transaction of the matching state. It returns
-// storage.ErrClosed after Close, and an error wrapping ctx.Err() without
-// running fn if ctx is already done. fn's error is returned unchanged.
+// bbolt read transaction of the matching state, begun for this View and
+// rolled back when fn returns or panics. It returns storage.ErrClosed after
+// Close, and an error wrapping ctx.Err() without running fn if ctx is
+// already done. fn's error is returned unchanged.
 func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := s.gate.Enter(ctx, "storage/bolt: view"); err != nil {
 		return err
@@ -30,30 +33,34 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 		// server's health check say so.
 		return err
 	}
+	p, btx, err := s.beginView()
+	if err != nil {
+		return err
+	}
+	// Rolled back even if fn panics: a read transaction left open would
+	// make the next commit that grows bbolt's memory map wait for ever.
+	defer func() { _ = btx.Rollback() }()
+	return runTx(&tx{s: s, layers: [2]*layer{p.newest, p.frozen}, b: btx.Bucket(bucketName)}, fn)
+}
+
+// beginView begins a bbolt read transaction of the state that goes with
+// the published snapshot it returns: bbolt as of the snapshot's baseTx,
+// or the commit after it when the snapshot has a frozen layer (that layer
+// holds exactly the commit's writes, so both read the same).
+func (s *Store) beginView() (*snapshot, *bbolt.Tx, error) {
 	for {
 		p := s.published.Load()
-		if rb := p.base; rb != nil && rb.acquire() {
-			// Released even if fn panics: a hold left behind would keep
-			// the base's transaction open, and the next commit that grows
-			// the memory map would wait for it for ever.
-			defer rb.release()
-			return runTx(&tx{s: s, layers: [2]*layer{p.newest, p.frozen}, b: rb.bucket, base: rb}, fn)
-		}
-		// No base, or it was retired for a flush's commit: a transaction
-		// of the View's own, of the state that goes with p.
 		btx, err := s.db.Begin(false)
 		if err != nil {
-			return fmt.Errorf("storage/bolt: view: %w", err)
+			return nil, nil, fmt.Errorf("storage/bolt: view: %w", err)
 		}
-		if id := btx.ID(); id != p.baseTx && (p.frozen == nil || id != p.baseTx+1) {
-			// The flusher committed after p was published; the snapshot
-			// that goes with its commit is out or about to be.
-			_ = btx.Rollback()
-			runtime.Gosched()
-			continue
+		if id := btx.ID(); id == p.baseTx || (p.frozen != nil && id == p.baseTx+1) {
+			return p, btx, nil
 		}
-		defer func() { _ = btx.Rollback() }()
-		return runTx(&tx{s: s, layers: [2]*layer{p.newest, p.frozen}, b: btx.Bucket(bucketName)}, fn)
+		// The flusher committed after p was published; the snapshot
+		// that goes with its commit is out or about to be.
+		_ = btx.Rollback()
+		runtime.Gosched()
 	}
 }
 
@@ -98,21 +105,16 @@ func (s *Store) apply(ctx context.Context, fn func(storage.Tx) error) (wait chan
 	if err := s.failed(); err != nil {
 		return nil, err
 	}
-	t := &tx{s: s, layers: [2]*layer{s.top, s.frozen}, b: nil, writable: true}
-	if rb := s.base; rb != nil {
-		// Not retired while wmu is held: the flusher takes s.base away
-		// under wmu before it retires it.
-		t.b, t.base = rb.bucket, rb
-	} else {
-		// A flush is committing; the frozen layer makes bbolt's state
-		// before and after its commit read the same.
-		btx, err := s.db.Begin(false)
-		if err != nil {
-			return nil, fmt.Errorf("storage/bolt: update: %w", err)
-		}
-		defer func() { _ = btx.Rollback() }()
-		t.b = btx.Bucket(bucketName)
+	// A read transaction of the Update's own, ended before the Update
+	// waits for the log. While a flush commits, bbolt may be as of
+	// baseTx or the commit after it; the frozen layer makes both read the
+	// same.
+	btx, err := s.db.Begin(false)
+	if err != nil {
+		return nil, fmt.Errorf("storage/bolt: update: %w", err)
 	}
+	defer func() { _ = btx.Rollback() }()
+	t := &tx{s: s, layers: [2]*layer{s.top, s.frozen}, b: btx.Bucket(bucketName), writable: true}
 	start := len(s.pend)
 	s.pend = append(s.pend, make([]byte, walHeaderSize)...)
 	done := false
@@ -247,7 +249,7 @@ func (s *Store) syncOnce() {
 	}
 	buf, rot, seq := s.pend, s.rotateAt, s.lastSeq.Load()
 	s.pend, s.spare, s.rotateAt = s.spare, nil, -1
-	snap := &snapshot{newest: s.top.Clone(), frozen: s.frozen, baseTx: s.baseTx, base: s.base}
+	snap := &snapshot{newest: s.top.Clone(), frozen: s.frozen, baseTx: s.baseTx}
 	done := s.nextSync
 	s.nextSync = make(chan struct{})
 	s.inflight, s.inflightSeq = done, seq
@@ -310,7 +312,7 @@ func (s *Store) flush(final bool) bool {
 	}
 	f := s.top
 	s.top, s.frozen, s.activeBytes = newLayer(), f, 0
-	top, base, rb := s.lastSeq.Load(), s.baseTx, s.base
+	top, base := s.lastSeq.Load(), s.baseTx
 	s.rotateAt = len(s.pend)
 	wait := s.waitChanLocked(top)
 	s.wmu.Unlock()
@@ -329,40 +331,21 @@ func (s *Store) flush(final bool) bool {
 	// them as the frozen layer, so that Views accept bbolt's next state.
 	s.pubMu.Lock()
 	if p := s.published.Load(); p.frozen != f {
-		s.published.Store(&snapshot{frozen: f, baseTx: base, base: rb})
+		s.published.Store(&snapshot{frozen: f, baseTx: base})
 	}
 	s.pubMu.Unlock()
 
-	// The commit may have to grow bbolt's memory map, which waits for
-	// every read transaction: the base goes first. Until the next one,
-	// transactions begin their own.
-	s.wmu.Lock()
-	s.base = nil
-	s.wmu.Unlock()
-	rb.retire()
 	committed, err := s.commitLayer(f, top)
 	if err != nil {
 		s.fail(err)
 		return false
 	}
-	next, err := openBase(s.db)
-	if err != nil {
-		s.fail(err)
-		return false
-	}
-	if id := next.btx.ID(); id != committed {
-		// Only the flusher writes to bbolt; another writer means the
-		// layers no longer describe what is under them.
-		next.retire()
-		s.fail(fmt.Errorf("flush: committed transaction %d but bbolt reads as of %d", committed, id))
-		return false
-	}
 	s.wmu.Lock()
-	s.frozen, s.baseTx, s.base = nil, committed, next
+	s.frozen, s.baseTx = nil, committed
 	s.wmu.Unlock()
 	s.pubMu.Lock()
 	if p := s.published.Load(); p.frozen == f {
-		s.published.Store(&snapshot{newest: p.newest, baseTx: committed, base: next})
+		s.published.Store(&snapshot{newest: p.newest, baseTx: committed})
 	}
 	s.pubMu.Unlock()
 	return true
@@ -423,12 +406,6 @@ func (s *Store) Close() error {
 	<-s.flushDone
 	close(s.stopSync)
 	<-s.syncDone
-	// No transaction is running (the gate saw to that), so this ends the
-	// base's bbolt transaction, which db.Close would otherwise wait for.
-	if s.base != nil {
-		s.base.retire()
-		s.base = nil
-	}
 	var errs []error
 	if err := s.failed(); err == nil && !s.abandon.Load() {
 		// Every record is in bbolt: the next Open need not read the log.
