@@ -16,7 +16,9 @@ var ErrNotFound = errors.New("storage: key not found")
 var ErrConflict = errors.New("storage: transaction conflict")
 
 // ErrUnavailable wraps failures that a client may retry: the backend could
-// not be reached or did not answer in time.
+// not be reached or did not answer in time, or (bbolt) its disk is full, in
+// which case the transaction was not written and the store takes writes
+// again once there is space.
 var ErrUnavailable = errors.New("storage: store unavailable")
 
 // ErrClosed is returned by any operation on a Store after Close.

@@ -90,6 +90,13 @@ var defaultTuning = tuning{flushEvery: 100 * time.Millisecond, flushEntries: 819
 // applies it to bbolt in one commit, and drops it. A crash loses at most
 // the log records whose fdatasync had not returned, none of them answered;
 // Open replays the rest into bbolt.
+//
+// A full disk is survived (diskfull.go): a log write that fails
+// with ENOSPC or EDQUOT takes back every record not yet durable, its own
+// and those queued after it, and the Updates that wrote or read them fail
+// with storage.ErrUnavailable; a flush that fails so keeps its layer and
+// tries again. Any other failure of the log or bbolt stops the store
+// (fail) until the process restarts.
 type Store struct {
 	db      *bbolt.DB
 	path    string
@@ -103,16 +110,16 @@ type Store struct {
 
 	// wmu serialises Updates and guards the fields up to the blank line.
 	wmu         sync.Mutex
-	top         *layer        // newest writes, some perhaps not yet durable
-	frozen      *layer        // writes being applied to bbolt; nil when none
-	baseTx      int           // bbolt transaction ID of the state under the layers
-	base        *readBase     // a read transaction of baseTx's state; nil while a flush commits
-	activeBytes int           // bytes written to top, to decide when to flush
-	pend        []byte        // records not yet handed to the syncer
-	rotateAt    int           // where in pend the next generation starts, or -1
-	nextSync    chan struct{} // closed when pend's records are durable
-	inflight    chan struct{} // closed when the sync under way ends; nil if none
-	inflightSeq uint64        // last record of the sync under way
+	top         *layer // newest writes, some perhaps not yet durable
+	frozen      *layer // writes being applied to bbolt; nil when none
+	frozenTop   uint64 // last log record whose writes frozen holds
+	baseTx      int    // bbolt transaction ID of the state under the layers
+	activeBytes int    // bytes written to top, to decide when to flush
+	pend        []byte // records not yet handed to the syncer
+	rotateAt    int    // where in pend the next generation starts, or -1
+	next        *batch // the log write pend's records will go out in
+	inflight    *batch // the log write under way; nil if none
+	inflightSeq uint64 // last record of the write under way
 
 	// lastSeq is the number of the last record queued: written under wmu,
 	// read by the syncer's gather without it.
@@ -123,8 +130,16 @@ type Store struct {
 	published atomic.Pointer[snapshot]
 	spare     []byte       // syncer only: the previous pend, for reuse
 	soloMu    sync.Mutex   // NoBatch: one Update at a time, log write included
+	flushMu   sync.Mutex   // one flush at a time: the flusher's, or a test's Flush
 	abandon   atomic.Bool  // tests: Close as a crash would, leaving the log
 	syncs     atomic.Int64 // log writes, each with its fdatasync
+	// stalled is why the last flush could not commit (the disk is full),
+	// nil once one did: the flusher then waits for its timer, not for
+	// kicks, and Close leaves the log for the next Open.
+	stalled atomic.Pointer[error]
+	// fault stands in for the disk in tests (see diskFault); nil
+	// otherwise.
+	fault atomic.Pointer[diskFault]
 
 	kickSync  chan struct{}
 	kickFlush chan struct{}
@@ -134,6 +149,15 @@ type Store struct {
 	syncDone  chan struct{}
 }
 
+// batch is one log write and its outcome, shared by the Updates (and the
+// flusher) that wait for it.
+type batch struct {
+	done chan struct{} // closed once the write has ended
+	err  error         // written before done is closed: nil if the records are durable
+}
+
+func newBatch() *batch { return &batch{done: make(chan struct{})} }
+
 // snapshot is what a View reads: durable layers over bbolt as of baseTx or,
 // when frozen is set, as of the commit that applies frozen (baseTx+1).
 // Both give the same answers because frozen holds exactly that commit's
@@ -141,8 +165,6 @@ type Store struct {
 type snapshot struct {
 	newest, frozen *layer
 	baseTx         int
-	// base, when not nil and not yet retired, reads bbolt as of baseTx.
-	base *readBase
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -195,17 +217,18 @@ func start(db *bbolt.DB, path string, cfg Config, tune tuning) (*Store, error) {
 		_ = log.close()
 		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
 	}
-	rb, err := openBase(db)
+	btx, err := db.Begin(false)
 	if err != nil {
 		_ = log.close()
 		return nil, fmt.Errorf("storage/bolt: open %s: %w", path, err)
 	}
-	baseTx := rb.btx.ID()
+	baseTx := btx.ID()
+	_ = btx.Rollback()
 
 	s := &Store{
 		db: db, path: path, log: log, noBatch: cfg.NoBatch, tune: tune,
-		top: newLayer(), baseTx: baseTx, base: rb, rotateAt: -1,
-		nextSync:  make(chan struct{}),
+		top: newLayer(), baseTx: baseTx, rotateAt: -1,
+		next:      newBatch(),
 		kickSync:  make(chan struct{}, 1),
 		kickFlush: make(chan struct{}, 1),
 		stopFlush: make(chan struct{}),
@@ -213,9 +236,10 @@ func start(db *bbolt.DB, path string, cfg Config, tune tuning) (*Store, error) {
 		stopSync:  make(chan struct{}),
 		syncDone:  make(chan struct{}),
 	}
+	log.fault = &s.fault
 	s.lastSeq.Store(last)
 	s.durable.Store(last)
-	s.published.Store(&snapshot{baseTx: baseTx, base: rb})
+	s.published.Store(&snapshot{baseTx: baseTx})
 	go s.flusher()
 	if cfg.NoBatch {
 		close(s.syncDone) // Updates write the log themselves

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"time"
 
+	bbolt "go.etcd.io/bbolt"
+
 	"github.com/elasticache-server/elasticache-server/storage"
 )
 
@@ -16,9 +18,10 @@ import (
 const maxSpare = 1 << 20
 
 // View runs fn on the latest durable snapshot: the published layers over a
-// bbolt read transaction of the matching state. It returns
-// storage.ErrClosed after Close, and an error wrapping ctx.Err() without
-// running fn if ctx is already done. fn's error is returned unchanged.
+// bbolt read transaction of the matching state, begun for this View and
+// rolled back when fn returns or panics. It returns storage.ErrClosed after
+// Close, and an error wrapping ctx.Err() without running fn if ctx is
+// already done. fn's error is returned unchanged.
 func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := s.gate.Enter(ctx, "storage/bolt: view"); err != nil {
 		return err
@@ -30,30 +33,34 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 		// server's health check say so.
 		return err
 	}
+	p, btx, err := s.beginView()
+	if err != nil {
+		return err
+	}
+	// Rolled back even if fn panics: a read transaction left open would
+	// make the next commit that grows bbolt's memory map wait for ever.
+	defer func() { _ = btx.Rollback() }()
+	return runTx(&tx{s: s, layers: [2]*layer{p.newest, p.frozen}, b: btx.Bucket(bucketName)}, fn)
+}
+
+// beginView begins a bbolt read transaction of the state that goes with
+// the published snapshot it returns: bbolt as of the snapshot's baseTx,
+// or the commit after it when the snapshot has a frozen layer (that layer
+// holds exactly the commit's writes, so both read the same).
+func (s *Store) beginView() (*snapshot, *bbolt.Tx, error) {
 	for {
 		p := s.published.Load()
-		if rb := p.base; rb != nil && rb.acquire() {
-			// Released even if fn panics: a hold left behind would keep
-			// the base's transaction open, and the next commit that grows
-			// the memory map would wait for it for ever.
-			defer rb.release()
-			return runTx(&tx{s: s, layers: [2]*layer{p.newest, p.frozen}, b: rb.bucket, base: rb}, fn)
-		}
-		// No base, or it was retired for a flush's commit: a transaction
-		// of the View's own, of the state that goes with p.
 		btx, err := s.db.Begin(false)
 		if err != nil {
-			return fmt.Errorf("storage/bolt: view: %w", err)
+			return nil, nil, fmt.Errorf("storage/bolt: view: %w", err)
 		}
-		if id := btx.ID(); id != p.baseTx && (p.frozen == nil || id != p.baseTx+1) {
-			// The flusher committed after p was published; the snapshot
-			// that goes with its commit is out or about to be.
-			_ = btx.Rollback()
-			runtime.Gosched()
-			continue
+		if id := btx.ID(); id == p.baseTx || (p.frozen != nil && id == p.baseTx+1) {
+			return p, btx, nil
 		}
-		defer func() { _ = btx.Rollback() }()
-		return runTx(&tx{s: s, layers: [2]*layer{p.newest, p.frozen}, b: btx.Bucket(bucketName)}, fn)
+		// The flusher committed after p was published; the snapshot
+		// that goes with its commit is out or about to be.
+		_ = btx.Rollback()
+		runtime.Gosched()
 	}
 }
 
@@ -69,7 +76,9 @@ func runTx(t *tx, fn func(storage.Tx) error) error {
 // durable, so that no answer rests on a write a crash could take back. It
 // returns storage.ErrClosed after Close, and an error wrapping ctx.Err(),
 // having written nothing, if ctx is done before fn runs or by the time it
-// returns. fn's error is returned unchanged.
+// returns. fn's error is returned unchanged. If the disk is full, it
+// returns an error wrapping storage.ErrUnavailable, having written nothing
+// and leaving the store as it was (see diskfull.go).
 func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := s.gate.Enter(ctx, "storage/bolt: update"); err != nil {
 		return err
@@ -81,38 +90,34 @@ func (s *Store) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	}
 	wait, err := s.apply(ctx, fn)
 	if wait != nil {
-		s.await(wait)
-		if failed := s.failed(); failed != nil {
-			return failed
+		if werr := s.await(wait); werr != nil {
+			// What fn wrote or read was taken back: its answer, even a
+			// refusal, may not stand.
+			return werr
 		}
 	}
 	return err
 }
 
-// apply runs fn under wmu and queues its log record. It returns the channel
-// that is closed once everything fn saw and wrote is durable (nil if it
-// already is) and fn's error.
-func (s *Store) apply(ctx context.Context, fn func(storage.Tx) error) (wait chan struct{}, err error) {
+// apply runs fn under wmu and queues its log record. It returns the log
+// write that makes everything fn saw and wrote durable (nil if it already
+// is) and fn's error.
+func (s *Store) apply(ctx context.Context, fn func(storage.Tx) error) (wait *batch, err error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if err := s.failed(); err != nil {
 		return nil, err
 	}
-	t := &tx{s: s, layers: [2]*layer{s.top, s.frozen}, b: nil, writable: true}
-	if rb := s.base; rb != nil {
-		// Not retired while wmu is held: the flusher takes s.base away
-		// under wmu before it retires it.
-		t.b, t.base = rb.bucket, rb
-	} else {
-		// A flush is committing; the frozen layer makes bbolt's state
-		// before and after its commit read the same.
-		btx, err := s.db.Begin(false)
-		if err != nil {
-			return nil, fmt.Errorf("storage/bolt: update: %w", err)
-		}
-		defer func() { _ = btx.Rollback() }()
-		t.b = btx.Bucket(bucketName)
+	// A read transaction of the Update's own, ended before the Update
+	// waits for the log. While a flush commits, bbolt may be as of
+	// baseTx or the commit after it; the frozen layer makes both read the
+	// same.
+	btx, err := s.db.Begin(false)
+	if err != nil {
+		return nil, fmt.Errorf("storage/bolt: update: %w", err)
 	}
+	defer func() { _ = btx.Rollback() }()
+	t := &tx{s: s, layers: [2]*layer{s.top, s.frozen}, b: btx.Bucket(bucketName), writable: true}
 	start := len(s.pend)
 	s.pend = append(s.pend, make([]byte, walHeaderSize)...)
 	done := false
@@ -135,7 +140,7 @@ func (s *Store) apply(ctx context.Context, fn func(storage.Tx) error) (wait chan
 			done = true
 			s.pend = s.pend[:start]
 		}
-		return s.waitChanLocked(s.lastSeq.Load()), err
+		return s.waitLocked(s.lastSeq.Load()), err
 	}
 	done = true
 	sealRecord(s.pend, start, s.lastSeq.Add(1))
@@ -145,7 +150,7 @@ func (s *Store) apply(ctx context.Context, fn func(storage.Tx) error) (wait chan
 	if s.top.Len() >= s.tune.flushEntries || s.activeBytes >= s.tune.flushBytes {
 		kick(s.kickFlush)
 	}
-	return s.nextSync, nil
+	return s.next, nil
 }
 
 // kick wakes a goroutine that waits on ch, or leaves it a wake-up for when
@@ -157,26 +162,27 @@ func kick(ch chan struct{}) {
 	}
 }
 
-// waitChanLocked returns a channel closed once record seq is durable, or
-// nil if it already is. The caller holds wmu.
-func (s *Store) waitChanLocked(seq uint64) chan struct{} {
+// waitLocked returns the log write that makes record seq durable, or nil
+// if it already is. The caller holds wmu.
+func (s *Store) waitLocked(seq uint64) *batch {
 	switch {
 	case seq <= s.durable.Load():
 		return nil
 	case s.inflight != nil && seq <= s.inflightSeq:
 		return s.inflight
 	default:
-		return s.nextSync
+		return s.next
 	}
 }
 
-// await waits until wait is closed. With NoBatch there is no syncer, so
-// the waiter writes the log itself.
-func (s *Store) await(wait chan struct{}) {
+// await waits until the log write b has ended and returns its error. With
+// NoBatch there is no syncer, so the waiter writes the log itself.
+func (s *Store) await(b *batch) error {
 	if s.noBatch {
 		s.syncOnce()
 	}
-	<-wait
+	<-b.done
+	return b.err
 }
 
 // failed returns why transactions are refused, or nil.
@@ -187,12 +193,26 @@ func (s *Store) failed() error {
 	return nil
 }
 
-// fail refuses every transaction from now on. The log or bbolt failed to write,
-// so what is on disk is no longer known; the process must restart, and
-// Open will recover what was acknowledged.
-func (s *Store) fail(err error) {
+// fail refuses every transaction from now on: the log or bbolt failed to
+// write for another reason than a full disk, so what is on disk is no
+// longer known (diskfull.go says why). The process must restart, and Open
+// will recover what was acknowledged. Updates whose records are queued get
+// the same error; fail returns it.
+func (s *Store) fail(err error) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.failLocked(err)
+}
+
+// failLocked is fail for a caller that holds wmu.
+func (s *Store) failLocked(err error) error {
 	err = fmt.Errorf("storage/bolt: %s: refused until the server restarts: %w", s.path, err)
-	s.failure.CompareAndSwap(nil, &err)
+	if !s.failure.CompareAndSwap(nil, &err) {
+		err = s.failed()
+	}
+	s.rotateAt = -1
+	s.releaseLocked(err)
+	return err
 }
 
 // syncer writes queued records to the log, one fdatasync for all of them,
@@ -247,10 +267,10 @@ func (s *Store) syncOnce() {
 	}
 	buf, rot, seq := s.pend, s.rotateAt, s.lastSeq.Load()
 	s.pend, s.spare, s.rotateAt = s.spare, nil, -1
-	snap := &snapshot{newest: s.top.Clone(), frozen: s.frozen, baseTx: s.baseTx, base: s.base}
-	done := s.nextSync
-	s.nextSync = make(chan struct{})
-	s.inflight, s.inflightSeq = done, seq
+	snap := &snapshot{newest: s.top.Clone(), frozen: s.frozen, baseTx: s.baseTx}
+	b := s.next
+	s.next = newBatch()
+	s.inflight, s.inflightSeq = b, seq
 	s.wmu.Unlock()
 
 	if s.tune.beforeSync != nil {
@@ -258,9 +278,7 @@ func (s *Store) syncOnce() {
 	}
 	s.syncs.Add(1)
 	err := s.log.write(buf, rot)
-	if err != nil {
-		s.fail(err)
-	} else {
+	if err == nil {
 		s.pubMu.Lock()
 		s.published.Store(snap)
 		s.durable.Store(seq)
@@ -269,11 +287,14 @@ func (s *Store) syncOnce() {
 
 	s.wmu.Lock()
 	s.inflight = nil
+	if err != nil {
+		b.err = s.writeFailedLocked(err, rot >= 0)
+	}
 	if cap(buf) <= maxSpare {
 		s.spare = buf[:0]
 	}
 	s.wmu.Unlock()
-	close(done)
+	close(b.done)
 }
 
 // flusher moves the top layer into bbolt every flushEvery, or sooner when
@@ -284,8 +305,15 @@ func (s *Store) flusher() {
 	timer := time.NewTimer(s.tune.flushEvery)
 	defer timer.Stop()
 	for {
+		kicks := s.kickFlush
+		if s.stalled.Load() != nil {
+			// bbolt's disk is full: try again on the timer only. Every
+			// Update past the flush bounds kicks, and every try writes
+			// the whole frozen layer.
+			kicks = nil
+		}
 		select {
-		case <-s.kickFlush:
+		case <-kicks:
 		case <-timer.C:
 		case <-s.stopFlush:
 			for !s.abandon.Load() && s.flush(true) {
@@ -298,29 +326,39 @@ func (s *Store) flusher() {
 }
 
 // flush freezes the top layer, waits until its records are durable,
-// applies it to bbolt in one commit and drops it. It reports whether it
-// flushed anything. Unless final, it leaves the layer be while the previous
-// freeze's switch of log files has not reached the syncer: two generations
-// in one file would be written over together.
+// applies it to bbolt in one commit and drops it; a layer frozen by an
+// earlier flush whose commit failed for want of space is applied instead,
+// before anything new is frozen. It reports whether it flushed anything.
+// Unless final, it leaves the top layer be while the previous freeze's
+// switch of log files has not reached the syncer: two generations in one
+// file would be written over together.
 func (s *Store) flush(final bool) bool {
+	s.flushMu.Lock()
+	defer s.flushMu.Unlock()
 	s.wmu.Lock()
-	if s.failed() != nil || s.top.Len() == 0 || (s.rotateAt >= 0 && !final) {
+	if s.failed() != nil {
 		s.wmu.Unlock()
 		return false
 	}
-	f := s.top
-	s.top, s.frozen, s.activeBytes = newLayer(), f, 0
-	top, base, rb := s.lastSeq.Load(), s.baseTx, s.base
-	s.rotateAt = len(s.pend)
-	wait := s.waitChanLocked(top)
+	f, top := s.frozen, s.frozenTop
+	if f == nil {
+		if s.top.Len() == 0 || (s.rotateAt >= 0 && !final) {
+			s.wmu.Unlock()
+			return false
+		}
+		f, top = s.top, s.lastSeq.Load()
+		s.top, s.frozen, s.frozenTop, s.activeBytes = newLayer(), f, top, 0
+		s.rotateAt = len(s.pend)
+	}
+	base := s.baseTx
+	wait := s.waitLocked(top)
 	s.wmu.Unlock()
 	if final {
 		kick(s.kickSync)
 	}
-	if wait != nil {
-		s.await(wait)
-	}
-	if s.failed() != nil {
+	if wait != nil && s.await(wait) != nil {
+		// f's records did not reach the log: the failed write took the
+		// freeze back (or stopped the store).
 		return false
 	}
 
@@ -329,40 +367,29 @@ func (s *Store) flush(final bool) bool {
 	// them as the frozen layer, so that Views accept bbolt's next state.
 	s.pubMu.Lock()
 	if p := s.published.Load(); p.frozen != f {
-		s.published.Store(&snapshot{frozen: f, baseTx: base, base: rb})
+		s.published.Store(&snapshot{frozen: f, baseTx: base})
 	}
 	s.pubMu.Unlock()
 
-	// The commit may have to grow bbolt's memory map, which waits for
-	// every read transaction: the base goes first. Until the next one,
-	// transactions begin their own.
-	s.wmu.Lock()
-	s.base = nil
-	s.wmu.Unlock()
-	rb.retire()
 	committed, err := s.commitLayer(f, top)
 	if err != nil {
+		if bboltDiskFull(err) {
+			// bbolt rolled the commit back; f stays frozen, its
+			// records stay in the log, and the next flush tries again.
+			err = fmt.Errorf("storage/bolt: %s: the disk is full; bbolt lacks %d keys the log holds: %w", s.path, f.Len(), err)
+			s.stalled.Store(&err)
+			return false
+		}
 		s.fail(err)
 		return false
 	}
-	next, err := openBase(s.db)
-	if err != nil {
-		s.fail(err)
-		return false
-	}
-	if id := next.btx.ID(); id != committed {
-		// Only the flusher writes to bbolt; another writer means the
-		// layers no longer describe what is under them.
-		next.retire()
-		s.fail(fmt.Errorf("flush: committed transaction %d but bbolt reads as of %d", committed, id))
-		return false
-	}
+	s.stalled.Store(nil)
 	s.wmu.Lock()
-	s.frozen, s.baseTx, s.base = nil, committed, next
+	s.frozen, s.frozenTop, s.baseTx = nil, 0, committed
 	s.wmu.Unlock()
 	s.pubMu.Lock()
 	if p := s.published.Load(); p.frozen == f {
-		s.published.Store(&snapshot{newest: p.newest, baseTx: committed, base: next})
+		s.published.Store(&snapshot{newest: p.newest, baseTx: committed})
 	}
 	s.pubMu.Unlock()
 	return true
@@ -397,6 +424,9 @@ func (s *Store) commitLayer(f *layer, top uint64) (int, error) {
 	if err == nil {
 		err = writeApplied(btx, top)
 	}
+	if err == nil {
+		err = s.log.injected(opFlush)
+	}
 	if err != nil {
 		_ = btx.Rollback()
 		return 0, fmt.Errorf("flush: %w", err)
@@ -423,14 +453,18 @@ func (s *Store) Close() error {
 	<-s.flushDone
 	close(s.stopSync)
 	<-s.syncDone
-	// No transaction is running (the gate saw to that), so this ends the
-	// base's bbolt transaction, which db.Close would otherwise wait for.
-	if s.base != nil {
-		s.base.retire()
-		s.base = nil
-	}
 	var errs []error
-	if err := s.failed(); err == nil && !s.abandon.Load() {
+	switch {
+	case s.failed() != nil || s.abandon.Load():
+	case s.frozen != nil || s.top.Len() > 0:
+		// The log holds writes bbolt could not take; the next Open
+		// replays them.
+		cause := errors.New("the last flush did not commit")
+		if stalled := s.stalled.Load(); stalled != nil {
+			cause = *stalled
+		}
+		errs = append(errs, fmt.Errorf("storage/bolt: close: writes stay in the write-ahead log for the next start: %w", cause))
+	default:
 		// Every record is in bbolt: the next Open need not read the log.
 		if err := s.log.retire(); err != nil {
 			errs = append(errs, err)

@@ -39,3 +39,48 @@ func BreakLog(s *Store) {
 		_ = f.Close()
 	}
 }
+
+// The operations a disk fault is asked about: a log file's write, its
+// fdatasync, and a flush's commit into bbolt.
+const (
+	OpLogWrite = opLogWrite
+	OpLogSync  = opLogSync
+	OpFlush    = opFlush
+)
+
+// InjectDiskFault puts fault in place of s's disk: before each log write,
+// log fdatasync and flush commit, fault is asked with the operation's name
+// and an error it returns fails the operation as the system call would (a
+// failed log write still leaves half its bytes in the file, as one cut
+// short by a full disk does). nil takes the fault away.
+func InjectDiskFault(s *Store, fault func(op string) error) {
+	if fault == nil {
+		s.fault.Store(nil)
+		return
+	}
+	f := diskFault(fault)
+	s.fault.Store(&f)
+}
+
+// Frozen reports whether s has a frozen layer: a flush has frozen the top
+// layer and not yet committed it.
+func Frozen(s *Store) bool {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.frozen != nil
+}
+
+// Queued returns how many Updates' records wait for the next log write.
+func Queued(s *Store) int {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	n := 0
+	for rest := s.pend; len(rest) > 0; n++ {
+		rec, _, whole, _ := nextRecord(rest)
+		if !whole {
+			break
+		}
+		rest = rest[len(rec):]
+	}
+	return n
+}

@@ -39,10 +39,12 @@ func newLayer() *layer {
 // to write to them, and callers that decode a value at once should not pay
 // a copy for every read.
 type tx struct {
-	s        *Store
-	layers   [2]*layer // nil: absent
-	b        *bbolt.Bucket
-	base     *readBase // the base b belongs to; nil when b has a transaction of its own
+	s      *Store
+	layers [2]*layer // nil: absent
+	b      *bbolt.Bucket
+	// cursor serves every Get of the transaction: bbolt allocates a
+	// cursor and grows its stack for each one otherwise.
+	cursor   *bbolt.Cursor
 	writable bool
 	// writes counts Puts and Deletes, so that a Scan whose callback wrote
 	// knows to look again from the key it visited.
@@ -100,12 +102,10 @@ func (t *tx) get(key []byte) ([]byte, bool) {
 	}
 	// A cursor rather than Bucket.Get, whose nil means "missing" but which
 	// does not promise a non-nil slice for an empty value.
-	var k, v []byte
-	if t.base != nil {
-		k, v = t.base.seek(key)
-	} else {
-		k, v = t.b.Cursor().Seek(key)
+	if t.cursor == nil {
+		t.cursor = t.b.Cursor()
 	}
+	k, v := t.cursor.Seek(key)
 	if !bytes.Equal(k, key) {
 		return nil, false
 	}

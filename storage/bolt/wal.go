@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -57,8 +58,11 @@ func walPaths(path string) [2]string {
 type wal struct {
 	files  [2]*os.File
 	cur    int   // file the next records go to
-	off    int64 // where in it
+	off    int64 // where in it: the end of the last durable record
 	noSync bool
+	// fault is the store's test seam for a failing disk; the pointer is
+	// set once, before the first write.
+	fault *atomic.Pointer[diskFault]
 }
 
 // openWAL opens (creating if need be) the two files of the log.
@@ -101,7 +105,21 @@ func syncDir(dir string) error {
 // write writes buf at the current position; if rot >= 0, buf[:rot] ends
 // the current generation and buf[rot:] starts the next one at the start of
 // the other file. Each file written is fdatasynced, the older first.
+//
+// If it fails, the position goes back to where it was, as if nothing had
+// been written; but the files may hold some of buf, even durably (the
+// part before rot), and cut must take it out before anything else is
+// written.
 func (w *wal) write(buf []byte, rot int) error {
+	cur, off := w.cur, w.off
+	err := w.writeGenerations(buf, rot)
+	if err != nil {
+		w.cur, w.off = cur, off
+	}
+	return err
+}
+
+func (w *wal) writeGenerations(buf []byte, rot int) error {
 	if rot >= 0 {
 		if rot > 0 {
 			if err := w.writeAt(buf[:rot]); err != nil {
@@ -120,6 +138,11 @@ func (w *wal) write(buf []byte, rot int) error {
 
 func (w *wal) writeAt(buf []byte) error {
 	f := w.files[w.cur]
+	if err := w.injected(opLogWrite); err != nil {
+		// As a write cut short by a full disk: part of it is in the file.
+		_, _ = f.WriteAt(buf[:len(buf)/2], w.off)
+		return fmt.Errorf("storage/bolt: write-ahead log: %w", &fs.PathError{Op: "write", Path: f.Name(), Err: err})
+	}
 	if _, err := f.WriteAt(buf, w.off); err != nil {
 		return fmt.Errorf("storage/bolt: write-ahead log: %w", err)
 	}
@@ -127,8 +150,57 @@ func (w *wal) writeAt(buf []byte) error {
 	if w.noSync {
 		return nil
 	}
-	if err := fdatasync(f); err != nil {
+	err := w.injected(opLogSync)
+	if err == nil {
+		err = fdatasync(f)
+	}
+	if err != nil {
 		return fmt.Errorf("storage/bolt: write-ahead log: sync: %w", err)
+	}
+	return nil
+}
+
+// injected asks the test seam, if there is one, what the disk answers to
+// op.
+func (w *wal) injected(op string) error {
+	if w.fault == nil {
+		return nil
+	}
+	if f := w.fault.Load(); f != nil {
+		return (*f)(op)
+	}
+	return nil
+}
+
+// cut takes out of the log what a failed write put there, so that records
+// written from the position on, which will carry the same sequence
+// numbers, can never be read together with those. It cuts the current
+// file at the position; if the failed write began a new generation, it
+// also empties the other file, whose records before that write were all
+// in bbolt (a generation only starts in a file once the flush of the one
+// it held has committed). Cutting needs no free space. Both are
+// fdatasynced before cut returns: an Update that failed must not come
+// back after a crash.
+func (w *wal) cut(rotated bool) error {
+	f := w.files[w.cur]
+	if err := f.Truncate(w.off); err != nil {
+		return fmt.Errorf("storage/bolt: write-ahead log: cut back to the last durable record: %w", err)
+	}
+	if rotated {
+		if err := w.files[w.cur^1].Truncate(0); err != nil {
+			return fmt.Errorf("storage/bolt: write-ahead log: cut back to the last durable record: %w", err)
+		}
+	}
+	if w.noSync {
+		return nil
+	}
+	for i, f := range w.files {
+		if i != w.cur && !rotated {
+			continue
+		}
+		if err := fdatasync(f); err != nil {
+			return fmt.Errorf("storage/bolt: write-ahead log: cut back to the last durable record: sync: %w", err)
+		}
 	}
 	return nil
 }

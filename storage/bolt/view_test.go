@@ -15,15 +15,13 @@ import (
 	"github.com/elasticache-server/elasticache-server/storage/bolt"
 )
 
-// TestReadersShareABaseAcrossFlushes reads from many goroutines, through
-// the read transaction Views share, while one writer's keys are flushed
-// into bbolt over and over, each flush growing the file (and so bbolt's
-// memory map, which waits for every reader). Every read must see each
-// key it looks for with its one value, and the flushes must not wait
-// for ever on readers of a retired base. Under -race this is also the
-// check that concurrent readers of one bbolt read transaction share no
-// unsynchronised state.
-func TestReadersShareABaseAcrossFlushes(t *testing.T) {
+// TestReadersAcrossFlushes reads from many goroutines while one writer's
+// keys are flushed into bbolt over and over, each flush growing the file
+// (and so bbolt's memory map, which waits for every open read
+// transaction). Every read must see each key it looks for with its one
+// value, whether its snapshot's layers sit over bbolt before or after a
+// flush's commit, and no flush may wait for ever on a reader.
+func TestReadersAcrossFlushes(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "data.db")
 	s := mustOpenTuned(t, path, bolt.Config{NoSync: true}, time.Hour, 1<<30)
@@ -87,7 +85,7 @@ func TestReadersShareABaseAcrossFlushes(t *testing.T) {
 				t.Fatalf("round %d: Flush found nothing to do", round)
 			}
 		case <-time.After(30 * time.Second):
-			t.Fatalf("round %d: Flush still waiting after 30s: a reader's hold on a retired base was not released", round)
+			t.Fatalf("round %d: Flush still waiting after 30s: a reader's bbolt transaction was left open", round)
 		}
 	}
 	close(stop)
@@ -109,13 +107,13 @@ func closeAndPath(t *testing.T, s *bolt.Store, path string) string {
 	return path
 }
 
-// TestPanickingViewLeavesNoHold panics inside Views on the shared base,
-// and then needs a flush that grows the memory map: a View that kept its hold would make that flush,
-// and Close, wait for ever.
-func TestPanickingViewLeavesNoHold(t *testing.T) {
+// TestPanickingViewLeavesNoTransaction panics inside Views and then needs
+// a flush that grows the memory map: a View that left its bbolt read
+// transaction open would make that flush, and Close, wait for ever.
+func TestPanickingViewLeavesNoTransaction(t *testing.T) {
 	t.Parallel()
-	// Not closed by a cleanup: if a hold leaked, Close would wait for
-	// ever and hide this test's failure behind go test's timeout.
+	// Not closed by a cleanup: if a transaction leaked, Close would wait
+	// for ever and hide this test's failure behind go test's timeout.
 	s, err := bolt.OpenTuned(filepath.Join(t.TempDir(), "data.db"), bolt.Config{NoSync: true}, time.Hour, 1<<30)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -151,6 +149,6 @@ func TestPanickingViewLeavesNoHold(t *testing.T) {
 			t.Fatal(err)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("Flush and Close still waiting after 30s: a panicking View kept its hold")
+		t.Fatal("Flush and Close still waiting after 30s: a panicking View left its read transaction open")
 	}
 }
