@@ -129,6 +129,16 @@ func TestSubnetGroup(t *testing.T) {
 			t.Errorf("data source %s differs from the resource's (-resource +data source):\n%s", attr, diff)
 		}
 	}
+	wantTags := map[string]any{}
+	for k, v := range updated.Tags {
+		wantTags[k] = v
+	}
+	if diff := cmp.Diff(wantTags, state.output(t, "tags")); diff != "" {
+		t.Errorf("data source tags (-want +got):\n%s", diff)
+	}
+	if d := state.output(t, "description"); d != updated.Description {
+		t.Errorf("data source description %v, want %q", d, updated.Description)
+	}
 
 	tf.destroy()
 	_, err := ec.DescribeCacheSubnetGroups(t.Context(), &elasticache.DescribeCacheSubnetGroupsInput{
