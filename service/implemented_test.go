@@ -3,6 +3,7 @@ package service
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -50,4 +51,42 @@ func invokeEmpty(svc api.Service, op *api.Operation) (err error) {
 	}()
 	_, err = op.Invoke(ctxA, svc, op.NewInput())
 	return err
+}
+
+// TestPaginatedOperationsPage: every claimed operation the model's
+// paginators list honours its limit and its marker, found by the names
+// the paginator gives: a limit below 20 and a marker this server did not
+// issue are refused.
+func TestPaginatedOperationsPage(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	paged := 0
+	for _, name := range Implemented() {
+		p, ok := api.PaginatorOf(name)
+		if !ok {
+			continue
+		}
+		paged++
+		op, _ := api.LookupOperation(name)
+		for _, c := range []struct {
+			field string
+			value any
+		}{{p.LimitKey, int32(19)}, {p.InputToken, "not-a-marker"}} {
+			in := op.NewInput()
+			fv := reflect.ValueOf(in).Elem().FieldByName(c.field)
+			if !fv.IsValid() {
+				t.Fatalf("%s input has no %s", name, c.field)
+			}
+			v := reflect.New(fv.Type().Elem())
+			v.Elem().Set(reflect.ValueOf(c.value))
+			fv.Set(v)
+			_, err := op.Invoke(ctxA, f.svc, in)
+			if code := faultCode(err); code != "InvalidParameterValue" {
+				t.Errorf("%s with %s=%v: %v, want InvalidParameterValue", name, c.field, c.value, err)
+			}
+		}
+	}
+	if paged < 3 {
+		t.Fatalf("only %d paginated operations claimed", paged)
+	}
 }

@@ -2,6 +2,9 @@ package service
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/elasticache-server/elasticache-server/api"
 
 	"github.com/elasticache-server/elasticache-server/service/schema"
 	"github.com/elasticache-server/elasticache-server/storage"
@@ -60,8 +63,13 @@ type pageReq struct {
 	limit int
 }
 
-// pageRequest checks a describe's MaxRecords and Marker.
+// pageRequest checks a describe's MaxRecords and Marker: the members the
+// model's paginator of op names (every paginated operation here uses
+// these two; an operation without a paginator does not page).
 func (s *ElastiCache) pageRequest(op string, sc scope, marker *string, maxRecs *int32) (pageReq, error) {
+	if p, ok := api.PaginatorOf(op); !ok || p.InputToken != "Marker" || p.LimitKey != "MaxRecords" {
+		return pageReq{}, fmt.Errorf("service: %s does not page by Marker and MaxRecords in the model", op)
+	}
 	limit, err := maxRecords(maxRecs)
 	if err != nil {
 		return pageReq{}, err

@@ -11,11 +11,18 @@ import (
 // api is what the generator emits, resolved from the model and sorted, so
 // that rendering is a straight walk and the output is deterministic.
 type api struct {
-	ops      []apiOp     // by name
-	structs  []apiStruct // nested structures, by name
-	enums    []apiEnum   // by shape name
-	faults   []apiFault  // by shape name
-	usesTime bool        // a field has type time.Time
+	ops      []apiOp        // by name
+	structs  []apiStruct    // nested structures, by name
+	enums    []apiEnum      // by shape name
+	faults   []apiFault     // by shape name
+	pages    []apiPaginator // by operation name
+	usesTime bool           // a field has type time.Time
+}
+
+// apiPaginator is how one operation pages, checked against its shapes.
+type apiPaginator struct {
+	op string
+	paginator
 }
 
 type apiOp struct {
@@ -67,7 +74,7 @@ var exported = regexp.MustCompile(`^[A-Z][A-Za-z0-9_]*$`)
 // helpers) that no model-derived name may take.
 var reserved = []string{
 	"APIVersion", "Caller", "CallerFrom", "Error", "Fault", "HandlerConfig",
-	"LookupOperation", "Namespace", "NewHandler", "Operation", "Operations",
+	"LookupOperation", "Namespace", "NewHandler", "Operation", "Operations", "Paginator", "PaginatorOf",
 	"RequestIDFrom", "Service", "Unimplemented", "WithCaller", "WithRequestID",
 }
 
@@ -147,6 +154,14 @@ func resolve(m *model) (*api, error) {
 			f.sender = s.Error.SenderFault
 		}
 		a.faults = append(a.faults, f)
+	}
+
+	for _, op := range sortedKeys(m.Paginators) {
+		pg := m.Paginators[op]
+		if err := checkPaginator(m, op, pg); err != nil {
+			return nil, fmt.Errorf("paginator %s: %w", op, err)
+		}
+		a.pages = append(a.pages, apiPaginator{op: op, paginator: pg})
 	}
 
 	a.usesTime = r.usesTime
@@ -394,4 +409,41 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// checkPaginator checks that a paginator names members its operation has:
+// the tokens and the limit in the input, the token and the results in the
+// output.
+func checkPaginator(m *model, op string, pg paginator) error {
+	o, ok := m.Operations[op]
+	if !ok {
+		return fmt.Errorf("no such operation")
+	}
+	// has follows a dotted path (EngineDefaults.Marker) from ref's shape.
+	has := func(ref *shapeRef, path string) bool {
+		for _, name := range strings.Split(path, ".") {
+			if ref == nil || m.Shapes[ref.Shape] == nil {
+				return false
+			}
+			i := slices.IndexFunc(m.Shapes[ref.Shape].Members, func(mem member) bool { return mem.Name == name })
+			if i < 0 {
+				return false
+			}
+			ref = &m.Shapes[ref.Shape].Members[i].shapeRef
+		}
+		return true
+	}
+	var out *shapeRef
+	if o.Output != nil {
+		out = &o.Output.shapeRef
+	}
+	for _, c := range []struct {
+		ref        *shapeRef
+		name, role string
+	}{{o.Input, pg.InputToken, "input_token"}, {o.Input, pg.LimitKey, "limit_key"}, {out, pg.OutputToken, "output_token"}, {out, pg.ResultKey, "result_key"}} {
+		if c.name == "" || !has(c.ref, c.name) {
+			return fmt.Errorf("%s %q is not a member of its shape", c.role, c.name)
+		}
+	}
+	return nil
 }

@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // model is the subset of a botocore service model that the generator reads.
@@ -15,6 +17,17 @@ type model struct {
 	Metadata   metadata              `json:"metadata"`
 	Operations map[string]*operation `json:"operations"`
 	Shapes     map[string]*shape     `json:"shapes"`
+	// Paginators come from the paginators file beside the model
+	// (botocore's paginators-1.json), keyed by operation.
+	Paginators map[string]paginator `json:"-"`
+}
+
+// paginator is botocore's description of how an operation pages.
+type paginator struct {
+	InputToken  string `json:"input_token"`
+	OutputToken string `json:"output_token"`
+	LimitKey    string `json:"limit_key"`
+	ResultKey   string `json:"result_key"`
 }
 
 type metadata struct {
@@ -116,6 +129,25 @@ func loadModel(path string) (*model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	// The paginators live beside the model: name.json, name.paginators.json.
+	// A model without them has no paginated operations.
+	ppath := strings.TrimSuffix(path, ".json") + ".paginators.json"
+	b, err := os.ReadFile(ppath)
+	if errors.Is(err, os.ErrNotExist) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("paginators: %w", err)
+	}
+	var pf struct {
+		Pagination map[string]paginator `json:"pagination"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&pf); err != nil {
+		return nil, fmt.Errorf("%s: %w", ppath, err)
+	}
+	m.Paginators = pf.Pagination
 	return m, nil
 }
 

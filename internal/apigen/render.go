@@ -19,6 +19,7 @@ func render(a *api, pkg, source string) (map[string][]byte, error) {
 		"faults_gen.go":      renderFaults,
 		"faults_gen_test.go": renderFaultsTest,
 		"service_gen.go":     renderService,
+		"paginators_gen.go":  renderPaginators,
 	}
 	out := make(map[string][]byte, len(files))
 	for name, fn := range files {
@@ -274,5 +275,32 @@ var operations = map[string]Operation{`)
 		w.p("%q,", o.name)
 	}
 	w.p("}")
+	w.p("}")
+}
+
+func renderPaginators(w *writer, a *api) {
+	w.p("")
+	w.p("// Paginator is how an operation pages, from the model's paginators: the")
+	w.p("// input member that resumes (InputToken) and the one that bounds a page")
+	w.p("// (LimitKey), the output member that says where the next page starts")
+	w.p("// (OutputToken) and the one that holds the page (ResultKey).")
+	w.p("type Paginator struct {")
+	w.p("\tInputToken, OutputToken, LimitKey, ResultKey string")
+	w.p("}")
+	w.p("")
+	w.p("// PaginatorOf returns the paginator of an operation; ok is false for an")
+	w.p("// operation that does not page.")
+	w.p("func PaginatorOf(op string) (p Paginator, ok bool) {")
+	w.p("\tp, ok = paginators[op]")
+	w.p("\treturn p, ok")
+	w.p("}")
+	w.p("")
+	w.p("// paginators is the table, written once at package initialisation and only")
+	w.p("// read afterwards.")
+	w.p("var paginators = map[string]Paginator{")
+	for _, pg := range a.pages {
+		w.p("\t%s: {InputToken: %s, OutputToken: %s, LimitKey: %s, ResultKey: %s},", strconv.Quote(pg.op),
+			strconv.Quote(pg.InputToken), strconv.Quote(pg.OutputToken), strconv.Quote(pg.LimitKey), strconv.Quote(pg.ResultKey))
+	}
 	w.p("}")
 }
