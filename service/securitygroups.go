@@ -285,26 +285,11 @@ func parseGroup(p *schema.Parser, path string, v any) (item schema.Item, ok, nam
 		return schema.Item{}, false, false
 	}
 	n := p.Found()
-	rec := &groupRecord{}
-	if raw, ok := p.Str(path, o, "name", true); ok {
-		name, err := groupName("name", &raw)
-		if err != nil {
-			p.Add(path+".name", "%s", rule(err))
-		}
-		rec.Name, nameOK = name, err == nil
-	}
-	if raw, ok := p.Str(path, o, "description", true); ok {
-		d, err := description(&raw)
-		if err != nil {
-			p.Add(path+".description", "%s", rule(err))
-		}
-		rec.Description = d
-	}
+	h := parseItemHead(p, path, o)
+	rec := &groupRecord{Name: h.name, Description: h.description, Created: h.created}
+	nameOK = h.nameOK
 	if rec.Name == defaultGroupName && rec.Description != "" && rec.Description != defaultGroupName {
 		p.Add(path+".description", "the default group's description is always %q", defaultGroupName)
-	}
-	if t, ok := p.Time(path, o, "created", false); ok {
-		rec.Created = t
 	}
 	type entryKey struct{ name, owner string }
 	rec.EC2, _ = schema.UniqueList(rec.EC2, path, "ec2SecurityGroups", p.List(path, o, "ec2SecurityGroups", false),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/elasticache-server/elasticache-server/api"
 	"github.com/elasticache-server/elasticache-server/service/schema"
@@ -117,6 +118,37 @@ func rule(err error) string {
 		return after
 	}
 	return msg
+}
+
+// itemHead is what every kind's item in a state document begins with.
+type itemHead struct {
+	name, description string
+	created           time.Time
+	nameOK            bool
+}
+
+// parseItemHead reads an item's name (the API's name rule for groups:
+// letters, digits, hyphens; stored lowercase), its description and its
+// creation time, when present.
+func parseItemHead(p *schema.Parser, path string, o schema.Object) (h itemHead) {
+	if raw, ok := p.Str(path, o, "name", true); ok {
+		name, err := groupName("name", &raw)
+		if err != nil {
+			p.Add(path+".name", "%s", rule(err))
+		}
+		h.name, h.nameOK = name, err == nil
+	}
+	if raw, ok := p.Str(path, o, "description", true); ok {
+		d, err := description(&raw)
+		if err != nil {
+			p.Add(path+".description", "%s", rule(err))
+		}
+		h.description = d
+	}
+	if t, ok := p.Time(path, o, "created", false); ok {
+		h.created = t
+	}
+	return h
 }
 
 // stateName is a name validator's answer with the error as a document's

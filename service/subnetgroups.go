@@ -343,25 +343,11 @@ func parseSubnetGroup(p *schema.Parser, path string, v any) (item schema.Item, o
 		return schema.Item{}, false, false
 	}
 	n := p.Found()
-	rec := &subnetGroupRecord{}
-	if raw, ok := p.Str(path, o, "name", true); ok {
-		name, err := groupName("name", &raw)
-		if err != nil {
-			p.Add(path+".name", "%s", rule(err))
-		} else if name == defaultGroupName {
-			p.Add(path+".name", "the default cache subnet group is not stored")
-		}
-		rec.Name, nameOK = name, err == nil
-	}
-	if raw, ok := p.Str(path, o, "description", true); ok {
-		d, err := description(&raw)
-		if err != nil {
-			p.Add(path+".description", "%s", rule(err))
-		}
-		rec.Description = d
-	}
-	if t, ok := p.Time(path, o, "created", false); ok {
-		rec.Created = t
+	h := parseItemHead(p, path, o)
+	rec := &subnetGroupRecord{Name: h.name, Description: h.description, Created: h.created}
+	nameOK = h.nameOK
+	if rec.Name == defaultGroupName {
+		p.Add(path+".name", "the default cache subnet group is not stored")
 	}
 	if vpc, ok := p.Str(path, o, "vpcId", true); ok {
 		if !network.IsVPCID(vpc) {
