@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Open-ended fuzzing of the parsers that read hostile input: the form decoder
 # and the XML escaper, the ARN parser, the marker decoder, the SigV4 header
-# parser, the state document importer, the stored group decoder, and the
+# parser, the state document importer, and the
 # embedded store's write-ahead log reader (what Open reads after a crash). Each target runs for DURATION (go test -fuzztime syntax: 5m, 30s,
 # 100000x), one after another, then a summary table is printed.
 #

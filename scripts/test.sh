@@ -2,10 +2,10 @@
 # The whole test suite, as CI runs it: formatting, vet, generated code in
 # sync with the model, and every test with the race detector (unit, codec
 # fixtures, storage conformance on bbolt and etcd, the Go SDK (on both backends), boto3/AWS CLI
-# and JavaScript SDK end-to-end suites, multi-server and fault tests, fuzz
-# corpus replay, a 2-second load-generator smoke run). Installs what the
-# tests need (etcd, the JS SDK) by itself; fails loudly on anything missing;
-# never skips.
+# and JavaScript SDK end-to-end suites, Terraform (e2e/terraform), multi-server
+# and fault tests, fuzz corpus replay, a 2-second load-generator smoke run).
+# Installs what the tests need (etcd, the JS SDK) by itself, finds Terraform
+# and its provider mirror; fails loudly on anything missing; never skips.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
