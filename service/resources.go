@@ -52,9 +52,3 @@ func (s *ElastiCache) CountResources(ctx context.Context) (map[string]int, error
 	}
 	return counts, nil
 }
-
-// CountCacheSecurityGroups is CountResources for cache security groups.
-func (s *ElastiCache) CountCacheSecurityGroups(ctx context.Context) (int, error) {
-	counts, err := s.CountResources(ctx)
-	return counts[securityGroupKind.Name], err
-}
