@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/elasticache-server/elasticache-server/api"
@@ -73,6 +74,7 @@ func TestPaginatedOperationsPage(t *testing.T) {
 			value any
 		}{{p.LimitKey, int32(19)}, {p.InputToken, "not-a-marker"}} {
 			in := op.NewInput()
+			fillRequired(in)
 			fv := reflect.ValueOf(in).Elem().FieldByName(c.field)
 			if !fv.IsValid() {
 				t.Fatalf("%s input has no %s", name, c.field)
@@ -88,5 +90,23 @@ func TestPaginatedOperationsPage(t *testing.T) {
 	}
 	if paged < 3 {
 		t.Fatalf("only %d paginated operations claimed", paged)
+	}
+}
+
+// requiredValues are valid values of the required members of paginated
+// operations, which the handler would have refused to leave out.
+var requiredValues = map[string]string{
+	"CacheParameterGroupFamily": "redis7",
+	"CacheParameterGroupName":   "default.redis7",
+}
+
+// fillRequired sets in's required string members from requiredValues.
+func fillRequired(in any) {
+	v := reflect.ValueOf(in).Elem()
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		if val, ok := requiredValues[f.Name]; ok && strings.Contains(f.Tag.Get("query"), ",required") {
+			v.Field(i).Set(reflect.ValueOf(&val))
+		}
 	}
 }

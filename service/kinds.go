@@ -16,5 +16,6 @@ func registeredKinds() []*kindDecl {
 	return []*kindDecl{
 		securityGroupKind,
 		subnetGroupKind,
+		parameterGroupKind,
 	}
 }

@@ -28,6 +28,36 @@ type kindDriver struct {
 }
 
 var kindDrivers = map[string]kindDriver{
+	parameterGroupKind.Name: {
+		create: func(f *fixture, ctx context.Context, name string, tags []api.Tag) error {
+			_, err := f.svc.CreateCacheParameterGroup(ctx, &api.CreateCacheParameterGroupInput{CacheParameterGroupName: &name,
+				CacheParameterGroupFamily: s("redis7"), Description: s("d"), Tags: tags})
+			return err
+		},
+		describe: func(f *fixture, ctx context.Context, name string) (string, error) {
+			out, err := f.svc.DescribeCacheParameterGroups(ctx, &api.DescribeCacheParameterGroupsInput{CacheParameterGroupName: &name})
+			if err != nil {
+				return "", err
+			}
+			return *out.CacheParameterGroups[0].CacheParameterGroupName, nil
+		},
+		page: func(f *fixture, ctx context.Context, max int32, marker *string) ([]string, *string, error) {
+			out, err := f.svc.DescribeCacheParameterGroups(ctx, &api.DescribeCacheParameterGroupsInput{MaxRecords: &max, Marker: marker})
+			if err != nil {
+				return nil, nil, err
+			}
+			var names []string
+			for _, g := range out.CacheParameterGroups {
+				names = append(names, *g.CacheParameterGroupName)
+			}
+			return names, out.Marker, nil
+		},
+		delete: func(f *fixture, ctx context.Context, name string) error {
+			_, err := f.svc.DeleteCacheParameterGroup(ctx, &api.DeleteCacheParameterGroupInput{CacheParameterGroupName: &name})
+			return err
+		},
+		exists: "CacheParameterGroupAlreadyExists", notFound: "CacheParameterGroupNotFound",
+	},
 	securityGroupKind.Name: {
 		create: func(f *fixture, ctx context.Context, name string, tags []api.Tag) error {
 			_, err := f.svc.CreateCacheSecurityGroup(ctx, &api.CreateCacheSecurityGroupInput{CacheSecurityGroupName: &name, Description: s("d"), Tags: tags})
