@@ -78,7 +78,7 @@ type page struct {
 	changes    []change
 	defaults   map[string][]string // family -> default groups
 	nodeTables map[string][][]string
-	skipped    []string
+	notes      []string
 }
 
 var (
@@ -135,8 +135,8 @@ func main() {
 		write(filepath.Join(*out, "families-"+engine+".json"), ff)
 	}
 	write(filepath.Join(*out, "nodetypes.json"), nodeTypes(p))
-	for _, s := range p.skipped {
-		log.Printf("skipped: %s", s)
+	for _, s := range p.notes {
+		log.Printf("note: %s", s)
 	}
 }
 
@@ -272,7 +272,7 @@ func parsePage(src string) *page {
 					continue
 				}
 				if strings.Contains(rw.name, " ") {
-					p.skipped = append(p.skipped, fmt.Sprintf("%s: row %q is not a parameter name", heading, rw.name))
+					p.notes = append(p.notes, fmt.Sprintf("%s: row %q is not a parameter name", heading, rw.name))
 					continue
 				}
 				for _, f := range families {
@@ -477,14 +477,14 @@ type param struct {
 
 // apply merges a row into a parameter; full says the row describes the
 // parameter (added or renamed) rather than a change to it.
-func apply(dst *param, rw row, full bool, log func(string)) {
+func apply(dst *param, rw row, full bool, note func(string)) {
 	if rw.def != nil { // valkey9 table
 		dst.p.ParameterValue = normDefault(*rw.def)
 		dst.p.AllowedValues = normAllowed(*rw.values)
 		m, ok := normModifiable(*rw.modifiable)
 		dst.p.IsModifiable = m
 		if !ok {
-			log("modifiable not stated")
+			note("modifiable not stated")
 		}
 		dst.p.Description = normDesc(rw.desc)
 		return
@@ -513,18 +513,18 @@ func apply(dst *param, rw row, full bool, log func(string)) {
 		if known {
 			dst.p.IsModifiable = v
 		} else {
-			log("modifiable not stated")
+			note("modifiable not stated")
 		}
 	} else if full {
-		log("modifiable not stated")
+		note("modifiable not stated")
 	}
 	if c, ok := f["changes"]; ok {
 		dst.p.ChangeType = normChange(c)
 		if dst.p.ChangeType == "" {
-			log(fmt.Sprintf("change type not mapped: %q", c))
+			note(fmt.Sprintf("change type not mapped: %q", c))
 		}
 	} else if full && dst.p.ChangeType == "" {
-		log("change type not stated")
+		note("change type not stated")
 	}
 	if full {
 		dst.p.Description = normDesc(rw.desc)
@@ -594,7 +594,7 @@ func build(p *page, first map[string]string, replica map[string][2]string) map[s
 					minV = fv
 				}
 				logf := func(msg string) {
-					p.skipped = append(p.skipped, fmt.Sprintf("%s %s %s: %s", name, c.version, c.row.name, msg))
+					p.notes = append(p.notes, fmt.Sprintf("%s %s %s: %s", name, c.version, c.row.name, msg))
 				}
 				switch c.op {
 				case opAdd:
