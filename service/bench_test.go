@@ -120,3 +120,35 @@ func BenchmarkListTags(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkCatalogueReads: a family's parameters (a page of 100: redis7's
+// 65 and its node-type-specific ones, of a stored group with values set)
+// and every engine version, answered from the in-memory catalogue; run
+// beside BenchmarkDescribeByName, their baseline.
+func BenchmarkCatalogueReads(b *testing.B) {
+	f := newFixture(b, Config{})
+	_, err := f.svc.CreateCacheParameterGroup(ctxA, &api.CreateCacheParameterGroupInput{
+		CacheParameterGroupName: s("bench"), CacheParameterGroupFamily: s("redis7"), Description: s("d")})
+	mustOK(b, err)
+	_, err = f.svc.ModifyCacheParameterGroup(ctxA, &api.ModifyCacheParameterGroupInput{CacheParameterGroupName: s("bench"),
+		ParameterNameValues: []api.ParameterNameValue{{ParameterName: s("maxmemory-policy"), ParameterValue: s("allkeys-lru")}}})
+	mustOK(b, err)
+	b.Run("DescribeCacheParameters", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			out, err := f.svc.DescribeCacheParameters(ctxA, &api.DescribeCacheParametersInput{CacheParameterGroupName: s("bench"), MaxRecords: i32(100)})
+			if err != nil || len(out.Parameters) < 60 || out.Marker != nil {
+				b.Fatal(out, err)
+			}
+		}
+	})
+	b.Run("DescribeCacheEngineVersions", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			out, err := f.svc.DescribeCacheEngineVersions(ctxA, &api.DescribeCacheEngineVersionsInput{MaxRecords: i32(100)})
+			if err != nil || len(out.CacheEngineVersions) < 30 {
+				b.Fatal(out, err)
+			}
+		}
+	})
+}

@@ -69,45 +69,40 @@ type parameterGroupRecord struct {
 // RecordName is the group's name.
 func (r *parameterGroupRecord) RecordName() string { return r.Name }
 
-// defaultParameterGroups are the default groups of every family, in name
-// order: the catalogue's.
-var defaultParameterGroups = defaultParameterGroupNames()
+// defaultGroups are the default groups of every family, by name, built
+// once from the catalogue; defaultParameterGroups are their names in
+// order. Every family has its default.<family>; the catalogue adds the
+// .cluster.on ones where AWS has them. AWS describes them "Default
+// parameter group for redis7", and the cluster-mode one "Customized
+// default parameter group for redis7 with cluster mode on", with the
+// family's cluster-on values set.
+var (
+	defaultGroups          = defaultParameterGroupRecords()
+	defaultParameterGroups = slices.Sorted(maps.Keys(defaultGroups))
+)
 
-func isDefaultParameterGroup(name string) bool {
-	_, ok := slices.BinarySearch(defaultParameterGroups, name)
-	return ok
-}
-
-func defaultParameterGroupNames() []string {
-	var names []string
+func defaultParameterGroupRecords() map[string]*parameterGroupRecord {
+	out := map[string]*parameterGroupRecord{}
 	for _, f := range catalogue.Families() {
 		fam, _ := catalogue.Family(f)
-		// Every family has its default.<family>; the catalogue adds
-		// the .cluster.on ones where AWS has them.
-		names = append(names, "default."+f)
-		names = append(names, fam.DefaultParameterGroups...)
+		out["default."+f] = &parameterGroupRecord{Name: "default." + f, Family: f, Description: "Default parameter group for " + f}
+		for _, name := range fam.DefaultParameterGroups {
+			if strings.HasSuffix(name, ".cluster.on") {
+				out[name] = &parameterGroupRecord{Name: name, Family: f, Values: fam.ClusterOnParameterValues,
+					Description: "Customized default parameter group for " + f + " with cluster mode on"}
+			}
+		}
 	}
-	slices.Sort(names)
-	return slices.Compact(names)
+	return out
 }
 
-// defaultParameterGroup is the default group of that name, as AWS
-// describes it: "Default parameter group for redis7", and for the
-// cluster-mode one "Customized default parameter group for redis7 with
-// cluster mode on" with the family's cluster-on values set.
+func isDefaultParameterGroup(name string) bool { return defaultGroups[name] != nil }
+
+// defaultParameterGroup is a copy of the default group of that name.
 func defaultParameterGroup(name string) *parameterGroupRecord {
-	for _, f := range catalogue.Families() {
-		fam, _ := catalogue.Family(f)
-		if name != "default."+f && !slices.Contains(fam.DefaultParameterGroups, name) {
-			continue
-		}
-		if strings.HasSuffix(name, ".cluster.on") {
-			return &parameterGroupRecord{Name: name, Family: f, Values: maps.Clone(fam.ClusterOnParameterValues),
-				Description: "Customized default parameter group for " + f + " with cluster mode on"}
-		}
-		return &parameterGroupRecord{Name: name, Family: f, Description: "Default parameter group for " + f}
-	}
-	return nil
+	d := *defaultGroups[name]
+	d.Values = maps.Clone(d.Values)
+	return &d
 }
 
 // parameterGroupName validates a parameter group name and returns its
