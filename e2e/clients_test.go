@@ -40,6 +40,10 @@ var clientsNotes = regexp.MustCompile(`(?m)^(note: .*|elapsed .*)$`)
 //   - test_subnet_groups.py: the four cache subnet group operations, their
 //     tags and events, and every fault, on servers whose --config declares
 //     a network, a per-account quota and a strict account.
+//   - test_parameter_groups.py: the five cache parameter group operations,
+//     DescribeCacheParameters, DescribeEngineDefaultParameters and
+//     DescribeCacheEngineVersions, tags and events, and every fault, on
+//     plain servers (the default.* groups are in every account).
 //
 // It never skips, not even under -short: a missing python3, boto3 or aws
 // CLI fails.
@@ -50,6 +54,7 @@ func TestBoto3AndCLI(t *testing.T) {
 	for _, s := range []struct{ script, label string }{
 		{"test_boto3_cli.py", "boto3/AWS CLI suite"},
 		{"test_subnet_groups.py", "boto3/AWS CLI subnet group suite"},
+		{"test_parameter_groups.py", "boto3/AWS CLI parameter group suite"},
 	} {
 		t.Run(strings.TrimSuffix(s.script, ".py"), func(t *testing.T) {
 			t.Parallel()

@@ -27,6 +27,7 @@ const jsSuiteTimeout = 3 * time.Minute
 var jsSuiteFiles = []string{
 	filepath.Join("js", "elasticache.test.mjs"),
 	filepath.Join("js", "subnetgroups.test.mjs"),
+	filepath.Join("js", "parametergroups.test.mjs"),
 }
 
 // jsSummary matches the closing lines of node's spec reporter, e.g.
@@ -34,8 +35,10 @@ var jsSuiteFiles = []string{
 var jsSummary = regexp.MustCompile(`(?m)^\S* ?(tests|pass|fail|cancelled|skipped|todo) (\d+)$`)
 
 // TestJavaScriptSDK runs e2e/js/elasticache.test.mjs (the cache security
-// group family) and e2e/js/subnetgroups.test.mjs (cache subnet groups, on
-// servers whose --config declares a network) in one node --test run: the
+// group family), e2e/js/subnetgroups.test.mjs (cache subnet groups, on
+// servers whose --config declares a network) and
+// e2e/js/parametergroups.test.mjs (cache parameter groups and the engine
+// catalogue) in one node --test run: the
 // AWS SDK for JavaScript v3, pinned by e2e/js/package-lock.json and
 // installed by scripts/install-js-sdk.sh into a cache directory outside the
 // repo, against the real binary, which each suite starts itself. It never

@@ -1,4 +1,4 @@
-// What both JS SDK suites share: the environment checks, a hermetic
+// What every JS SDK suite shares: the environment checks, a hermetic
 // process environment, loading the SDK from JS_SDK_DIR, and the Server
 // class that starts elasticache-server from SERVER_BIN on 127.0.0.1:0.
 //
