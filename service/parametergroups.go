@@ -289,7 +289,7 @@ func (s *ElastiCache) ModifyCacheParameterGroup(ctx context.Context, in *api.Mod
 				return api.InvalidParameterValue(fmt.Sprintf("The parameter %s cannot be modified.", p.ParameterName))
 			}
 			if !allowedValue(p, *nv.ParameterValue) {
-				return api.InvalidParameterValue(fmt.Sprintf("Value %s for parameter %s is invalid. Allowed values: %s.", *nv.ParameterValue, p.ParameterName, p.AllowedValues))
+				return api.InvalidParameterValue(invalidValueMessage(p, *nv.ParameterValue))
 			}
 			set[p.ParameterName] = *nv.ParameterValue
 		}
@@ -349,6 +349,15 @@ func (s *ElastiCache) ResetCacheParameterGroup(ctx context.Context, in *api.Rese
 		return nil, err
 	}
 	return &api.ResetCacheParameterGroupOutput{CacheParameterGroupName: &name}, nil
+}
+
+// invalidValueMessage says why v is no value of p: its allowed values,
+// or, where the catalogue lists none, its type.
+func invalidValueMessage(p catalogue.EngineDefaultParameter, v string) string {
+	if p.AllowedValues == "" {
+		return fmt.Sprintf("Value %s for parameter %s is invalid: it must be of type %s.", v, p.ParameterName, p.DataType)
+	}
+	return fmt.Sprintf("Value %s for parameter %s is invalid. Allowed values: %s.", v, p.ParameterName, p.AllowedValues)
 }
 
 // parameterCount checks a Modify or Reset list: 1 to 20 entries.

@@ -118,7 +118,7 @@ func TestModifyAndResetParameters(t *testing.T) {
 		{nv("no-such-parameter", "1"), "Parameter no-such-parameter doesn't exist for family redis7."},
 		{nv("cluster-enabled", "yes"), "The parameter cluster-enabled cannot be modified."},
 		{nv("maxmemory-policy", "sometimes"), "Value sometimes for parameter maxmemory-policy is invalid. Allowed values: allkeys-lru,volatile-lru,allkeys-lfu,volatile-lfu,allkeys-random,volatile-random,volatile-ttl,noeviction."},
-		{nv("timeout", "ten"), ""},
+		{nv("timeout", "ten"), "Value ten for parameter timeout is invalid: it must be of type integer."},
 	} {
 		_, err := f.svc.ModifyCacheParameterGroup(ctxA, &api.ModifyCacheParameterGroupInput{CacheParameterGroupName: s("p"),
 			ParameterNameValues: []api.ParameterNameValue{nv("maxmemory-policy", "noeviction"), c.nv}})
