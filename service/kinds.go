@@ -16,5 +16,7 @@ func registeredKinds() []*kindDecl {
 	return []*kindDecl{
 		securityGroupKind,
 		subnetGroupKind,
+		userKind,
+		userGroupKind,
 	}
 }
