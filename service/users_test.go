@@ -148,10 +148,16 @@ func TestCreateUserRules(t *testing.T) {
 		{"long password", func(in *api.CreateUserInput) { in.Passwords = []string{strings.Repeat("p", 129)} }, "InvalidParameterValue", "Passwords length must be between 16-128 characters."},
 		{"three passwords", func(in *api.CreateUserInput) { in.Passwords = []string{pw1, pw2, pw1 + "x"} }, "InvalidParameterValue", "Invalid value for parameter Passwords: a user has at most 2 passwords."},
 		{"passwords and no password", func(in *api.CreateUserInput) { in.NoPasswordRequired = ptr(true) }, "InvalidParameterCombination", ""},
-		{"mode and passwords", func(in *api.CreateUserInput) { in.AuthenticationMode = &api.AuthenticationMode{Type: s("password"), Passwords: []string{pw1}} }, "InvalidParameterCombination", ""},
+		{"mode and passwords", func(in *api.CreateUserInput) {
+			in.AuthenticationMode = &api.AuthenticationMode{Type: s("password"), Passwords: []string{pw1}}
+		}, "InvalidParameterCombination", ""},
 		{"mode without type", func(in *api.CreateUserInput) { in.Passwords, in.AuthenticationMode = nil, &api.AuthenticationMode{} }, "InvalidParameterValue", "AuthenticationMode.Type is required"},
-		{"mode of unknown type", func(in *api.CreateUserInput) { in.Passwords, in.AuthenticationMode = nil, &api.AuthenticationMode{Type: s("kerberos")} }, "InvalidParameterValue", ""},
-		{"password mode without passwords", func(in *api.CreateUserInput) { in.Passwords, in.AuthenticationMode = nil, &api.AuthenticationMode{Type: s("password")} }, "InvalidParameterValue", ""},
+		{"mode of unknown type", func(in *api.CreateUserInput) {
+			in.Passwords, in.AuthenticationMode = nil, &api.AuthenticationMode{Type: s("kerberos")}
+		}, "InvalidParameterValue", ""},
+		{"password mode without passwords", func(in *api.CreateUserInput) {
+			in.Passwords, in.AuthenticationMode = nil, &api.AuthenticationMode{Type: s("password")}
+		}, "InvalidParameterValue", ""},
 		{"iam with passwords", func(in *api.CreateUserInput) {
 			in.Passwords, in.AuthenticationMode = nil, &api.AuthenticationMode{Type: s("iam"), Passwords: []string{pw1}}
 		}, "InvalidParameterCombination", ""},
@@ -349,4 +355,3 @@ func TestDescribeUsersFilters(t *testing.T) {
 	_, err = f.svc.DescribeUsers(ctxA, &api.DescribeUsersInput{UserId: s("a1"), Engine: s("valkey")})
 	wantFault(t, err, "UserNotFound", 404, "User a1 not found.")
 }
-
