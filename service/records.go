@@ -100,9 +100,22 @@ func (s *ElastiCache) pageRequest(op string, sc scope, marker *string, maxRecs *
 // describe reads one record by name (the kind's NotFound when there is
 // none), or a page of them with the marker that resumes after it.
 func describe[R any, P record[R]](ctx context.Context, s *ElastiCache, sc scope, t *schema.Table[R, P], byName bool, name string, pg pageReq) ([]P, *string, error) {
+	return describeWith(ctx, s, sc, t, byName, name, pg, nil)
+}
+
+// describeWith is describe that also runs also, when not nil, in the same
+// read transaction: what the answer shows beside the records (the groups
+// that hold a user) comes from the same state.
+func describeWith[R any, P record[R]](ctx context.Context, s *ElastiCache, sc scope, t *schema.Table[R, P], byName bool, name string, pg pageReq,
+	also func(tx storage.Tx) error) ([]P, *string, error) {
 	var page []P
 	more := false
 	err := s.view(ctx, func(tx storage.Tx) error {
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
+		}
 		if byName {
 			r, err := t.Get(tx, sc, name)
 			page = nil

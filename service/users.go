@@ -437,15 +437,13 @@ func (s *ElastiCache) DescribeUsers(ctx context.Context, in *api.DescribeUsersIn
 	if err != nil {
 		return nil, err
 	}
-	recs, marker, err := describe(ctx, s, sc, users, in.UserId != nil, id, pg)
-	if err != nil {
-		return nil, err
-	}
 	var groups []*userGroupRecord
-	if err := s.view(ctx, func(tx storage.Tx) error {
+	recs, marker, err := describeWith(ctx, s, sc, users, in.UserId != nil, id, pg, func(tx storage.Tx) error {
+		var err error
 		groups, err = userGroups.All(tx, sc)
 		return err
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
 	member := groupsByUser(groups)
