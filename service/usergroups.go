@@ -16,6 +16,7 @@ import (
 // users of one name; a valkey group only users that authenticate.
 
 const (
+	fieldUserGroups      = "userGroups"
 	opDescribeUserGroups = "DescribeUserGroups"
 	paramUserGroupID     = "UserGroupId"
 	// maxUsersPerGroup is how many users one group holds.
@@ -32,11 +33,11 @@ var userGroupKind = &kindDecl{
 	Noun:         "user group",
 	Segment:      "usg",
 	ARNType:      "usergroup",
-	Field:        "userGroups",
+	Field:        fieldUserGroups,
 	DefaultQuota: 100,
 	NotFound:     userGroupNotFound,
 	ValidName:    func(n string) (string, error) { return stateName(rbacID("name", &n)) },
-	State:        schema.Section{Export: exportUserGroup, Parse: parseUserGroup},
+	State:        schema.Section{Export: exportUserGroup, Parse: parseUserGroup, Check: checkUserGroups},
 }
 
 // userGroups is the table of user groups.
@@ -116,30 +117,40 @@ func tooManyUsers() error {
 }
 
 // checkMembers applies the rules of a group's members, read in tx: each
-// exists, no two share a user name, one is named `default`, and a valkey
-// group holds only users that authenticate.
+// exists, and memberRules.
 func checkMembers(tx storage.Tx, sc scope, engine string, ids []string) (fault, err error) {
 	if len(ids) > maxUsersPerGroup {
 		return tooManyUsers(), nil
 	}
-	byName := map[string]string{}
+	members := make([]*userRecord, 0, len(ids))
 	for _, id := range ids {
 		u, err := users.Get(tx, sc, id)
 		if err != nil || u == nil {
 			return userNotFound(id), err
 		}
+		members = append(members, u)
+	}
+	return memberRules(engine, members), nil
+}
+
+// memberRules are the rules of a group's users: no two share a user name,
+// one is named `default`, and a valkey group holds only users that
+// authenticate.
+func memberRules(engine string, members []*userRecord) error {
+	byName := map[string]string{}
+	for _, u := range members {
 		if other, dup := byName[u.UserName]; dup {
-			return &api.DuplicateUserNameFault{Message: fmt.Sprintf("Users %s and %s have the same user name %s; a user group holds one user of each name.", other, id, u.UserName)}, nil
+			return &api.DuplicateUserNameFault{Message: fmt.Sprintf("Users %s and %s have the same user name %s; a user group holds one user of each name.", other, u.ID, u.UserName)}
 		}
-		byName[u.UserName] = id
+		byName[u.UserName] = u.ID
 		if engine == engineValkey && u.AuthType == authNoPassword {
-			return api.InvalidParameterValue(fmt.Sprintf("No password user %s cannot be added to user group with engine Valkey", id)), nil
+			return api.InvalidParameterValue(fmt.Sprintf("No password user %s cannot be added to user group with engine Valkey", u.ID))
 		}
 	}
 	if _, ok := byName[defaultUserName]; !ok {
-		return &api.DefaultUserRequired{Message: "User group needs to contain a user with the user name default."}, nil
+		return &api.DefaultUserRequired{Message: "User group needs to contain a user with the user name default."}
 	}
-	return nil, nil
+	return nil
 }
 
 // CreateUserGroup creates a user group of existing users, with its tags,
@@ -354,8 +365,7 @@ func exportUserGroup(b []byte, tags schema.Tags) (any, error) {
 }
 
 // parseUserGroup reads a user group of a state document with the API's
-// rules for each value. That its members are users of the same region, one
-// of them named `default`, is not checked: a section sees one item.
+// rules for each value; checkUserGroups checks its members.
 func parseUserGroup(p *schema.Parser, path string, v any) (item schema.Item, ok, nameOK bool) {
 	o, ok := p.Object(path, v, "name", "engine", "userIds", "created", "modified", "pendingAdd", "pendingRemove", "tags")
 	if !ok {
@@ -427,4 +437,36 @@ func parseUserIDs(p *schema.Parser, path string, o schema.Object, key string, re
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// checkUserGroups applies the API's member rules to the user groups of a
+// region of a state document: every member is a user of the region (or
+// `default`), and memberRules hold.
+func checkUserGroups(p *schema.Parser, items func(field string) []schema.Item, itemPath func(field, name string) string) {
+	byID := map[string]*userRecord{defaultUserID: defaultUser()}
+	for _, it := range items(fieldUsers) {
+		if u, err := schema.Decode[userRecord](it.Record); err == nil {
+			byID[u.ID] = u
+		}
+	}
+	for _, it := range items(fieldUserGroups) {
+		g, err := schema.Decode[userGroupRecord](it.Record)
+		if err != nil {
+			continue
+		}
+		path := itemPath(fieldUserGroups, g.ID) + ".userIds"
+		var members []*userRecord
+		for _, id := range g.UserIDs {
+			if u := byID[id]; u != nil {
+				members = append(members, u)
+			} else {
+				p.Add(path, "user %s is not a user of this region", id)
+			}
+		}
+		if len(members) == len(g.UserIDs) {
+			if err := memberRules(g.Engine, members); err != nil {
+				p.Add(path, "%s", rule(err))
+			}
+		}
+	}
 }

@@ -2,10 +2,14 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/elasticache-server/elasticache-server/api"
 )
@@ -223,5 +227,46 @@ func TestUserGroupStatusWithDelay(t *testing.T) {
 	mustOK(t, err)
 	if again := mustExport(t, f); string(again) != string(doc) {
 		t.Fatalf("export after import differs:\n%s\n%s", doc, again)
+	}
+}
+
+// An imported group's members are users of its region, with the API's
+// member rules; a user's password hashes are checked too.
+func TestImportChecksUserGroups(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	doc := `{"format": "elasticache-server/state", "version": 1, "accounts": [{"id": "111111111111", "regions": [{
+	  "region": "us-east-1",
+	  "users": [
+	    {"name": "app", "userName": "app", "engine": "redis", "accessString": "on ~* +@all", "authType": "no-password", "passwordHashes": []},
+	    {"name": "my-default", "userName": "default", "engine": "redis", "accessString": "on ~* +@all", "authType": "password",
+	     "passwordHashes": ["` + passwordHash(pw1) + `"]}
+	  ],
+	  "userGroups": [
+	    {"name": "ghost", "engine": "redis", "userIds": ["default", "nobody"]},
+	    {"name": "no-default", "engine": "redis", "userIds": ["app"]},
+	    {"name": "twice", "engine": "redis", "userIds": ["default", "my-default"]},
+	    {"name": "vk", "engine": "valkey", "userIds": ["my-default", "app"]},
+	    {"name": "fine", "engine": "valkey", "userIds": ["my-default"]}
+	  ]}]}]}`
+	_, err := f.svc.ImportState(context.Background(), []byte(doc), ImportOptions{})
+	var bad *InvalidStateError
+	if !errors.As(err, &bad) {
+		t.Fatalf("import = %v, want an InvalidStateError", err)
+	}
+	want := []Problem{
+		{Path: "$.accounts[0].regions[0].userGroups[0].userIds", Message: "user nobody is not a user of this region"},
+		{Path: "$.accounts[0].regions[0].userGroups[1].userIds", Message: "User group needs to contain a user with the user name default."},
+		{Path: "$.accounts[0].regions[0].userGroups[2].userIds", Message: "Users default and my-default have the same user name default; a user group holds one user of each name."},
+		{Path: "$.accounts[0].regions[0].userGroups[3].userIds", Message: "No password user app cannot be added to user group with engine Valkey"},
+	}
+	if d := cmp.Diff(want, bad.Problems); d != "" {
+		t.Fatalf("problems (-want +got):\n%s", d)
+	}
+	// A bad hash is refused; the rest of the region is then not cross-checked.
+	doc = strings.Replace(doc, passwordHash(pw1), "not-a-hash", 1)
+	_, err = f.svc.ImportState(context.Background(), []byte(doc), ImportOptions{})
+	if !errors.As(err, &bad) || len(bad.Problems) != 1 || bad.Problems[0].Path != "$.accounts[0].regions[0].users[1].passwordHashes[0]" {
+		t.Fatalf("import with a bad hash = %v", err)
 	}
 }

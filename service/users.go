@@ -23,6 +23,7 @@ import (
 // form Redis' `ACL SETUSER … #<hash>` takes (docs/DECISIONS.md).
 
 const (
+	fieldUsers          = "users"
 	opDescribeUsers     = "DescribeUsers"
 	paramUserID         = "UserId"
 	defaultUserID       = "default"
@@ -58,7 +59,7 @@ var userKind = &kindDecl{
 	Noun:         "user",
 	Segment:      "usr",
 	ARNType:      "user",
-	Field:        "users",
+	Field:        fieldUsers,
 	DefaultQuota: 1000,
 	NotFound:     userNotFound,
 	Virtual:      []string{defaultUserID},
@@ -73,10 +74,13 @@ var userKind = &kindDecl{
 
 // users is the table of users. `default` is virtual: no password, every
 // key and command, as AWS creates it.
-var users = schema.NewTable[userRecord](userKind, func(sc scope, name string) *userRecord {
+var users = schema.NewTable[userRecord](userKind, func(scope, string) *userRecord { return defaultUser() })
+
+// defaultUser is the record of the virtual `default` user.
+func defaultUser() *userRecord {
 	return &userRecord{ID: defaultUserID, UserName: defaultUserName, Engine: engineRedis,
 		AccessString: defaultAccessString, AuthType: authNoPassword}
-})
+}
 
 // userRecord is a stored user.
 type userRecord struct {
@@ -710,6 +714,7 @@ func parseUserAuth(p *schema.Parser, path string, o schema.Object, rec *userReco
 		}
 		rec.AuthType = t
 	}
+	before := p.Found()
 	for i, h := range p.List(path, o, "passwordHashes", true) {
 		hpath := fmt.Sprintf("%s.passwordHashes[%d]", path, i)
 		s, isStr := h.(string)
@@ -725,6 +730,8 @@ func parseUserAuth(p *schema.Parser, path string, o schema.Object, rec *userReco
 		}
 	}
 	switch n := len(rec.PasswordHashes); {
+	case p.Found() != before:
+		// The list is wrong already; its length says nothing more.
 	case rec.AuthType == authPassword && (n < 1 || n > maxPasswords):
 		p.Add(path+".passwordHashes", "a password user has 1 or %d passwords", maxPasswords)
 	case rec.AuthType != authPassword && n > 0:
