@@ -50,10 +50,30 @@ resource "aws_elasticache_user_group" "this" {
 `, accessString, env, env)
 }
 
+// userDataTF reads the app user back through the data source.
+const userDataTF = `
+data "aws_elasticache_user" "app" {
+  user_id = aws_elasticache_user.app.user_id
+}
+
+output "access_string" {
+  value = data.aws_elasticache_user.app.access_string
+}
+
+output "engine" {
+  value = data.aws_elasticache_user.app.engine
+}
+
+output "user_name" {
+  value = data.aws_elasticache_user.app.user_name
+}
+`
+
 // TestUsers is aws_elasticache_user's and aws_elasticache_user_group's
 // life: create (the waiters see creating, then active), no diff, change
 // an access string and tags in place, no diff, import the group into a
-// fresh state with no diff, destroy. The Go SDK checks what the server
+// fresh state with no diff, read the user through the data source,
+// destroy. The Go SDK checks what the server
 // holds.
 func TestUsers(t *testing.T) {
 	t.Parallel()
@@ -105,6 +125,16 @@ func TestUsers(t *testing.T) {
 `)
 	imported.importResource("aws_elasticache_user_group.this", "app-group")
 	imported.planIsClean()
+
+	tf.write(updatedTF + userDataTF)
+	tf.apply()
+	state := tf.state()
+	res := state.resource(t, "aws_elasticache_user.app")
+	for _, attr := range []string{"access_string", "engine", "user_name"} {
+		if got := state.output(t, attr); got != res[attr] {
+			t.Errorf("data source %s = %v, the resource's %v", attr, got, res[attr])
+		}
+	}
 
 	tf.destroy()
 	for _, id := range []string{"app-user", "my-default"} {
