@@ -38,14 +38,17 @@ type Config struct {
 	// Quotas are --quota NAME=N, by the kind's field name
 	// (cacheSecurityGroups, cacheSubnetGroups): per account and region,
 	// for every account the config file does not say otherwise of.
-	Quotas             map[string]int
-	LogFormat          string
-	LogLevel           slog.Level
-	ShutdownTimeout    time.Duration
-	TransitionDelay    time.Duration
-	EventSweepInterval time.Duration
-	ConfigFile         string
-	ShowVersion        bool
+	Quotas          map[string]int
+	LogFormat       string
+	LogLevel        slog.Level
+	ShutdownTimeout time.Duration
+	TransitionDelay time.Duration
+	// UserTransitionDelay is how long users and user groups stay
+	// creating or modifying.
+	UserTransitionDelay time.Duration
+	EventSweepInterval  time.Duration
+	ConfigFile          string
+	ShowVersion         bool
 	// PprofListen, when set, serves net/http/pprof on this loopback
 	// address, for profiling under load; empty (the default) means off.
 	PprofListen string
@@ -169,6 +172,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long SIGTERM waits for in-flight requests")
 	fs.DurationVar(&c.TransitionDelay, "transition-delay", 0, "how long EC2 security group entries stay authorizing/revoking (0: the answer shows the transitional state, the next read the final one)")
+	fs.DurationVar(&c.UserTransitionDelay, "user-transition-delay", 0, "how long users and user groups stay creating/modifying (0: the answer shows the transitional state, the next read active)")
 	fs.DurationVar(&c.EventSweepInterval, "event-sweep-interval", time.Hour, "how often events older than 14 days are removed from storage")
 	fs.StringVar(&c.ConfigFile, "config", "", "YAML file with per-account settings (see README)")
 	fs.BoolVar(&c.ShowVersion, "version", false, "print the version and exit")
@@ -241,6 +245,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("--regions must list region names such as us-east-1,eu-west-1, not %q", c.Regions)
 	case c.TransitionDelay < 0:
 		return fmt.Errorf("--transition-delay must not be negative")
+	case c.UserTransitionDelay < 0:
+		return fmt.Errorf("--user-transition-delay must not be negative")
 	case c.EventSweepInterval <= 0:
 		return fmt.Errorf("--event-sweep-interval must be positive")
 	case c.ReadHeaderTimeout <= 0:

@@ -66,6 +66,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"account", []string{"--default-account=123"}, nil, "12 digits"},
 		{"region", []string{"--default-region=mars"}, nil, "region name"},
 		{"negative delay", []string{"--transition-delay=-1s"}, nil, "negative"},
+		{"negative user delay", []string{"--user-transition-delay=-1s"}, nil, "--user-transition-delay must not be negative"},
 		{"stray argument", []string{"serve"}, nil, "unexpected argument"},
 		{"unknown flag", []string{"--nope"}, nil, "not defined"},
 		{"auth mode", []string{"--auth=iam"}, nil, "none or sigv4"},

@@ -78,6 +78,7 @@ func (m *Main) Open(ctx context.Context) error {
 		CacheSecurityGroupQuota: m.cfg.QuotaCacheSecurityGroups,
 		Quotas:                  m.cfg.Quotas,
 		TransitionDelay:         m.cfg.TransitionDelay,
+		UserTransitionDelay:     m.cfg.UserTransitionDelay,
 		Network:                 networks,
 		Accounts:                fc.serviceAccounts(),
 	})

@@ -20,6 +20,10 @@ type Config struct {
 	// authorizing or revoking. 0 means the answer to the change shows the
 	// transitional state and every later read the final one.
 	TransitionDelay time.Duration
+	// UserTransitionDelay is how long users and user groups stay creating
+	// or modifying. 0 means the answer to the change shows the
+	// transitional state and every later read active.
+	UserTransitionDelay time.Duration
 	// Network is the VPCs and subnets that subnet groups are made of; nil
 	// is every account's default VPC, undeclared subnets accepted and
 	// placed (network.Model).

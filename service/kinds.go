@@ -17,5 +17,7 @@ func registeredKinds() []*kindDecl {
 		securityGroupKind,
 		subnetGroupKind,
 		parameterGroupKind,
+		userKind,
+		userGroupKind,
 	}
 }

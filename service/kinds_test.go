@@ -117,6 +117,66 @@ var kindDrivers = map[string]kindDriver{
 		},
 		exists: "CacheSubnetGroupAlreadyExists", notFound: "CacheSubnetGroupNotFoundFault",
 	},
+	userKind.Name: {
+		create: func(f *fixture, ctx context.Context, name string, tags []api.Tag) error {
+			_, err := f.svc.CreateUser(ctx, &api.CreateUserInput{UserId: &name, UserName: &name, Engine: s("redis"),
+				AccessString: s("on ~* +@all"), NoPasswordRequired: ptr(true), Tags: tags})
+			return err
+		},
+		describe: func(f *fixture, ctx context.Context, name string) (string, error) {
+			out, err := f.svc.DescribeUsers(ctx, &api.DescribeUsersInput{UserId: &name})
+			if err != nil {
+				return "", err
+			}
+			return *out.Users[0].UserId, nil
+		},
+		page: func(f *fixture, ctx context.Context, max int32, marker *string) ([]string, *string, error) {
+			out, err := f.svc.DescribeUsers(ctx, &api.DescribeUsersInput{MaxRecords: &max, Marker: marker})
+			if err != nil {
+				return nil, nil, err
+			}
+			var names []string
+			for _, u := range out.Users {
+				names = append(names, *u.UserId)
+			}
+			return names, out.Marker, nil
+		},
+		delete: func(f *fixture, ctx context.Context, name string) error {
+			_, err := f.svc.DeleteUser(ctx, &api.DeleteUserInput{UserId: &name})
+			return err
+		},
+		exists: "UserAlreadyExists", notFound: "UserNotFound",
+	},
+	userGroupKind.Name: {
+		create: func(f *fixture, ctx context.Context, name string, tags []api.Tag) error {
+			_, err := f.svc.CreateUserGroup(ctx, &api.CreateUserGroupInput{UserGroupId: &name, Engine: s("redis"),
+				UserIds: []string{"default"}, Tags: tags})
+			return err
+		},
+		describe: func(f *fixture, ctx context.Context, name string) (string, error) {
+			out, err := f.svc.DescribeUserGroups(ctx, &api.DescribeUserGroupsInput{UserGroupId: &name})
+			if err != nil {
+				return "", err
+			}
+			return *out.UserGroups[0].UserGroupId, nil
+		},
+		page: func(f *fixture, ctx context.Context, max int32, marker *string) ([]string, *string, error) {
+			out, err := f.svc.DescribeUserGroups(ctx, &api.DescribeUserGroupsInput{MaxRecords: &max, Marker: marker})
+			if err != nil {
+				return nil, nil, err
+			}
+			var names []string
+			for _, g := range out.UserGroups {
+				names = append(names, *g.UserGroupId)
+			}
+			return names, out.Marker, nil
+		},
+		delete: func(f *fixture, ctx context.Context, name string) error {
+			_, err := f.svc.DeleteUserGroup(ctx, &api.DeleteUserGroupInput{UserGroupId: &name})
+			return err
+		},
+		exists: "UserGroupAlreadyExists", notFound: "UserGroupNotFound",
+	},
 }
 
 func TestEveryKindHasADriver(t *testing.T) {

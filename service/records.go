@@ -29,6 +29,14 @@ func arn(sc scope, k *kindDecl, name string) string {
 // quota, and a request with too many tags fails as AWS does.
 func createRecord[R any, P record[R]](ctx context.Context, s *ElastiCache, sc scope, t *schema.Table[R, P], rec P, tags tagSet,
 	alreadyExists, quotaExceeded func() error, event string) error {
+	return createChecked(ctx, s, sc, t, rec, tags, alreadyExists, quotaExceeded, nil, event)
+}
+
+// createChecked is createRecord with the kind's own rules: check, when
+// not nil, reads what it needs in the same transaction, after the name and
+// the quota, and answers a fault or nil before anything is written.
+func createChecked[R any, P record[R]](ctx context.Context, s *ElastiCache, sc scope, t *schema.Table[R, P], rec P, tags tagSet,
+	alreadyExists, quotaExceeded func() error, check func(tx storage.Tx) (fault, err error), event string) error {
 	quota := s.cfg.quota(sc.Account, t.Kind)
 	now := s.clock.Now()
 	return s.update(ctx, func(tx storage.Tx) (error, error) {
@@ -45,6 +53,11 @@ func createRecord[R any, P record[R]](ctx context.Context, s *ElastiCache, sc sc
 		}
 		if len(tags) > maxTagsPerResource {
 			return tagQuotaExceeded(), nil
+		}
+		if check != nil {
+			if fault, err := check(tx); fault != nil || err != nil {
+				return fault, err
+			}
 		}
 		if err := t.Insert(tx, sc, rec); err != nil {
 			return nil, err
@@ -87,9 +100,22 @@ func (s *ElastiCache) pageRequest(op string, sc scope, marker *string, maxRecs *
 // describe reads one record by name (the kind's NotFound when there is
 // none), or a page of them with the marker that resumes after it.
 func describe[R any, P record[R]](ctx context.Context, s *ElastiCache, sc scope, t *schema.Table[R, P], byName bool, name string, pg pageReq) ([]P, *string, error) {
+	return describeWith(ctx, s, sc, t, byName, name, pg, nil)
+}
+
+// describeWith is describe that also runs also, when not nil, in the same
+// read transaction: what the answer shows beside the records (the groups
+// that hold a user) comes from the same state.
+func describeWith[R any, P record[R]](ctx context.Context, s *ElastiCache, sc scope, t *schema.Table[R, P], byName bool, name string, pg pageReq,
+	also func(tx storage.Tx) error) ([]P, *string, error) {
 	var page []P
 	more := false
 	err := s.view(ctx, func(tx storage.Tx) error {
+		if also != nil {
+			if err := also(tx); err != nil {
+				return err
+			}
+		}
 		if byName {
 			r, err := t.Get(tx, sc, name)
 			page = nil

@@ -102,8 +102,9 @@ func (p *Parser) region(path string, v any) (d docRegion, ok, nameOK bool) {
 		nameOK = false
 	}
 	d = docRegion{region: name, items: map[string][]docItem{}}
+	indexes := map[string]map[string]int{} // by Field: an item's name → its index
 	for _, k := range p.reg.kinds {
-		items, _ := UniqueList(nil, path, k.Field, p.List(path, o, k.Field, false),
+		items, seen := UniqueList(nil, path, k.Field, p.List(path, o, k.Field, false),
 			func(ipath string, v any) (docItem, bool, bool) {
 				it, ok, nameOK := k.State.Parse(p, ipath, v)
 				return docItem{Item: it}, ok, nameOK
@@ -114,6 +115,24 @@ func (p *Parser) region(path string, v any) (d docRegion, ok, nameOK bool) {
 			})
 		slices.SortFunc(items, func(a, b docItem) int { return strings.Compare(a.Name, b.Name) })
 		d.items[k.Field] = items
+		indexes[k.Field] = seen
+	}
+	// Rules across kinds, once every item of the region reads cleanly: a
+	// problem in one item would otherwise be reported again by the items
+	// that refer to it.
+	for _, k := range p.reg.kinds {
+		if k.State.Check == nil || p.found != n {
+			continue
+		}
+		k.State.Check(p, func(field string) []Item {
+			var out []Item
+			for _, it := range d.items[field] {
+				out = append(out, it.Item)
+			}
+			return out
+		}, func(field, name string) string {
+			return fmt.Sprintf("%s.%s[%d]", path, field, indexes[field][name])
+		})
 	}
 	type eventKey struct {
 		date int64

@@ -42,6 +42,12 @@ type Section struct {
 	// nameOK says the name is valid, so duplicates of it can be told
 	// whatever else is wrong.
 	Parse func(p *Parser, path string, v any) (item Item, ok, nameOK bool)
+	// Check, when not nil, applies the rules that tie the kind's items to
+	// other items of their region (a user group's members are users of
+	// it), once every item of the region has parsed cleanly. items returns
+	// a kind's items by Field; itemPath is the path of an item by Field
+	// and name.
+	Check func(p *Parser, items func(field string) []Item, itemPath func(field, name string) string)
 }
 
 // Item is one record of a document, ready to store.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/elasticache-server/elasticache-server/storage"
 )
@@ -221,4 +222,12 @@ func (t *Table[R, P]) Page(tx storage.Tx, sc Scope, after string, limit int) (pa
 		return page[:limit], true, nil
 	}
 	return page, false, nil
+}
+
+// All returns every record of the scope, stored and virtual, in name
+// order. It reads them all: for kinds whose quota keeps them few (user
+// groups), where one answer needs every record.
+func (t *Table[R, P]) All(tx storage.Tx, sc Scope) ([]P, error) {
+	page, _, err := t.Page(tx, sc, "", math.MaxInt32)
+	return page, err
 }
