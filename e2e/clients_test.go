@@ -29,15 +29,33 @@ var clientsSummary = regexp.MustCompile(`(?m)^(\d+) passed, (\d+) failed$`)
 // unobservable) and its elapsed time.
 var clientsNotes = regexp.MustCompile(`(?m)^(note: .*|elapsed .*)$`)
 
-// TestBoto3AndCLI runs e2e/clients/test_boto3_cli.py: boto3 and the AWS CLI
-// against the real binary, started by the script itself with the flags each
-// scenario needs (--transition-delay, --config, --quota-…; SIGTERM, restart,
-// kill -9 and the data directory lock are part of what it checks), for all
-// nine operations of the cache security group family. It never skips, not
-// even under -short: a missing python3, boto3 or aws CLI fails.
+// TestBoto3AndCLI runs the per-family scripts of e2e/clients/ with boto3 and
+// the AWS CLI against one freshly built binary, each script in a subtest
+// of its own, in parallel. Each script starts its servers itself with the
+// flags its scenarios need:
+//
+//   - test_boto3_cli.py: all nine operations of the cache security group
+//     family (--transition-delay, --config, --quota-…; SIGTERM, restart,
+//     kill -9 and the data directory lock are part of what it checks);
+//   - test_subnet_groups.py: the four cache subnet group operations, their
+//     tags and events, and every fault, on servers whose --config declares
+//     a network, a per-account quota and a strict account.
+//
+// It never skips, not even under -short: a missing python3, boto3 or aws
+// CLI fails.
 func TestBoto3AndCLI(t *testing.T) {
 	t.Parallel()
-	runClientsScript(t, "test_boto3_cli.py", "boto3/AWS CLI suite")
+	python := clientsRequireTools(t)
+	bin := clientsBuildServer(t)
+	for _, s := range []struct{ script, label string }{
+		{"test_boto3_cli.py", "boto3/AWS CLI suite"},
+		{"test_subnet_groups.py", "boto3/AWS CLI subnet group suite"},
+	} {
+		t.Run(strings.TrimSuffix(s.script, ".py"), func(t *testing.T) {
+			t.Parallel()
+			runClientsScriptWith(t, python, bin, s.script, s.label)
+		})
+	}
 }
 
 // runClientsScript runs e2e/clients/<script> with the python3 on PATH
@@ -46,9 +64,13 @@ func TestBoto3AndCLI(t *testing.T) {
 // failed" for some N > 0. The script's output is logged when it fails.
 func runClientsScript(t *testing.T, script, label string) {
 	t.Helper()
-	python := clientsRequireTools(t)
-	bin := clientsBuildServer(t)
+	runClientsScriptWith(t, clientsRequireTools(t), clientsBuildServer(t), script, label)
+}
 
+// runClientsScriptWith is runClientsScript with the python3 (checked by
+// clientsRequireTools) and the server binary given.
+func runClientsScriptWith(t *testing.T, python, bin, script, label string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), clientsScriptTimeout)
 	defer cancel()
 	path := filepath.Join("clients", script)

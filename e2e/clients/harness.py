@@ -1,8 +1,9 @@
 """The harness the Python client suites of this directory share.
 
-test_boto3_cli.py, test_sigv4.py and test_faults.py each import it first
-(from their own directory, which Python puts on sys.path for a script) and
-keep only their scenarios and what differs between them. What it gives:
+test_boto3_cli.py, test_subnet_groups.py, test_sigv4.py and test_faults.py
+each import it first (from their own directory, which Python puts on
+sys.path for a script) and keep only their scenarios and what differs
+between them. What it gives:
 
 - the boto3/botocore import check, done when it is imported: a missing
   boto3 is a loud failure ("0 passed, 1 failed"), never a skip;
