@@ -15,5 +15,5 @@ var jsSigV4SuiteFile = filepath.Join("js", "sigv4.test.mjs")
 // session token. Like TestJavaScriptSDK it never skips.
 func TestJavaScriptSDKSigV4(t *testing.T) {
 	t.Parallel()
-	runJSSuite(t, jsSigV4SuiteFile, "JavaScript SDK sigv4 suite")
+	runJSSuite(t, "JavaScript SDK sigv4 suite", jsSigV4SuiteFile)
 }

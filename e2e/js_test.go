@@ -22,28 +22,35 @@ const jsInstallTimeout = 5 * time.Minute
 // jsSuiteTimeout bounds the node test run; it takes a few seconds.
 const jsSuiteTimeout = 3 * time.Minute
 
-// jsSuiteFile is the suite, relative to this package's directory.
-var jsSuiteFile = filepath.Join("js", "elasticache.test.mjs")
+// jsSuiteFiles are the per-family suites TestJavaScriptSDK runs, relative
+// to this package's directory.
+var jsSuiteFiles = []string{
+	filepath.Join("js", "elasticache.test.mjs"),
+	filepath.Join("js", "subnetgroups.test.mjs"),
+}
 
 // jsSummary matches the closing lines of node's spec reporter, e.g.
 // "ℹ pass 23" and "ℹ fail 0".
 var jsSummary = regexp.MustCompile(`(?m)^\S* ?(tests|pass|fail|cancelled|skipped|todo) (\d+)$`)
 
-// TestJavaScriptSDK runs e2e/js/elasticache.test.mjs: the AWS SDK for
-// JavaScript v3, pinned by e2e/js/package-lock.json and installed by
-// scripts/install-js-sdk.sh into a cache directory outside the repo, against
-// the real binary, which the suite starts itself. It never skips: a missing
-// node or npm, or an install that fails, fails the test.
+// TestJavaScriptSDK runs e2e/js/elasticache.test.mjs (the cache security
+// group family) and e2e/js/subnetgroups.test.mjs (cache subnet groups, on
+// servers whose --config declares a network) in one node --test run: the
+// AWS SDK for JavaScript v3, pinned by e2e/js/package-lock.json and
+// installed by scripts/install-js-sdk.sh into a cache directory outside the
+// repo, against the real binary, which each suite starts itself. It never
+// skips: a missing node or npm, or an install that fails, fails the test.
 func TestJavaScriptSDK(t *testing.T) {
 	t.Parallel()
-	runJSSuite(t, jsSuiteFile, "JavaScript SDK suite")
+	runJSSuite(t, "JavaScript SDK suite", jsSuiteFiles...)
 }
 
-// runJSSuite runs the node test file suite (relative to this package's
-// directory) against a freshly built server binary, which the suite starts
-// itself, and fails the test unless node's summary shows passes and nothing
-// failed, was cancelled, skipped or left to do.
-func runJSSuite(t *testing.T, suite, label string) {
+// runJSSuite runs the node test files in suites (relative to this package's
+// directory; node runs each in a process of its own and sums them up)
+// against a freshly built server binary, which the suites start
+// themselves, and fails the test unless node's summary shows passes and
+// nothing failed, was cancelled, skipped or left to do.
+func runJSSuite(t *testing.T, label string, suites ...string) {
 	t.Helper()
 	sdkDir := jsInstallSDK(t)
 	bin := clientsBuildServer(t)
@@ -54,10 +61,10 @@ func runJSSuite(t *testing.T, suite, label string) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), jsSuiteTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", suite)
+	cmd := exec.CommandContext(ctx, node, append([]string{"--test", "--test-reporter=spec"}, suites...)...)
 	cmd.Env = jsEnv(t, "SERVER_BIN="+bin, "JS_SDK_DIR="+sdkDir)
-	// Its own process group, so that a timeout also ends the test file's
-	// process and the servers it started, not only the runner.
+	// Its own process group, so that a timeout also ends the test files'
+	// processes and the servers they started, not only the runner.
 	clientsOwnGroup(cmd)
 	var out bytes.Buffer
 	cmd.Stdout = &out
@@ -66,6 +73,7 @@ func runJSSuite(t *testing.T, suite, label string) {
 	err = cmd.Run()
 	took := time.Since(start).Round(100 * time.Millisecond)
 
+	files := strings.Join(suites, " ")
 	counts := map[string]int{}
 	for _, m := range jsSummary.FindAllStringSubmatch(out.String(), -1) {
 		counts[m[1]], _ = strconv.Atoi(m[2])
@@ -79,11 +87,11 @@ func runJSSuite(t *testing.T, suite, label string) {
 	clientsLogOutput(t, out.Bytes())
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		t.Fatalf("node --test %s did not finish within %s", suite, jsSuiteTimeout)
+		t.Fatalf("node --test %s did not finish within %s", files, jsSuiteTimeout)
 	case !summarised:
-		t.Fatalf("node --test %s printed no summary (%v)", suite, err)
+		t.Fatalf("node --test %s printed no summary (%v)", files, err)
 	default:
-		t.Fatalf("node --test %s: %d passed, %d failed, %d cancelled, %d skipped, %d todo in %s (%v)", suite,
+		t.Fatalf("node --test %s: %d passed, %d failed, %d cancelled, %d skipped, %d todo in %s (%v)", files,
 			counts["pass"], counts["fail"], counts["cancelled"], counts["skipped"], counts["todo"], took, err)
 	}
 }
