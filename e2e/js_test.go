@@ -27,6 +27,7 @@ const jsSuiteTimeout = 3 * time.Minute
 var jsSuiteFiles = []string{
 	filepath.Join("js", "elasticache.test.mjs"),
 	filepath.Join("js", "subnetgroups.test.mjs"),
+	filepath.Join("js", "users.test.mjs"),
 }
 
 // jsSummary matches the closing lines of node's spec reporter, e.g.
