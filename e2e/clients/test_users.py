@@ -564,6 +564,14 @@ class T01Boto3(Case):
                            "User app is in user group kv with engine valkey, which holds only users that authenticate.",
                            400, UserId="app", NoPasswordRequired=True)
 
+        # More than 100 users in one group (the count is checked first).
+        many = ["default"] + [f"user-{i:03d}" for i in range(100)]
+        self.assertB3Error(create, "UserGroupQuotaExceededFault", "UserGroupQuotaExceeded",
+                           "The number of users exceeds the user group limit.", 400,
+                           UserGroupId="big", Engine="redis", UserIds=many)
+        self.assertB3Error(modify, *IPV, invalid("UserIdsToAdd", "must begin with a letter."), 400,
+                           UserGroupId="g", UserIdsToAdd=["0x"])
+
         # The quota of the config file: 1 group in that account.
         q = self.b3(QUOTA_ACCOUNT)
         self.ok(q.create_user_group, UserGroupId="one", Engine="redis", UserIds=["default"])

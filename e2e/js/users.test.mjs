@@ -427,6 +427,11 @@ suite('users and user groups (a server with a quota account)', [], (_server, mk)
     await fault(c, new DeleteUserCommand({ UserId: 'my-default' }), DefaultUserAssociatedToUserGroupFault,
       'DefaultUserAssociatedToUserGroup', 'User my-default is the default user of user group kv.');
 
+    // More than 100 users in one group (the count is checked first).
+    const many = ['default', ...Array.from({ length: 100 }, (_, i) => `user-${String(i).padStart(3, '0')}`)];
+    await fault(c, createGroup('big', many), UserGroupQuotaExceededFault, 'UserGroupQuotaExceeded',
+      'The number of users exceeds the user group limit.');
+
     const q = mk(QUOTA_ACCOUNT);
     await ok(q, createGroup('one', ['default']));
     await fault(q, createGroup('two', ['default']), UserGroupQuotaExceededFault, 'UserGroupQuotaExceeded', 'Quota exceeded for user groups.');
