@@ -55,6 +55,7 @@ func TestBoto3AndCLI(t *testing.T) {
 		{"test_boto3_cli.py", "boto3/AWS CLI suite"},
 		{"test_subnet_groups.py", "boto3/AWS CLI subnet group suite"},
 		{"test_parameter_groups.py", "boto3/AWS CLI parameter group suite"},
+		{"test_users.py", "boto3/AWS CLI users suite"},
 	} {
 		t.Run(strings.TrimSuffix(s.script, ".py"), func(t *testing.T) {
 			t.Parallel()

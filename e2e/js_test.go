@@ -28,6 +28,7 @@ var jsSuiteFiles = []string{
 	filepath.Join("js", "elasticache.test.mjs"),
 	filepath.Join("js", "subnetgroups.test.mjs"),
 	filepath.Join("js", "parametergroups.test.mjs"),
+	filepath.Join("js", "users.test.mjs"),
 }
 
 // jsSummary matches the closing lines of node's spec reporter, e.g.
@@ -38,7 +39,8 @@ var jsSummary = regexp.MustCompile(`(?m)^\S* ?(tests|pass|fail|cancelled|skipped
 // group family), e2e/js/subnetgroups.test.mjs (cache subnet groups, on
 // servers whose --config declares a network) and
 // e2e/js/parametergroups.test.mjs (cache parameter groups and the engine
-// catalogue) in one node --test run: the
+// catalogue) and e2e/js/users.test.mjs (users and user groups) in one
+// node --test run: the
 // AWS SDK for JavaScript v3, pinned by e2e/js/package-lock.json and
 // installed by scripts/install-js-sdk.sh into a cache directory outside the
 // repo, against the real binary, which each suite starts itself. It never
