@@ -65,24 +65,23 @@ type Metrics struct {
 	store storeMetrics
 
 	resources *prometheus.Desc
-	// mu guards counters.
-	mu       sync.Mutex
-	counters map[string]ResourceCounter
+	// mu guards counter.
+	mu      sync.Mutex
+	counter ResourceCounter
 }
 
-// ResourceCounter returns how many resources of one type are stored,
-// across all accounts and regions. A scrape calls it, so it must be cheap
-// whatever the number of resources.
-type ResourceCounter func(ctx context.Context) (int, error)
+// ResourceCounter returns how many resources of each type are stored,
+// across all accounts and regions, by type. A scrape calls it once, so it
+// must be cheap whatever the number of resources.
+type ResourceCounter func(ctx context.Context) (map[string]int, error)
 
 // New returns the server's metrics on a registry of their own, with the
 // Go runtime and process collectors and elasticache_build_info registered.
 func New(cfg Config) *Metrics {
 	m := &Metrics{
-		reg:      prometheus.NewRegistry(),
-		log:      cfg.Logger,
-		now:      cfg.Now,
-		counters: map[string]ResourceCounter{},
+		reg: prometheus.NewRegistry(),
+		log: cfg.Logger,
+		now: cfg.Now,
 	}
 	if m.log == nil {
 		m.log = slog.New(slog.DiscardHandler)
@@ -153,15 +152,16 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // or protobuf when the scraper asks for it).
 func (m *Metrics) Handler() http.Handler { return m.handler }
 
-// CountResources makes elasticache_resources{type=typ} report count's
-// answer at every scrape. A type can be counted by one function only.
-func (m *Metrics) CountResources(typ string, count ResourceCounter) error {
+// CountResources makes elasticache_resources{type=…} report count's
+// answer at every scrape, one series per type it names. One function
+// counts every type: it is set once.
+func (m *Metrics) CountResources(count ResourceCounter) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.counters[typ]; ok {
-		return fmt.Errorf("metrics: resources of type %q are already counted", typ)
+	if m.counter != nil {
+		return fmt.Errorf("metrics: resources are already counted")
 	}
-	m.counters[typ] = count
+	m.counter = count
 	return nil
 }
 
@@ -174,19 +174,19 @@ func (c resourceCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.m.reso
 
 func (c resourceCollector) Collect(ch chan<- prometheus.Metric) {
 	c.m.mu.Lock()
-	counters := make(map[string]ResourceCounter, len(c.m.counters))
-	for typ, f := range c.m.counters {
-		counters[typ] = f
-	}
+	count := c.m.counter
 	c.m.mu.Unlock()
+	if count == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), resourceTimeout)
 	defer cancel()
-	for typ, count := range counters {
-		n, err := count(ctx)
-		if err != nil {
-			ch <- prometheus.NewInvalidMetric(c.m.resources, fmt.Errorf("count %s: %w", typ, err))
-			continue
-		}
+	counts, err := count(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.m.resources, fmt.Errorf("count resources: %w", err))
+		return
+	}
+	for typ, n := range counts {
 		ch <- prometheus.MustNewConstMetric(c.m.resources, prometheus.GaugeValue, float64(n), typ)
 	}
 }

@@ -110,22 +110,30 @@ func TestResources(t *testing.T) {
 	t.Parallel()
 	m := New(Config{})
 	n := 0
-	if err := m.CountResources("cache-security-group", func(ctx context.Context) (int, error) {
+	calls := 0
+	if err := m.CountResources(func(ctx context.Context) (map[string]int, error) {
 		if _, ok := ctx.Deadline(); !ok {
 			t.Errorf("resource count called without a deadline")
 		}
+		calls++
 		n += 100_000
-		return n, nil
+		return map[string]int{"cache-security-group": n, "user": 7}, nil
 	}); err != nil {
 		t.Fatalf("CountResources: %v", err)
 	}
-	if err := m.CountResources("cache-security-group", func(context.Context) (int, error) { return 0, nil }); err == nil {
-		t.Errorf("a second counter for one type was accepted")
+	if err := m.CountResources(func(context.Context) (map[string]int, error) { return nil, nil }); err == nil {
+		t.Errorf("a second counter was accepted")
 	}
-	for _, want := range []float64{100_000, 200_000} {
-		got := series(scrape(t, m.Handler()), "elasticache_resources")["type=cache-security-group"].GetGauge().GetValue()
-		if got != want {
-			t.Errorf("elasticache_resources = %v, want %v", got, want)
+	for i, want := range []float64{100_000, 200_000} {
+		got := series(scrape(t, m.Handler()), "elasticache_resources")
+		if v := got["type=cache-security-group"].GetGauge().GetValue(); v != want {
+			t.Errorf("elasticache_resources{cache-security-group} = %v, want %v", v, want)
+		}
+		if v := got["type=user"].GetGauge().GetValue(); v != 7 {
+			t.Errorf("elasticache_resources{user} = %v, want 7", v)
+		}
+		if calls != i+1 {
+			t.Errorf("%d scrapes counted %d times, want once each", i+1, calls)
 		}
 	}
 }
@@ -138,8 +146,8 @@ func TestResourcesFailingCount(t *testing.T) {
 	var logs bytes.Buffer
 	m := New(Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	m.ObserveRequest("DescribeEvents", "", time.Millisecond)
-	if err := m.CountResources("cache-security-group", func(context.Context) (int, error) {
-		return 0, errors.New("store unavailable")
+	if err := m.CountResources(func(context.Context) (map[string]int, error) {
+		return nil, errors.New("store unavailable")
 	}); err != nil {
 		t.Fatalf("CountResources: %v", err)
 	}

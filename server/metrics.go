@@ -6,7 +6,6 @@ import (
 
 	"github.com/elasticache-server/elasticache-server/api"
 	"github.com/elasticache-server/elasticache-server/metrics"
-	"github.com/elasticache-server/elasticache-server/service"
 	"github.com/elasticache-server/elasticache-server/storage"
 )
 
@@ -19,20 +18,10 @@ func (m *Main) instrumentStore(s storage.Store) storage.Store {
 }
 
 // openMetrics adds what needs the service: the resources gauge, one type
-// label per kind (AWS's source type name), read from the store at each
+// label per kind (AWS's source type name), read from the store once per
 // scrape so that it is right for every server sharing it.
 func (m *Main) openMetrics() error {
-	for _, k := range service.Kinds() {
-		name := k.Name
-		err := m.metrics.CountResources(name, func(ctx context.Context) (int, error) {
-			counts, err := m.svc.CountResources(ctx)
-			return counts[name], err
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return m.metrics.CountResources(m.svc.CountResources)
 }
 
 // metricsHandler serves GET /metrics from the server's own registry.
