@@ -106,7 +106,7 @@ func (s *ElastiCache) DescribeEngineDefaultParameters(ctx context.Context, in *a
 		return nil, err
 	}
 	family := *in.CacheParameterGroupFamily
-	params, ok := catalogue.Parameters(family)
+	fam, ok := renderedFamilies()[family]
 	if !ok {
 		return nil, invalid(paramParameterGroupFamily, fmt.Sprintf("%s is not a cache parameter group family.", family))
 	}
@@ -114,16 +114,11 @@ func (s *ElastiCache) DescribeEngineDefaultParameters(ctx context.Context, in *a
 	if err != nil {
 		return nil, err
 	}
-	var all []api.Parameter
-	for _, p := range params {
-		all = append(all, renderParameter(p, p.Source))
-	}
-	page, marker := pageOf(s, opDescribeEngineDefaults, sc, all, pg, func(p api.Parameter) string { return *p.ParameterName })
+	page, marker := pageOf(s, opDescribeEngineDefaults, sc, fam.params, pg, func(p api.Parameter) string { return *p.ParameterName })
 	d := &api.EngineDefaults{CacheParameterGroupFamily: &family, Parameters: page, Marker: marker,
 		CacheNodeTypeSpecificParameters: []api.CacheNodeTypeSpecificParameter{}}
 	if marker == nil {
-		nodeParams, _ := catalogue.CacheNodeTypeSpecificParameters(family)
-		d.CacheNodeTypeSpecificParameters = renderNodeTypeParameters(nodeParams, "")
+		d.CacheNodeTypeSpecificParameters = fam.nodeParams
 	}
 	return &api.DescribeEngineDefaultParametersOutput{EngineDefaults: d}, nil
 }

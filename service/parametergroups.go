@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/elasticache-server/elasticache-server/api"
@@ -443,27 +444,52 @@ func (s *ElastiCache) DescribeCacheParameters(ctx context.Context, in *api.Descr
 		return nil, err
 	}
 	rec := recs[0]
-	params, _ := catalogue.Parameters(rec.Family)
-	var shown []api.Parameter
-	for _, p := range params {
-		v, set := rec.Values[p.ParameterName]
-		src := p.Source
-		if set {
-			p.ParameterValue, src = v, "user"
+	fam := renderedFamilies()[rec.Family]
+	shown := make([]api.Parameter, 0, len(fam.params))
+	for _, p := range fam.params {
+		if v, set := rec.Values[*p.ParameterName]; set {
+			p.ParameterValue, p.Source = &v, ptr("user")
 		}
-		if source != "" && src != source {
+		if source != "" && *p.Source != source {
 			continue
 		}
-		shown = append(shown, renderParameter(p, src))
+		shown = append(shown, p)
 	}
 	out := &api.DescribeCacheParametersOutput{Parameters: []api.Parameter{}, CacheNodeTypeSpecificParameters: []api.CacheNodeTypeSpecificParameter{}}
 	out.Parameters, out.Marker = pageOf(s, opDescribeParameters, sc, shown, pg, func(p api.Parameter) string { return *p.ParameterName })
 	if source != "user" && out.Marker == nil {
-		nodeParams, _ := catalogue.CacheNodeTypeSpecificParameters(rec.Family)
-		out.CacheNodeTypeSpecificParameters = renderNodeTypeParameters(nodeParams, source)
+		for _, np := range fam.nodeParams {
+			if source == "" || *np.Source == source {
+				out.CacheNodeTypeSpecificParameters = append(out.CacheNodeTypeSpecificParameters, np)
+			}
+		}
 	}
 	return out, nil
 }
+
+// renderedFamily is a catalogue family's parameters as the API shows
+// them, rendered once: answers share the rendered values, which nothing
+// changes after rendering (a group's own values replace the pointers of
+// a copy, never what they point to).
+type renderedFamily struct {
+	params     []api.Parameter
+	nodeParams []api.CacheNodeTypeSpecificParameter
+}
+
+// renderedFamilies renders every family the first time it is asked.
+var renderedFamilies = sync.OnceValue(func() map[string]renderedFamily {
+	out := map[string]renderedFamily{}
+	for _, f := range catalogue.Families() {
+		params, _ := catalogue.Parameters(f)
+		nodeParams, _ := catalogue.CacheNodeTypeSpecificParameters(f)
+		r := renderedFamily{nodeParams: renderNodeTypeParameters(nodeParams, "")}
+		for _, p := range params {
+			r.params = append(r.params, renderParameter(p, p.Source))
+		}
+		out[f] = r
+	}
+	return out
+})
 
 // pageOf cuts the page of pg out of items, in the order given, each known
 // by its key; the marker resumes after the page's last key.
