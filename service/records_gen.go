@@ -39,7 +39,7 @@ func (r *ec2Record) DecodeJSON(b []byte) bool {
 func (r *ec2Record) decodeJSON(d *schema.Decoder) {
 	*r = ec2Record{}
 	var seen uint64
-	for more := d.Object(); more; more = d.Next() {
+	for more := d.Object(); more; more = d.NextMember() {
 		var i uint
 		switch d.Key() {
 		case "name":
@@ -101,7 +101,7 @@ func (r *groupRecord) DecodeJSON(b []byte) bool {
 func (r *groupRecord) decodeJSON(d *schema.Decoder) {
 	*r = groupRecord{}
 	var seen uint64
-	for more := d.Object(); more; more = d.Next() {
+	for more := d.Object(); more; more = d.NextMember() {
 		var i uint
 		switch d.Key() {
 		case "v":
@@ -166,7 +166,7 @@ func (r *parameterGroupRecord) DecodeJSON(b []byte) bool {
 func (r *parameterGroupRecord) decodeJSON(d *schema.Decoder) {
 	*r = parameterGroupRecord{}
 	var seen uint64
-	for more := d.Object(); more; more = d.Next() {
+	for more := d.Object(); more; more = d.NextMember() {
 		var i uint
 		switch d.Key() {
 		case "v":
@@ -234,7 +234,7 @@ func (r *subnetGroupRecord) DecodeJSON(b []byte) bool {
 func (r *subnetGroupRecord) decodeJSON(d *schema.Decoder) {
 	*r = subnetGroupRecord{}
 	var seen uint64
-	for more := d.Object(); more; more = d.Next() {
+	for more := d.Object(); more; more = d.NextMember() {
 		var i uint
 		switch d.Key() {
 		case "v":
@@ -291,7 +291,7 @@ func (r *subnetRecord) DecodeJSON(b []byte) bool {
 func (r *subnetRecord) decodeJSON(d *schema.Decoder) {
 	*r = subnetRecord{}
 	var seen uint64
-	for more := d.Object(); more; more = d.Next() {
+	for more := d.Object(); more; more = d.NextMember() {
 		var i uint
 		switch d.Key() {
 		case "id":

@@ -19,15 +19,16 @@ import (
 func main() {
 	dir := flag.String("dir", ".", "directory of the package whose records to read")
 	schemaDir := flag.String("schema", "schema", "directory of package schema, relative to -dir")
-	out := flag.String("out", "records_gen.go", "file to write, relative to -dir")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	src, err := generate(*dir, filepath.Join(*dir, *schemaDir))
-	if err == nil {
-		err = writeIfChanged(filepath.Join(*dir, *out), src)
+	files, err := generate(*dir, filepath.Join(*dir, *schemaDir))
+	for name, src := range files {
+		if err == nil {
+			err = writeIfChanged(filepath.Join(*dir, name), src)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "recordgen:", err)
@@ -144,8 +145,10 @@ func parseDir(fset *token.FileSet, dir string) (*pkgSource, error) {
 }
 
 // generate reads the package in dir and package schema in schemaDir and
-// returns the generated file.
-func generate(dir, schemaDir string) ([]byte, error) {
+// returns the generated files by name: records_gen.go, the codecs, and
+// records_gen_test.go, the list of their types that the package's tests
+// check against encoding/json.
+func generate(dir, schemaDir string) (map[string][]byte, error) {
 	fset := token.NewFileSet()
 	pkg, err := parseDir(fset, dir)
 	if err != nil {

@@ -223,14 +223,22 @@ func (d *Decoder) Array() bool {
 	return !d.bad
 }
 
-// Next reads what follows a member or element: true after a ',' (another
-// one follows), false after the '}' or ']' that closes it, or a failure.
-func (d *Decoder) Next() bool {
+// NextMember reads what follows an object's member: true after a ','
+// (another member follows), false after the '}' that closes the object,
+// or a failure.
+func (d *Decoder) NextMember() bool { return d.next('}') }
+
+// NextElem reads what follows an array's element: true after a ','
+// (another element follows), false after the ']' that closes the array,
+// or a failure.
+func (d *Decoder) NextElem() bool { return d.next(']') }
+
+func (d *Decoder) next(end byte) bool {
 	switch d.peek() {
 	case ',':
 		d.i++
 		return true
-	case '}', ']':
+	case end:
 		d.i++
 		return false
 	}
@@ -508,7 +516,7 @@ func (d *Decoder) Strings() []string {
 		return nil
 	}
 	s := []string{}
-	for more := d.Array(); more; more = d.Next() {
+	for more := d.Array(); more; more = d.NextElem() {
 		s = append(s, d.String())
 	}
 	if d.bad {
@@ -524,7 +532,7 @@ func (d *Decoder) StringMap() map[string]string {
 		return nil
 	}
 	m := map[string]string{}
-	for more := d.Object(); more; more = d.Next() {
+	for more := d.Object(); more; more = d.NextMember() {
 		k := d.String()
 		d.consume(':')
 		if _, dup := m[k]; dup {
@@ -545,7 +553,7 @@ func DecodeSlice[T any](d *Decoder, decodeElem func(*T, *Decoder)) []T {
 		return nil
 	}
 	s := []T{}
-	for more := d.Array(); more; more = d.Next() {
+	for more := d.Array(); more; more = d.NextElem() {
 		s = append(s, *new(T))
 		decodeElem(&s[len(s)-1], d)
 	}
