@@ -10,27 +10,27 @@ import (
 // omitempty.
 type widgetRecord struct {
 	sch.Meta
-	Name      string            `json:"name"`
-	Note      string            `json:"note,omitempty"`
-	Count     int               `json:"count"`
-	Spare     int               `json:"spare,omitempty"`
-	On        bool              `json:"on"`
-	Off       bool              `json:"off,omitempty"`
-	Created   time.Time         `json:"created"`
-	Updated   time.Time         `json:"updated,omitempty"`
-	Deleted   *time.Time        `json:"deleted"`
-	Expires   *time.Time        `json:"expires,omitempty"`
-	Labels    []string          `json:"labels"`
-	Aliases   []string          `json:"aliases,omitempty"`
-	Parts     []partRecord      `json:"parts"`
-	Extras    []partRecord      `json:"extras,omitempty"`
-	Values    map[string]string `json:"values"`
-	Options   map[string]string `json:"options,omitempty"`
-	Untagged  string
-	Skipped   string `json:"-"`
-	Dash      string `json:"-,"`
-	unstored  string
-	A, B      int
+	Name     string            `json:"name"`
+	Note     string            `json:"note,omitempty"`
+	Count    int               `json:"count"`
+	Spare    int               `json:"spare,omitempty"`
+	On       bool              `json:"on"`
+	Off      bool              `json:"off,omitempty"`
+	Created  time.Time         `json:"created"`
+	Updated  time.Time         `json:"updated,omitempty"`
+	Deleted  *time.Time        `json:"deleted"`
+	Expires  *time.Time        `json:"expires,omitempty"`
+	Labels   []string          `json:"labels"`
+	Aliases  []string          `json:"aliases,omitempty"`
+	Parts    []partRecord      `json:"parts"`
+	Extras   []partRecord      `json:"extras,omitempty"`
+	Values   map[string]string `json:"values"`
+	Options  map[string]string `json:"options,omitempty"`
+	Untagged string
+	Skipped  string `json:"-"`
+	Dash     string `json:"-,"`
+	unstored string
+	A, B     int
 }
 
 func (r *widgetRecord) RecordName() string { return r.Name }
