@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/elasticache-server/elasticache-server/service/schema"
 )
 
 // The generated record codecs (records_gen.go) against encoding/json, the
@@ -309,6 +311,52 @@ func FuzzRecordCodecs(f *testing.F) {
 			}
 			if diff := cmp.Diff(viaJSON, fast, exact); diff != "" {
 				t.Fatalf("%s: %q: DecodeJSON differs from json.Unmarshal (-json +DecodeJSON):\n%s", typeName(typ), b, diff)
+			}
+		}
+	})
+}
+
+// BenchmarkRecordCodec: one security group record with an EC2 entry
+// through schema.Encode and schema.Decode (the generated codec) and
+// through encoding/json, the fallback.
+func BenchmarkRecordCodec(b *testing.B) {
+	now := time.Date(2026, 12, 7, 20, 0, 0, 123456789, time.UTC)
+	rec := &groupRecord{Name: "web-frontend", Description: "the web tier's caches", Created: now,
+		EC2: []ec2Record{{Name: "sg-web", Owner: "123456789012", Authorized: now}}}
+	enc, err := schema.Encode(rec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("encode/generated", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := schema.Encode(rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encode/encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(rec); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode/generated", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := schema.Decode[groupRecord](enc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode/encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var r groupRecord
+			if err := json.Unmarshal(enc, &r); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})

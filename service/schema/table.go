@@ -1,9 +1,11 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/elasticache-server/elasticache-server/storage"
 )
@@ -86,12 +88,22 @@ type jsonDecoder interface {
 func Encode(r Record) ([]byte, error) {
 	r.meta().V = Version
 	if a, ok := r.(jsonAppender); ok {
-		if b, ok := a.AppendJSON(nil); ok {
-			return b, nil
+		// As json.Marshal does: a pooled buffer to write in, and an
+		// exact-size copy to keep.
+		buf := encodeBuffers.Get().(*[]byte)
+		b, ok := a.AppendJSON((*buf)[:0])
+		if ok {
+			out := bytes.Clone(b)
+			*buf = b
+			encodeBuffers.Put(buf)
+			return out, nil
 		}
+		encodeBuffers.Put(buf)
 	}
 	return json.Marshal(r)
 }
+
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // Decode reads a stored record of type R, refusing one of a newer layout.
 func Decode[R any, P interface {
