@@ -190,6 +190,17 @@ func jsonKeeps(v reflect.Value) (merged bool) {
 
 func typeName(typ any) string { return reflect.TypeOf(typ).Elem().Name() }
 
+// TestEveryKindHasGeneratedCodecs: a kind whose record struct was added
+// without `go generate` would silently fall back to encoding/json.
+func TestEveryKindHasGeneratedCodecs(t *testing.T) {
+	t.Parallel()
+	for _, k := range registeredKinds() {
+		if !k.GeneratedCodec() {
+			t.Errorf("kind %s: its record type has no generated codec; run go generate ./service", k.Name)
+		}
+	}
+}
+
 func TestRecordCodecsMatchEncodingJSON(t *testing.T) {
 	t.Parallel()
 	for _, typ := range recordCodecTypes {

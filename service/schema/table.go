@@ -63,6 +63,13 @@ func (t *Table[R, P]) key(sc Scope, name string) []byte {
 	return []byte(sc.prefix() + t.Kind.Segment + "/" + name)
 }
 
+func (t *Table[R, P]) generatedCodec() bool {
+	var r any = P(new(R))
+	_, enc := r.(jsonAppender)
+	_, dec := r.(jsonDecoder)
+	return enc && dec
+}
+
 // Encode is a record's stored form, stamped with the current layout.
 func (t *Table[R, P]) Encode(r P) ([]byte, error) { return Encode(r) }
 
