@@ -33,10 +33,10 @@ go vet ./...
 
 step "go generate leaves no diff"
 go generate ./...
-if [ -d .git ] && [ -n "$(git status --porcelain -- api internal)" ]; then
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && [ -n "$(git status --porcelain -- api internal service)" ]; then
   echo "go generate changed files; commit the regenerated code:" >&2
-  git status --porcelain -- api internal >&2
-  git diff --stat -- api internal >&2
+  git status --porcelain -- api internal service >&2
+  git diff --stat -- api internal service >&2
   exit 1
 fi
 

@@ -20,4 +20,9 @@
 // unambiguous and a scan of a kind's prefix visits its records in name
 // order. Segments are lowercase ASCII letters other than the reserved
 // "n", "t" and "ev".
+//
+// A record is stored as json.Marshal writes it. Encode and Decode use the
+// codecs internal/recordgen generates for the record structs when a type
+// has them (jsonfast.go is their runtime), and encoding/json otherwise or
+// for whatever a generated decoder refuses.
 package schema

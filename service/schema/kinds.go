@@ -54,7 +54,13 @@ type Kind struct {
 type tableOps interface {
 	Exists(tx storage.Tx, sc Scope, name string) (bool, error)
 	materialize(tx storage.Tx, sc Scope, name string) error
+	generatedCodec() bool
 }
+
+// GeneratedCodec reports whether the kind's record type has the codecs
+// internal/recordgen generates (else its records go through encoding/json
+// alone: correct, but slower; a test holds every kind to it).
+func (k *Kind) GeneratedCodec() bool { return k.table != nil && k.table.generatedCodec() }
 
 // IsVirtual reports whether name is one of the kind's virtual records.
 func (k *Kind) IsVirtual(name string) bool {

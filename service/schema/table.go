@@ -1,10 +1,12 @@
 package schema
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/elasticache-server/elasticache-server/storage"
 )
@@ -62,17 +64,54 @@ func (t *Table[R, P]) key(sc Scope, name string) []byte {
 	return []byte(sc.prefix() + t.Kind.Segment + "/" + name)
 }
 
+func (t *Table[R, P]) generatedCodec() bool {
+	var r any = P(new(R))
+	_, enc := r.(jsonAppender)
+	_, dec := r.(jsonDecoder)
+	return enc && dec
+}
+
 // Encode is a record's stored form, stamped with the current layout.
 func (t *Table[R, P]) Encode(r P) ([]byte, error) { return Encode(r) }
 
 // Decode reads a stored record, refusing one of a newer layout.
 func (t *Table[R, P]) Decode(b []byte) (P, error) { return Decode[R, P](b) }
 
-// Encode is a record's stored form, stamped with the current layout.
+// jsonAppender is a record with a generated encoder (recordgen): it
+// appends what json.Marshal writes, and reports false where json.Marshal
+// would fail.
+type jsonAppender interface {
+	AppendJSON(b []byte) ([]byte, bool)
+}
+
+// jsonDecoder is a record with a generated decoder (recordgen): it reads
+// exactly what json.Marshal writes, and reports false for anything else.
+type jsonDecoder interface {
+	DecodeJSON(b []byte) bool
+}
+
+// Encode is a record's stored form, stamped with the current layout. It
+// is json.Marshal's output; a record with a generated encoder writes it
+// without reflection.
 func Encode(r Record) ([]byte, error) {
 	r.meta().V = Version
+	if a, ok := r.(jsonAppender); ok {
+		// As json.Marshal does: a pooled buffer to write in, and an
+		// exact-size copy to keep.
+		buf := encodeBuffers.Get().(*[]byte)
+		b, ok := a.AppendJSON((*buf)[:0])
+		if ok {
+			out := bytes.Clone(b)
+			*buf = b
+			encodeBuffers.Put(buf)
+			return out, nil
+		}
+		encodeBuffers.Put(buf)
+	}
 	return json.Marshal(r)
 }
+
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // Decode reads a stored record of type R, refusing one of a newer layout.
 func Decode[R any, P interface {
@@ -80,8 +119,16 @@ func Decode[R any, P interface {
 	Record
 }](b []byte) (P, error) {
 	r := P(new(R))
-	if err := json.Unmarshal(b, r); err != nil {
-		return nil, fmt.Errorf("decode %T: %w", r, err)
+	// A generated decoder reads what json.Marshal wrote and refuses the
+	// rest (an older layout's unknown member, an escape it does not
+	// decode), which encoding/json then reads into a fresh record.
+	if d, fast := any(r).(jsonDecoder); !fast || !d.DecodeJSON(b) {
+		if fast {
+			r = P(new(R))
+		}
+		if err := json.Unmarshal(b, r); err != nil {
+			return nil, fmt.Errorf("decode %T: %w", r, err)
+		}
 	}
 	if v := r.meta().V; v > Version {
 		return nil, fmt.Errorf("%T has schema version %d, newer than this server's %d", r, v, Version)
