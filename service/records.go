@@ -62,8 +62,12 @@ func createChecked[R any, P record[R]](ctx context.Context, s *ElastiCache, sc s
 		if err := t.Insert(tx, sc, rec); err != nil {
 			return nil, err
 		}
-		if err := schema.PutTags(tx, sc, t.Kind, rec.RecordName(), schema.Tags(tags)); err != nil {
-			return nil, err
+		// A new record has no tags stored: only a create with tags
+		// writes them (a delete of the absent key would still be a write).
+		if len(tags) > 0 {
+			if err := schema.PutTags(tx, sc, t.Kind, rec.RecordName(), schema.Tags(tags)); err != nil {
+				return nil, err
+			}
 		}
 		return nil, schema.AppendEvent(tx, sc, now, t.Kind, rec.RecordName(), event)
 	})
