@@ -8,6 +8,7 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -223,5 +224,22 @@ func TestParseMix(t *testing.T) {
 	}
 	if err := checkLoopback("10.0.0.1:80"); err == nil {
 		t.Error("a private address was accepted as a target")
+	}
+}
+
+func TestComparison(t *testing.T) {
+	t.Parallel()
+	run := func(label string, round int, rps, p50 float64) record {
+		return record{Kind: "run", Label: label, Round: round, Op: "create", Total: opResult{RPS: rps, P50ms: p50, P99ms: 2 * p50}}
+	}
+	recs := []record{run("old", 1, 100, 1), run("new", 1, 90, 1.1), run("new", 2, 120, 1), run("old", 2, 100, 1),
+		run("old", 3, 100, 1), run("new", 3, 95, 1), run("new", 4, 500, 1)} // round 4 has no old: left out
+	var b strings.Builder
+	printComparison(&b, recs, "new", "old")
+	out := b.String()
+	for _, want := range []string{"create", " 3 ", "0.950", "0.90 1.20 0.95"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("comparison lacks %q:\n%s", want, out)
+		}
 	}
 }
