@@ -358,15 +358,17 @@ func runLoad(ctx context.Context, cfg runConfig, progress io.Writer) (*result, e
 	} else {
 		res.Op, _, _ = strings.Cut(res.Op, "=")
 	}
-	if cfg.Seed {
+	var seeds []seedKind
+	if cfg.Mix[opDescribe]+cfg.Mix[opPage]+cfg.Mix[opTagAdd]+cfg.Mix[opTagList] > 0 {
+		seeds = append(seeds, securityGroupSeeds)
+	}
+	if cfg.Mix[opSubnetDescribe] > 0 {
+		seeds = append(seeds, subnetGroupSeeds)
+	}
+	if cfg.Seed && len(seeds) > 0 {
 		t := time.Now()
-		if cfg.Mix[opDescribe]+cfg.Mix[opPage]+cfg.Mix[opTagAdd]+cfg.Mix[opTagList] > 0 {
-			if err := seed(ctx, workers, securityGroupSeeds, progress); err != nil {
-				return nil, err
-			}
-		}
-		if cfg.Mix[opSubnetDescribe] > 0 {
-			if err := seed(ctx, workers, subnetGroupSeeds, progress); err != nil {
+		for _, kind := range seeds {
+			if err := seed(ctx, workers, kind, progress); err != nil {
 				return nil, err
 			}
 		}

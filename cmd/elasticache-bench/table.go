@@ -238,7 +238,7 @@ func printComparison(w io.Writer, recs []record, label, ref string) {
 		byOp[r.Op][r.Label][r.Round] = r.Total
 	}
 	ratioName := label + "/" + ref
-	fmt.Fprintf(w, "%-22s %6s %12s %12s %10s  %-36s %17s %17s\n", "operation", "rounds", ref+" req/s", label+" req/s", ratioName,
+	fmt.Fprintf(w, "%-22s %6s %12s %12s %10s  %-24s %17s %17s\n", "operation", "rounds", ref+" req/s", label+" req/s", ratioName,
 		"rounds' "+ratioName, "p50 ms "+ref+"/"+label, "p99 ms "+ref+"/"+label)
 	for _, op := range ops {
 		var rounds []int
@@ -261,7 +261,7 @@ func printComparison(w io.Writer, recs []record, label, ref string) {
 			valP50, refP50 = append(valP50, a.P50ms), append(refP50, b.P50ms)
 			valP99, refP99 = append(valP99, a.P99ms), append(refP99, b.P99ms)
 		}
-		fmt.Fprintf(w, "%-22s %6d %12.0f %12.0f %10.3f  %-36s %17s %17s\n", op, len(rounds), medianOf(refRPS), medianOf(valRPS), medianOf(ratios),
+		fmt.Fprintf(w, "%-22s %6d %12.0f %12.0f %10.3f  %-24s %17s %17s\n", op, len(rounds), medianOf(refRPS), medianOf(valRPS), medianOf(ratios),
 			strings.Join(each, " "),
 			fmt.Sprintf("%.3f/%.3f", medianOf(refP50), medianOf(valP50)), fmt.Sprintf("%.3f/%.3f", medianOf(refP99), medianOf(valP99)))
 	}
