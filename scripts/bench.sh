@@ -22,7 +22,7 @@
 #       The generator sends a SigV4-shaped credential (-accounts 1), which
 #       moto needs to route to ElastiCache, and the subnet ids of a VPC
 #       made in moto's EC2 first (curl), which both servers accept
-#   (--ab and --moto with --smoke: one tiny round, a check of the mode)
+#   (--ab and --moto with --smoke: two tiny rounds, a check of the mode)
 #
 # An --out DIR of an earlier run keeps its seeded stores, which saves the
 # seeding (a minute or more).
@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
       if [ $# -gt 1 ] && [ "${2#-}" = "$2" ]; then abref=$2; shift; fi
       shift ;;
     --moto) mode=moto; shift ;;
-    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
