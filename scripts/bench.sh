@@ -186,10 +186,10 @@ if [ "$mode" = moto ]; then
   # subnets in two zones; $subnets is their ids. (moto also accepts subnet
   # ids its EC2 does not know, by a fallback for a failed lookup; the run
   # should take its ordinary path.)
-  subnets=""
+  subnets="" vpc=""
   start_moto() {
     start moto moto_server -H 127.0.0.1 -p "$port"
-    local vpc a b
+    local a b
     vpc=$(ec2 "Action=CreateVpc&CidrBlock=10.0.0.0%2F16" | xmlval vpcId || true)
     a=$(ec2 "Action=CreateSubnet&VpcId=$vpc&CidrBlock=10.0.1.0%2F24&AvailabilityZone=us-east-1a" | xmlval subnetId || true)
     b=$(ec2 "Action=CreateSubnet&VpcId=$vpc&CidrBlock=10.0.2.0%2F24&AvailabilityZone=us-east-1b" | xmlval subnetId || true)
@@ -213,6 +213,14 @@ if [ "$mode" = moto ]; then
       echo "bench.sh: moto did not answer $op without errors" >&2
       exit 1
     fi
+  done
+  # …with ElastiCache's answer (without a credential moto answers as S3),
+  # naming the subnets and the VPC of its EC2 (for subnets its EC2 does not
+  # know it answers a made-up vpc-0123456789abcdef0). moto 5.2.1 leaves
+  # SubnetAvailabilityZone empty either way.
+  answer=$(query elasticache "Action=DescribeCacheSubnetGroups&Version=2015-02-02&CacheSubnetGroupName=seed-000000" || true)
+  for want in "<CacheSubnetGroupName>seed-000000<" "<SubnetIdentifier>${subnets%,*}<" "<SubnetIdentifier>${subnets#*,}<" "<VpcId>$vpc<"; do
+    grep -qF -- "$want" <<<"$answer" || { echo "bench.sh: moto's answer lacks $want: $answer" >&2; exit 1; }
   done
   stop
   for round in $(seq 1 "$rounds"); do
