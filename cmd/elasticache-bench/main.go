@@ -7,6 +7,7 @@
 //	elasticache-bench etcd-txn [flags]     raw etcd transactions shaped like a create, the etcd reference
 //	elasticache-bench wait -addr HOST:PORT     wait until a server accepts connections
 //	elasticache-bench table FILE           the figures of a scripts/bench.sh run, as ratios
+//	elasticache-bench table -compare NEW/OLD FILE   two labels' runs side by side, per operation (--ab, --moto)
 //
 // It only ever sends to loopback addresses. See docs/PERFORMANCE.md.
 package main

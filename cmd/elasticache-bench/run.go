@@ -31,6 +31,7 @@ type runConfig struct {
 	SigV4    bool          `json:"sigv4"`
 	Accounts int           `json:"accounts"`
 	Groups   int           `json:"groups"`
+	Subnets  []string      `json:"subnets,omitempty"`
 	Seed     bool          `json:"seed"`
 	Timeout  time.Duration `json:"-"`
 	Label    string        `json:"label,omitempty"`
@@ -39,7 +40,7 @@ type runConfig struct {
 
 func parseRunFlags(args []string, stderr io.Writer) (runConfig, bool, error) {
 	var c runConfig
-	var mixFlag, opFlag string
+	var mixFlag, opFlag, subnetsFlag string
 	var jsonOut bool
 	fs := flag.NewFlagSet("elasticache-bench run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -47,11 +48,12 @@ func parseRunFlags(args []string, stderr io.Writer) (runConfig, bool, error) {
 	fs.IntVar(&c.Conns, "c", 16, "keep-alive connections, one closed-loop worker each")
 	fs.DurationVar(&c.Duration, "duration", 5*time.Second, "how long to measure (0: seed only)")
 	fs.DurationVar(&c.Warmup, "warmup", time.Second, "how long to run before measuring")
-	fs.StringVar(&opFlag, "op", "describe-by-name", "operation: create, describe-by-name, describe-page, delete, tag-add, tag-list")
+	fs.StringVar(&opFlag, "op", "describe-by-name", "operation: "+strings.Join(opNames[:], ", "))
 	fs.StringVar(&mixFlag, "mix", "", `weighted mix instead of -op, e.g. "create=2,describe-by-name=5,describe-page=1,delete=1,tag-add=1,tag-list=1"`)
 	fs.BoolVar(&c.SigV4, "sigv4", false, "sign every request with the SDK's SigV4 signer (the generator pays for it)")
 	fs.IntVar(&c.Accounts, "accounts", 0, "spread requests over this many 12-digit access keys (accounts), worker i acting as account i mod N; 0 sends no credential: the server's default account")
-	fs.IntVar(&c.Groups, "groups", 100, "groups per account that describe-by-name, tag-add and tag-list address (seed-000000…)")
+	fs.IntVar(&c.Groups, "groups", 100, "groups per account that describe-by-name, tag-add, tag-list and describe-subnet-group address (seed-000000…)")
+	fs.StringVar(&subnetsFlag, "subnets", strings.Join(benchworkload.SubnetIDs, ","), "comma-separated subnet ids of the cache subnet groups created and seeded")
 	fs.BoolVar(&c.Seed, "seed", true, "create the -groups groups first, through the API, when the operations read them; existing ones are kept")
 	fs.DurationVar(&c.Timeout, "timeout", 10*time.Second, "per-request timeout")
 	fs.BoolVar(&jsonOut, "json", false, "print the report as one JSON object")
@@ -72,13 +74,23 @@ func parseRunFlags(args []string, stderr io.Writer) (runConfig, bool, error) {
 		return c, false, err
 	}
 	c.Mix = m
+	if m[opSubnetCreate]+m[opSubnetDescribe] > 0 {
+		for id := range strings.SplitSeq(subnetsFlag, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				c.Subnets = append(c.Subnets, id)
+			}
+		}
+		if len(c.Subnets) == 0 {
+			return c, false, errors.New("the subnet-group operations need -subnets")
+		}
+	}
 	switch {
 	case c.Conns < 1:
 		return c, false, errors.New("-c must be at least 1")
 	case c.Duration < 0 || c.Warmup < 0:
 		return c, false, errors.New("-duration and -warmup must not be negative")
-	case c.Groups < 1 && (m[opDescribe] > 0 || m[opTagAdd] > 0 || m[opTagList] > 0):
-		return c, false, errors.New("describe-by-name, tag-add and tag-list need -groups of at least 1")
+	case c.Groups < 1 && m.readsSeeds():
+		return c, false, errors.New("describe-by-name, tag-add, tag-list and describe-subnet-group need -groups of at least 1")
 	case c.Accounts < 0:
 		return c, false, errors.New("-accounts must not be negative")
 	}
@@ -171,6 +183,10 @@ func (w *worker) next() (op, string, []byte) {
 		w.seq++
 		w.created = append(w.created, createdGroup{acct, name})
 		return o, acct, createBody(name)
+	case opSubnetCreate:
+		name := benchworkload.CreateName(w.run, w.id, w.seq)
+		w.seq++
+		return o, w.account(), createSubnetGroupBody(name, w.cfg.Subnets)
 	case opDelete:
 		g := w.created[len(w.created)-1]
 		w.created = w.created[:len(w.created)-1]
@@ -185,6 +201,8 @@ func (w *worker) next() (op, string, []byte) {
 		return o, acct, tagAddBody(benchworkload.GroupARN(acct, name))
 	case opTagList:
 		return o, acct, tagListBody(benchworkload.GroupARN(acct, name))
+	case opSubnetDescribe:
+		return o, acct, describeSubnetGroupBody(name)
 	}
 	return opDescribe, acct, describeBody(name)
 }
@@ -340,10 +358,19 @@ func runLoad(ctx context.Context, cfg runConfig, progress io.Writer) (*result, e
 	} else {
 		res.Op, _, _ = strings.Cut(res.Op, "=")
 	}
-	if cfg.Seed && cfg.Mix[opDescribe]+cfg.Mix[opPage]+cfg.Mix[opTagAdd]+cfg.Mix[opTagList] > 0 {
+	var seeds []seedKind
+	if cfg.Mix[opDescribe]+cfg.Mix[opPage]+cfg.Mix[opTagAdd]+cfg.Mix[opTagList] > 0 {
+		seeds = append(seeds, securityGroupSeeds)
+	}
+	if cfg.Mix[opSubnetDescribe] > 0 {
+		seeds = append(seeds, subnetGroupSeeds)
+	}
+	if cfg.Seed && len(seeds) > 0 {
 		t := time.Now()
-		if err := seed(ctx, workers, progress); err != nil {
-			return nil, err
+		for _, kind := range seeds {
+			if err := seed(ctx, workers, kind, progress); err != nil {
+				return nil, err
+			}
 		}
 		res.SeedSecs = time.Since(t).Seconds()
 	}
@@ -377,10 +404,34 @@ func runLoad(ctx context.Context, cfg runConfig, progress io.Writer) (*result, e
 	return res, nil
 }
 
-// seed makes sure groups seed-000000… exist in every account the run uses,
-// sharing the work among the workers' connections. A group that exists
-// already counts as seeded, so a store seeded once serves many runs.
-func seed(ctx context.Context, workers []*worker, progress io.Writer) error {
+// seedKind is what seed creates: a kind of group, and the code of the
+// fault that says it exists already.
+type seedKind struct {
+	noun   string
+	body   func(cfg *runConfig, name string) []byte
+	exists string
+	hint   string
+}
+
+var (
+	securityGroupSeeds = seedKind{
+		noun:   "groups",
+		body:   func(_ *runConfig, name string) []byte { return seedBody(name) },
+		exists: "CacheSecurityGroupAlreadyExists",
+		hint:   " (raise --quota-cache-security-groups)",
+	}
+	subnetGroupSeeds = seedKind{
+		noun:   "subnet groups",
+		body:   func(cfg *runConfig, name string) []byte { return seedSubnetGroupBody(name, cfg.Subnets) },
+		exists: "CacheSubnetGroupAlreadyExists",
+		hint:   " (raise --quota cacheSubnetGroups=N)",
+	}
+)
+
+// seed makes sure groups seed-000000… of a kind exist in every account the
+// run uses, sharing the work among the workers' connections. A group that
+// exists already counts as seeded, so a store seeded once serves many runs.
+func seed(ctx context.Context, workers []*worker, kind seedKind, progress io.Writer) error {
 	cfg := workers[0].cfg
 	accounts := max(cfg.Accounts, 1)
 	total := int64(cfg.Groups) * int64(accounts)
@@ -409,17 +460,17 @@ func seed(ctx context.Context, workers []*worker, progress io.Writer) error {
 					acct = accountID(int(i) % accounts)
 				}
 				name := benchworkload.SeedName(int(i) / accounts)
-				status, body, err := w.send(acct, seedBody(name))
+				status, body, err := w.send(acct, kind.body(cfg, name))
 				switch {
 				case err != nil:
 					fail(fmt.Errorf("seeding %s: %w", name, err))
 					return
-				case status != 200 && errorCode(status, body) != "CacheSecurityGroupAlreadyExists":
-					fail(fmt.Errorf("seeding %s: HTTP %d %s (raise --quota-cache-security-groups)", name, status, errorCode(status, body)))
+				case status != 200 && errorCode(status, body) != kind.exists:
+					fail(fmt.Errorf("seeding %s: HTTP %d %s%s", name, status, errorCode(status, body), kind.hint))
 					return
 				}
 				if n := done.Add(1); n%20000 == 0 && progress != nil {
-					fmt.Fprintf(progress, "seeded %d of %d groups\n", n, total)
+					fmt.Fprintf(progress, "seeded %d of %d %s\n", n, total, kind.noun)
 				}
 			}
 		})

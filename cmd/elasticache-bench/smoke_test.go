@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"math"
 	"net"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -20,7 +22,7 @@ func startServer(t *testing.T) string {
 	t.Helper()
 	m := server.NewMain(server.Config{
 		Listen: "127.0.0.1:0", DataDir: t.TempDir(), DefaultAccount: benchworkload.DefaultAccount, DefaultRegion: benchworkload.Region,
-		QuotaCacheSecurityGroups: 1 << 30, EventSweepInterval: time.Hour,
+		QuotaCacheSecurityGroups: 1 << 30, Quotas: map[string]int{"cacheSubnetGroups": 1 << 30}, EventSweepInterval: time.Hour,
 	}, slog.New(slog.DiscardHandler))
 	if err := m.Open(t.Context()); err != nil {
 		t.Fatal(err)
@@ -86,7 +88,7 @@ func load(t *testing.T, addr, spec string, extra func(*runConfig)) *result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := runConfig{Addr: addr, Conns: 4, Mix: m, Groups: 100, Seed: true, Timeout: 5 * time.Second}
+	cfg := runConfig{Addr: addr, Conns: 4, Mix: m, Groups: 100, Seed: true, Timeout: 5 * time.Second, Subnets: benchworkload.SubnetIDs}
 	if extra != nil {
 		extra(&cfg)
 	}
@@ -123,7 +125,7 @@ func TestSmoke(t *testing.T) {
 	bin := buildBaseline(t, t.TempDir())
 	base := startBaseline(t, bin, false)
 	fsync := startBaseline(t, bin, true)
-	for o := range numOps {
+	for o := range baselineOps {
 		name := op(o).String()
 		t.Run(name, func(t *testing.T) {
 			got := load(t, srv, name, nil)
@@ -142,6 +144,45 @@ func TestSmoke(t *testing.T) {
 	})
 	t.Run("fsync-baseline", func(t *testing.T) {
 		load(t, fsync, "create", nil)
+	})
+	// The subnet-group operations have no baseline (scripts/bench.sh
+	// compares them with moto): they run against the server, unsigned and
+	// as scripts/bench.sh --moto sends them, with a credential.
+	for _, spec := range []string{"create-subnet-group", "describe-subnet-group", "create-subnet-group=1,describe-subnet-group=3"} {
+		t.Run(spec, func(t *testing.T) {
+			res := load(t, srv, spec, nil)
+			for op, r := range res.Ops {
+				if r.MeanBytes < 500 {
+					t.Errorf("%s: answers of %.0f bytes on average: no subnet group in them", op, r.MeanBytes)
+				}
+			}
+			load(t, srv, spec, func(c *runConfig) { c.Accounts = 1 })
+		})
+	}
+	t.Run("subnet-group-answer", func(t *testing.T) {
+		// A seeded group is answered by name, with the generator's subnets
+		// (in an account the runs before did not seed).
+		subnets := []string{"subnet-0123456789abcdef0", "subnet-0123456789abcdef1"}
+		load(t, srv, "describe-subnet-group", func(c *runConfig) { c.Subnets, c.Accounts = subnets, 3 })
+		c, err := dialConn(srv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.close()
+		signer, _ := newRequestSigner(false, true)
+		req, err := signer.request(nil, srv, accountID(2), describeSubnetGroupBody(benchworkload.SeedName(7)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, body, err := c.do(req, time.Now().Add(5*time.Second))
+		if err != nil || status != 200 {
+			t.Fatalf("DescribeCacheSubnetGroups: %d %v\n%s", status, err, body)
+		}
+		for _, want := range []string{"<CacheSubnetGroupName>" + benchworkload.SeedName(7) + "<", subnets[0], subnets[1], benchworkload.SeedDescription} {
+			if !bytes.Contains(body, []byte(want)) {
+				t.Errorf("the answer lacks %q:\n%s", want, body)
+			}
+		}
 	})
 }
 
@@ -173,6 +214,9 @@ func TestParseMix(t *testing.T) {
 	if err != nil || m[opCreate] != 2 || m[opDescribe] != 5 || m[opPage] != 1 || m.total() != 8 {
 		t.Fatalf("parseMix = %v, %v", m, err)
 	}
+	if m, err := parseMix("create-subnet-group=1,describe-subnet-group=2"); err != nil || m[opSubnetCreate] != 1 || m[opSubnetDescribe] != 2 || !m.readsSeeds() {
+		t.Fatalf("parseMix of the subnet-group operations = %v, %v", m, err)
+	}
 	for _, bad := range []string{"", "nope", "create=x", "create=-1", "create=0"} {
 		if _, err := parseMix(bad); err == nil {
 			t.Errorf("parseMix(%q) accepted", bad)
@@ -180,5 +224,22 @@ func TestParseMix(t *testing.T) {
 	}
 	if err := checkLoopback("10.0.0.1:80"); err == nil {
 		t.Error("a private address was accepted as a target")
+	}
+}
+
+func TestComparison(t *testing.T) {
+	t.Parallel()
+	run := func(label string, round int, rps, p50 float64) record {
+		return record{Kind: "run", Label: label, Round: round, Op: "create", Total: opResult{RPS: rps, P50ms: p50, P99ms: 2 * p50}}
+	}
+	recs := []record{run("old", 1, 100, 1), run("new", 1, 90, 1.1), run("new", 2, 120, 1), run("old", 2, 100, 1),
+		run("old", 3, 100, 1), run("new", 3, 95, 1), run("new", 4, 500, 1)} // round 4 has no old: left out
+	var b strings.Builder
+	printComparison(&b, recs, "new", "old")
+	out := b.String()
+	for _, want := range []string{"create", " 3 ", "0.950", "0.90 1.20 0.95"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("comparison lacks %q:\n%s", want, out)
+		}
 	}
 }

@@ -60,6 +60,7 @@ var figures = []figure{
 func tableCmd(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("elasticache-bench table", flag.ContinueOnError)
 	check := fs.Bool("check", false, "exit 1 when a measured figure misses its target")
+	compare := fs.String("compare", "", "LABEL/REF: instead of the figures, every operation's req/s of the runs labelled LABEL against those labelled REF, round by round (scripts/bench.sh --ab, --moto)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,6 +91,14 @@ func tableCmd(args []string, stdout io.Writer) error {
 	}
 	if err := sc.Err(); err != nil {
 		return err
+	}
+	if *compare != "" {
+		label, ref, ok := strings.Cut(*compare, "/")
+		if !ok || label == "" || ref == "" {
+			return fmt.Errorf("table: -compare %q: want LABEL/REF", *compare)
+		}
+		printComparison(stdout, recs, label, ref)
+		return nil
 	}
 	if !printTable(stdout, recs) && *check {
 		return errFailed
@@ -210,4 +219,63 @@ func medianOf(v []float64) float64 {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return median(s)
+}
+
+// printComparison writes, for every operation run under both labels, the
+// median req/s of each, the median of the per-round ratios label/ref with
+// the rounds' own, and the median p50 and p99 latencies of each.
+func printComparison(w io.Writer, recs []record, label, ref string) {
+	var ops []string
+	byOp := map[string]map[string]map[int]opResult{} // op, label, round
+	for _, r := range recs {
+		if r.Kind != "run" || (r.Label != label && r.Label != ref) || r.Total.RPS <= 0 {
+			continue
+		}
+		if byOp[r.Op] == nil {
+			ops = append(ops, r.Op)
+			byOp[r.Op] = map[string]map[int]opResult{label: {}, ref: {}}
+		}
+		byOp[r.Op][r.Label][r.Round] = r.Total
+	}
+	ratioName := label + "/" + ref
+	fmt.Fprintf(w, "%-22s %6s %12s %12s %10s  %-24s %17s %17s\n", "operation", "rounds", ref+" req/s", label+" req/s", ratioName,
+		"rounds' "+ratioName, "p50 ms "+ref+"/"+label, "p99 ms "+ref+"/"+label)
+	for _, op := range ops {
+		var rounds []int
+		for round := range byOp[op][label] {
+			if _, ok := byOp[op][ref][round]; ok {
+				rounds = append(rounds, round)
+			}
+		}
+		if len(rounds) == 0 {
+			continue
+		}
+		slices.Sort(rounds)
+		var refRPS, valRPS, ratios, refP50, valP50, refP99, valP99 []float64
+		var each []string
+		for _, round := range rounds {
+			a, b := byOp[op][label][round], byOp[op][ref][round]
+			valRPS, refRPS = append(valRPS, a.RPS), append(refRPS, b.RPS)
+			ratios = append(ratios, a.RPS/b.RPS)
+			each = append(each, fmt.Sprintf("%.2f", a.RPS/b.RPS))
+			valP50, refP50 = append(valP50, a.P50ms), append(refP50, b.P50ms)
+			valP99, refP99 = append(valP99, a.P99ms), append(refP99, b.P99ms)
+		}
+		fmt.Fprintf(w, "%-22s %6d %12.0f %12.0f %10.3f  %-24s %17s %17s\n", op, len(rounds), medianOf(refRPS), medianOf(valRPS), medianOf(ratios),
+			strings.Join(each, " "),
+			fmt.Sprintf("%.3f/%.3f", medianOf(refP50), medianOf(valP50)), fmt.Sprintf("%.3f/%.3f", medianOf(refP99), medianOf(valP99)))
+	}
+	var errs []string
+	for _, r := range recs {
+		if r.Label != label && r.Label != ref {
+			continue
+		}
+		for code, n := range r.Total.Errors {
+			errs = append(errs, fmt.Sprintf("round %d %s %s: %s ×%d", r.Round, r.Label, r.Op, code, n))
+		}
+	}
+	sort.Strings(errs)
+	for _, e := range errs {
+		fmt.Fprintln(w, "errors:", e)
+	}
 }

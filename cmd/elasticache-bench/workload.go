@@ -23,10 +23,18 @@ const (
 	opDelete
 	opTagAdd
 	opTagList
+	opSubnetCreate   // CreateCacheSubnetGroup, unique names
+	opSubnetDescribe // DescribeCacheSubnetGroups by name, of the seeded groups
 	numOps
 )
 
-var opNames = [numOps]string{"create", "describe-by-name", "describe-page", "delete", "tag-add", "tag-list"}
+var opNames = [numOps]string{"create", "describe-by-name", "describe-page", "delete", "tag-add", "tag-list",
+	"create-subnet-group", "describe-subnet-group"}
+
+// baselineOps are the operations cmd/elasticache-baseline answers: the
+// cache security group workload. The subnet-group operations are measured
+// against elasticache-server and moto (scripts/bench.sh --moto).
+const baselineOps = opSubnetCreate
 
 func (o op) String() string { return opNames[o] }
 
@@ -152,4 +160,31 @@ func tagAddBody(arn string) []byte {
 
 func tagListBody(arn string) []byte {
 	return newForm("ListTagsForResource").add("ResourceName", arn)
+}
+
+// subnetGroupBody creates a cache subnet group in the subnets.
+func subnetGroupBody(name, desc string, subnets []string) []byte {
+	f := newForm("CreateCacheSubnetGroup").
+		add("CacheSubnetGroupName", name).add("CacheSubnetGroupDescription", desc)
+	for i, id := range subnets {
+		f = f.add("SubnetIds.SubnetIdentifier."+strconv.Itoa(i+1), id)
+	}
+	return f
+}
+
+func seedSubnetGroupBody(name string, subnets []string) []byte {
+	return subnetGroupBody(name, benchworkload.SeedDescription, subnets)
+}
+
+func createSubnetGroupBody(name string, subnets []string) []byte {
+	return subnetGroupBody(name, benchworkload.CreateDescription, subnets)
+}
+
+func describeSubnetGroupBody(name string) []byte {
+	return newForm("DescribeCacheSubnetGroups").add("CacheSubnetGroupName", name)
+}
+
+// readsSeeds reports whether the mix addresses the seeded groups by name.
+func (m mix) readsSeeds() bool {
+	return m[opDescribe]+m[opTagAdd]+m[opTagList]+m[opSubnetDescribe] > 0
 }

@@ -26,16 +26,23 @@ const (
 	RequestIDSample = "00000000-0000-4000-8000-000000000000"
 )
 
-// SeedName is the name of pre-created group i. Created groups (CreateName)
+// SeedName is the name of pre-created group i (a cache security group, or
+// a cache subnet group for the subnet-group operations). Created groups (CreateName)
 // start with 'z', so they sort after every seed and `default`: the first
 // page of a scope is the same whatever was created in it.
 func SeedName(i int) string { return fmt.Sprintf("seed-%06d", i) }
 
-// CreateName is unique per run (run is 6 base-36 characters drawn at
+// CreateName, of either kind of group, is unique per run (run is 6 base-36 characters drawn at
 // start), worker and sequence number.
 func CreateName(run string, worker, seq int) string {
 	return fmt.Sprintf("z%s-%03d-%09d", run, worker, seq)
 }
+
+// SubnetIDs are the subnets of the cache subnet groups the generator
+// creates (elasticache-bench run -subnets overrides them): two of one VPC.
+// elasticache-server places undeclared subnet ids itself; a server that
+// checks them against an EC2 (moto) needs its own, made there first.
+var SubnetIDs = []string{"subnet-0a1b2c3d", "subnet-0a1b2c3e"}
 
 // GroupARN is the ARN of group name in account, in Region.
 func GroupARN(account, name string) string {
