@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/elasticache-server/elasticache-server/api"
 	"github.com/elasticache-server/elasticache-server/catalogue"
@@ -40,41 +41,52 @@ func (s *ElastiCache) DescribeCacheEngineVersions(ctx context.Context, in *api.D
 		return nil, err
 	}
 	defaultOnly := in.DefaultOnly != nil && *in.DefaultOnly
-	var matched []catalogue.EngineVersion
-	for _, v := range catalogue.Versions("") {
+	var matched []renderedVersion
+	for _, v := range renderedVersions() {
 		switch {
-		case in.Engine != nil && v.Engine != strings.ToLower(*in.Engine),
-			in.EngineVersion != nil && !versionMatches(v.EngineVersion, *in.EngineVersion),
-			in.CacheParameterGroupFamily != nil && v.CacheParameterGroupFamily != *in.CacheParameterGroupFamily,
-			defaultOnly && !isDefaultVersion(v):
+		case in.Engine != nil && *v.api.Engine != strings.ToLower(*in.Engine),
+			in.EngineVersion != nil && !versionMatches(*v.api.EngineVersion, *in.EngineVersion),
+			in.CacheParameterGroupFamily != nil && *v.api.CacheParameterGroupFamily != *in.CacheParameterGroupFamily,
+			defaultOnly && !v.isDefault:
 			continue
 		}
 		matched = append(matched, v)
 	}
-	// The position of a version is its index in the catalogue's order,
-	// zero-padded so that positions compare as the order does.
-	keyed := make([]keyedVersion, len(matched))
-	for i, v := range matched {
-		keyed[i] = keyedVersion{key: fmt.Sprintf("%04d", i), v: v}
-	}
-	page, marker := pageOf(s, opDescribeEngineVersions, sc, keyed, pg, func(k keyedVersion) string { return k.key })
+	page, marker := pageOf(s, opDescribeEngineVersions, sc, matched, pg, func(v renderedVersion) string { return v.key })
 	out := &api.DescribeCacheEngineVersionsOutput{CacheEngineVersions: make([]api.CacheEngineVersion, 0, len(page)), Marker: marker}
-	for _, k := range page {
-		out.CacheEngineVersions = append(out.CacheEngineVersions, api.CacheEngineVersion{
-			Engine:                        ptr(k.v.Engine),
-			EngineVersion:                 ptr(k.v.EngineVersion),
-			CacheParameterGroupFamily:     ptr(k.v.CacheParameterGroupFamily),
-			CacheEngineDescription:        optional(k.v.CacheEngineDescription),
-			CacheEngineVersionDescription: optional(k.v.CacheEngineVersionDescription),
-		})
+	for _, v := range page {
+		out.CacheEngineVersions = append(out.CacheEngineVersions, v.api)
 	}
 	return out, nil
 }
 
-type keyedVersion struct {
-	key string
-	v   catalogue.EngineVersion
+// renderedVersion is a catalogue version as the API shows it, rendered
+// once (answers share it; nothing changes it), with its position in the
+// catalogue's order (zero-padded, so positions compare as the order does)
+// and whether it is its engine's default.
+type renderedVersion struct {
+	key       string
+	api       api.CacheEngineVersion
+	isDefault bool
 }
+
+var renderedVersions = sync.OnceValue(func() []renderedVersion {
+	var out []renderedVersion
+	for i, v := range catalogue.Versions("") {
+		out = append(out, renderedVersion{
+			key: fmt.Sprintf("%04d", i),
+			api: api.CacheEngineVersion{
+				Engine:                        ptr(v.Engine),
+				EngineVersion:                 ptr(v.EngineVersion),
+				CacheParameterGroupFamily:     ptr(v.CacheParameterGroupFamily),
+				CacheEngineDescription:        optional(v.CacheEngineDescription),
+				CacheEngineVersionDescription: optional(v.CacheEngineVersionDescription),
+			},
+			isDefault: isDefaultVersion(v),
+		})
+	}
+	return out
+})
 
 // versionMatches: a version asked for as major.minor (7.1, 6.x) matches
 // every patch of it, as Terraform and AWS's own filters treat them.
