@@ -192,3 +192,41 @@ process.on('exit', (code) => {
     console.log(`# logs and data kept in ${TMP}`);
   }
 });
+
+/** Sends cmd; checks the success metadata and returns the output without $metadata. */
+export async function ok(c, cmd) {
+  const out = await c.send(cmd);
+  const { $metadata, ...rest } = out;
+  assert.equal($metadata.httpStatusCode, 200, `${cmd.constructor.name}: status`);
+  assert.match($metadata.requestId ?? '', UUID, `${cmd.constructor.name}: $metadata.requestId`);
+  assert.equal($metadata.attempts, 1);
+  return rest;
+}
+
+/**
+ * Sends cmd and checks that it fails with the modeled class Cls (by
+ * instanceof; name is the shape name), the wire Code, the exact message,
+ * the HTTP status, $fault 'client', a UUID request ID and one attempt.
+ */
+export async function fault(c, cmd, Cls, code, message, status = 400) {
+  let err;
+  try {
+    const out = await c.send(cmd);
+    assert.fail(`${cmd.constructor.name}(${JSON.stringify(cmd.input)}) succeeded, expected ${Cls.name}: ${JSON.stringify(out)}`);
+  } catch (e) {
+    if (e instanceof assert.AssertionError) throw e;
+    err = e;
+  }
+  const shown = `${cmd.constructor.name}(${JSON.stringify(cmd.input)}) -> ${err?.name}: ${err?.message} ` +
+    `(Code ${err?.Code}, ${JSON.stringify(err?.$metadata)}, $fault ${err?.$fault})`;
+  assert.ok(err instanceof Cls, `not an instance of ${Cls.name}: ${shown}\n${err?.stack}`);
+  assert.ok(err instanceof sdk.ElastiCacheServiceException, shown);
+  assert.equal(err.name, Cls.name, shown);
+  assert.equal(err.Code, code, shown);
+  assert.equal(err.message, message, shown);
+  assert.equal(err.$fault, 'client', shown);
+  assert.equal(err.$metadata.httpStatusCode, status, shown);
+  assert.match(err.$metadata.requestId ?? '', UUID, shown);
+  assert.equal(err.$metadata.attempts, 1, shown);
+  return err;
+}
