@@ -13,18 +13,12 @@ type resourceARN struct {
 	partition, region, account, kind, name string
 }
 
-// notFoundByKind answers a tag operation on a resource type this server
-// does not store yet with that type's own NotFound fault from the model.
-var notFoundByKind = map[string]func(name string) error{
-	"securitygroup": groupNotFound,
+// unstoredNotFound answers a tag operation on a resource type whose kind
+// is not registered yet with that type's own NotFound fault from the
+// model. A registered kind answers its own (kindDecl.NotFound).
+var unstoredNotFound = map[string]func(name string) error{
 	"cluster": func(n string) error {
 		return &api.CacheClusterNotFoundFault{Message: fmt.Sprintf("CacheCluster %s not found.", n)}
-	},
-	"parametergroup": func(n string) error {
-		return &api.CacheParameterGroupNotFoundFault{Message: fmt.Sprintf("CacheParameterGroup %s not found.", n)}
-	},
-	"subnetgroup": func(n string) error {
-		return &api.CacheSubnetGroupNotFoundFault{Message: fmt.Sprintf("CacheSubnetGroup %s not found.", n)}
 	},
 	"replicationgroup": func(n string) error {
 		return &api.ReplicationGroupNotFoundFault{Message: fmt.Sprintf("ReplicationGroup %s not found.", n)}
@@ -34,12 +28,6 @@ var notFoundByKind = map[string]func(name string) error{
 	},
 	"snapshot": func(n string) error {
 		return &api.SnapshotNotFoundFault{Message: fmt.Sprintf("Snapshot %s not found.", n)}
-	},
-	"user": func(n string) error {
-		return &api.UserNotFoundFault{Message: fmt.Sprintf("User %s not found.", n)}
-	},
-	"usergroup": func(n string) error {
-		return &api.UserGroupNotFoundFault{Message: fmt.Sprintf("UserGroup %s not found.", n)}
 	},
 	"serverlesscache": func(n string) error {
 		return &api.ServerlessCacheNotFoundFault{Message: fmt.Sprintf("ServerlessCache %s not found.", n)}
@@ -63,7 +51,7 @@ func parseARN(s string) (resourceARN, error) {
 		return resourceARN{}, invalidARN(fmt.Sprintf("ARN %s is not an ElastiCache ARN.", s))
 	}
 	a := resourceARN{partition: parts[1], region: parts[3], account: parts[4], kind: parts[5], name: parts[6]}
-	if _, ok := notFoundByKind[a.kind]; !ok {
+	if _, ok := arnKind(a.kind); !ok {
 		return resourceARN{}, invalidARN(fmt.Sprintf("ARN %s names an unknown resource type %s.", s, a.kind))
 	}
 	if a.name == "" {
@@ -74,4 +62,19 @@ func parseARN(s string) (resourceARN, error) {
 
 // notFound is the fault for a resource of a's type that does not exist for
 // the caller.
-func (a resourceARN) notFound() error { return notFoundByKind[a.kind](a.name) }
+func (a resourceARN) notFound() error {
+	notFound, _ := arnKind(a.kind)
+	return notFound(a.name)
+}
+
+// arnKind returns the NotFound fault of an ARN resource type, and whether
+// the type is one of ElastiCache's.
+func arnKind(t string) (notFound func(string) error, ok bool) {
+	for _, k := range registeredKinds() {
+		if k.ARNType == t {
+			return k.NotFound, true
+		}
+	}
+	notFound, ok = unstoredNotFound[t]
+	return notFound, ok
+}
