@@ -14,7 +14,8 @@
 #       5692cd1, the main before the schema layer), built from a temporary
 #       git worktree: describe-by-name and durable create of cache security
 #       groups, old and new interleaved in every round (the order flips each
-#       round), each on a fresh bbolt data dir; new/old, median of rounds
+#       round), each on a fresh bbolt data dir; new/old, median of rounds,
+#       in req/s and in the server's CPU time per request (/proc/PID/stat)
 #   scripts/bench.sh --moto [--rounds N] [--duration D] [--conns C]
 #       elasticache-server against moto_server (on PATH), one after the
 #       other in every round, each started fresh: CreateCacheSubnetGroup
@@ -49,7 +50,7 @@ while [ $# -gt 0 ]; do
       if [ $# -gt 1 ] && [ "${2#-}" = "$2" ]; then abref=$2; shift; fi
       shift ;;
     --moto) mode=moto; shift ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -160,7 +161,7 @@ if [ "$mode" = ab ]; then
         dir=$out/ab-$round-$op-$which
         mkdir -p "$dir"
         start "$which" "$bin" --listen "$addr" --data-dir "$dir" --quota-cache-security-groups "$quota"
-        gen "$which" "$round" -op "$op"
+        gen "$which" "$round" -op "$op" -server-pid "$pid"
         stop
         rm -rf "$dir"
       done
@@ -234,7 +235,7 @@ if [ "$mode" = moto ]; then
           mkdir -p "$dir"
           start server "$srvbin" --listen "$addr" --data-dir "$dir" --quota "cacheSubnetGroups=$quota"
         fi
-        gen "$which" "$round" -op "$op" -subnets "$subnets" "${motoargs[@]}"
+        gen "$which" "$round" -op "$op" -subnets "$subnets" "${motoargs[@]}" -server-pid "$pid"
         stop
         [ "$which" = server ] && rm -rf "$dir"
       done

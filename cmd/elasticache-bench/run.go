@@ -12,6 +12,7 @@ import (
 	"math/big"
 	mrand "math/rand/v2"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +37,9 @@ type runConfig struct {
 	Timeout  time.Duration `json:"-"`
 	Label    string        `json:"label,omitempty"`
 	Round    int           `json:"round,omitempty"`
+	// ServerPID, when set, is the server's process: its CPU time over the
+	// measured window is reported per request.
+	ServerPID int `json:"server_pid,omitempty"`
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (runConfig, bool, error) {
@@ -59,6 +63,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runConfig, bool, error) {
 	fs.BoolVar(&jsonOut, "json", false, "print the report as one JSON object")
 	fs.StringVar(&c.Label, "label", "", "copied into the JSON report (bench.sh tags runs with it)")
 	fs.IntVar(&c.Round, "round", 0, "copied into the JSON report")
+	fs.IntVar(&c.ServerPID, "server-pid", 0, "the server's process ID (on this machine): report its CPU time per request in the measured window, from /proc/PID/stat")
 	if err := fs.Parse(args); err != nil {
 		return c, false, err
 	}
@@ -290,6 +295,9 @@ type result struct {
 	Total    opResult            `json:"total"`
 	Ops      map[string]opResult `json:"ops"`
 	SeedSecs float64             `json:"seed_seconds,omitempty"`
+	// ServerCPUus is the server's CPU time (user and system) in the
+	// measured window per request answered in it, with -server-pid.
+	ServerCPUus float64 `json:"server_cpu_us,omitempty"`
 }
 
 type opResult struct {
@@ -384,7 +392,20 @@ func runLoad(ctx context.Context, cfg runConfig, progress io.Writer) (*result, e
 	for _, w := range workers {
 		wg.Go(func() { w.loop(from, end) })
 	}
+	var cpuFrom, cpuEnd time.Duration
+	var cpuErr error
+	if cfg.ServerPID > 0 {
+		time.Sleep(time.Until(from))
+		cpuFrom, cpuErr = processCPU(cfg.ServerPID)
+		time.Sleep(time.Until(end))
+		if cpuErr == nil {
+			cpuEnd, cpuErr = processCPU(cfg.ServerPID)
+		}
+	}
 	wg.Wait()
+	if cpuErr != nil {
+		return nil, cpuErr
+	}
 
 	secs := cfg.Duration.Seconds()
 	res.Seconds = secs
@@ -401,7 +422,31 @@ func runLoad(ctx context.Context, cfg runConfig, progress io.Writer) (*result, e
 		total.merge(&s)
 	}
 	res.Total = summarize(&total, secs)
+	if cfg.ServerPID > 0 && res.Total.OK > 0 {
+		res.ServerCPUus = float64((cpuEnd - cpuFrom).Microseconds()) / float64(res.Total.OK)
+	}
 	return res, nil
+}
+
+// processCPU reads a process's user and system CPU time from
+// /proc/PID/stat, in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("-server-pid: %w", err)
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("-server-pid: /proc/%d/stat: %q", pid, b)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
+	stime, err2 := strconv.ParseInt(f[12], 10, 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("-server-pid: /proc/%d/stat: %q", pid, b)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
 // seedKind is what seed creates: a kind of group, and the code of the

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -145,6 +146,13 @@ func TestSmoke(t *testing.T) {
 	t.Run("fsync-baseline", func(t *testing.T) {
 		load(t, fsync, "create", nil)
 	})
+	t.Run("server-cpu", func(t *testing.T) {
+		// The server runs in this process.
+		res := load(t, srv, "describe-by-name", func(c *runConfig) { c.ServerPID = os.Getpid() })
+		if res.ServerCPUus <= 0 {
+			t.Errorf("no CPU time per request: %+v", res)
+		}
+	})
 	// The subnet-group operations have no baseline (scripts/bench.sh
 	// compares them with moto): they run against the server, unsigned and
 	// as scripts/bench.sh --moto sends them, with a credential.
@@ -234,10 +242,11 @@ func TestComparison(t *testing.T) {
 	}
 	recs := []record{run("old", 1, 100, 1), run("new", 1, 90, 1.1), run("new", 2, 120, 1), run("old", 2, 100, 1),
 		run("old", 3, 100, 1), run("new", 3, 95, 1), run("new", 4, 500, 1)} // round 4 has no old: left out
+	recs[0].CPUus, recs[1].CPUus = 20, 25
 	var b strings.Builder
 	printComparison(&b, recs, "new", "old")
 	out := b.String()
-	for _, want := range []string{"create", " 3 ", "0.950", "0.90 1.20 0.95"} {
+	for _, want := range []string{"create", " 3 ", "0.950", "0.90 1.20 0.95", "20.0/25.0 (1.250; 1.25)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("comparison lacks %q:\n%s", want, out)
 		}

@@ -24,6 +24,7 @@ type record struct {
 	RSSKB    float64  `json:"rss_kb"`
 	HWMKB    float64  `json:"hwm_kb"`
 	Groups   int      `json:"groups"`
+	CPUus    float64  `json:"server_cpu_us"`
 }
 
 // figure is one row of the table: a server measurement against a reference
@@ -226,20 +227,20 @@ func medianOf(v []float64) float64 {
 // the rounds' own, and the median p50 and p99 latencies of each.
 func printComparison(w io.Writer, recs []record, label, ref string) {
 	var ops []string
-	byOp := map[string]map[string]map[int]opResult{} // op, label, round
+	byOp := map[string]map[string]map[int]record{} // op, label, round
 	for _, r := range recs {
 		if r.Kind != "run" || (r.Label != label && r.Label != ref) || r.Total.RPS <= 0 {
 			continue
 		}
 		if byOp[r.Op] == nil {
 			ops = append(ops, r.Op)
-			byOp[r.Op] = map[string]map[int]opResult{label: {}, ref: {}}
+			byOp[r.Op] = map[string]map[int]record{label: {}, ref: {}}
 		}
-		byOp[r.Op][r.Label][r.Round] = r.Total
+		byOp[r.Op][r.Label][r.Round] = r
 	}
 	ratioName := label + "/" + ref
-	fmt.Fprintf(w, "%-22s %6s %12s %12s %10s  %-24s %17s %17s\n", "operation", "rounds", ref+" req/s", label+" req/s", ratioName,
-		"rounds' "+ratioName, "p50 ms "+ref+"/"+label, "p99 ms "+ref+"/"+label)
+	fmt.Fprintf(w, "%-22s %6s %12s %12s %10s  %-24s %17s %17s  %s\n", "operation", "rounds", ref+" req/s", label+" req/s", ratioName,
+		"rounds' "+ratioName, "p50 ms "+ref+"/"+label, "p99 ms "+ref+"/"+label, "server CPU µs/req "+ref+"/"+label+" ("+ratioName+"; rounds')")
 	for _, op := range ops {
 		var rounds []int
 		for round := range byOp[op][label] {
@@ -251,19 +252,29 @@ func printComparison(w io.Writer, recs []record, label, ref string) {
 			continue
 		}
 		slices.Sort(rounds)
-		var refRPS, valRPS, ratios, refP50, valP50, refP99, valP99 []float64
-		var each []string
+		var refRPS, valRPS, ratios, refP50, valP50, refP99, valP99, refCPU, valCPU, cpuRatios []float64
+		var each, eachCPU []string
 		for _, round := range rounds {
-			a, b := byOp[op][label][round], byOp[op][ref][round]
+			ra, rb := byOp[op][label][round], byOp[op][ref][round]
+			if ra.CPUus > 0 && rb.CPUus > 0 {
+				valCPU, refCPU = append(valCPU, ra.CPUus), append(refCPU, rb.CPUus)
+				cpuRatios = append(cpuRatios, ra.CPUus/rb.CPUus)
+				eachCPU = append(eachCPU, fmt.Sprintf("%.2f", ra.CPUus/rb.CPUus))
+			}
+			a, b := ra.Total, rb.Total
 			valRPS, refRPS = append(valRPS, a.RPS), append(refRPS, b.RPS)
 			ratios = append(ratios, a.RPS/b.RPS)
 			each = append(each, fmt.Sprintf("%.2f", a.RPS/b.RPS))
 			valP50, refP50 = append(valP50, a.P50ms), append(refP50, b.P50ms)
 			valP99, refP99 = append(valP99, a.P99ms), append(refP99, b.P99ms)
 		}
-		fmt.Fprintf(w, "%-22s %6d %12.0f %12.0f %10.3f  %-24s %17s %17s\n", op, len(rounds), medianOf(refRPS), medianOf(valRPS), medianOf(ratios),
+		cpu := "-"
+		if len(cpuRatios) > 0 {
+			cpu = fmt.Sprintf("%.1f/%.1f (%.3f; %s)", medianOf(refCPU), medianOf(valCPU), medianOf(cpuRatios), strings.Join(eachCPU, " "))
+		}
+		fmt.Fprintf(w, "%-22s %6d %12.0f %12.0f %10.3f  %-24s %17s %17s  %s\n", op, len(rounds), medianOf(refRPS), medianOf(valRPS), medianOf(ratios),
 			strings.Join(each, " "),
-			fmt.Sprintf("%.3f/%.3f", medianOf(refP50), medianOf(valP50)), fmt.Sprintf("%.3f/%.3f", medianOf(refP99), medianOf(valP99)))
+			fmt.Sprintf("%.3f/%.3f", medianOf(refP50), medianOf(valP50)), fmt.Sprintf("%.3f/%.3f", medianOf(refP99), medianOf(valP99)), cpu)
 	}
 	var errs []string
 	for _, r := range recs {
