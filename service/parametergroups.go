@@ -598,24 +598,9 @@ func parseParameterGroup(p *schema.Parser, path string, v any) (item schema.Item
 		return schema.Item{}, false, false
 	}
 	n := p.Found()
-	rec := &parameterGroupRecord{}
-	if raw, ok := p.Str(path, o, "name", true); ok {
-		name, err := parameterGroupName(&raw, false)
-		if err != nil {
-			p.Add(path+".name", "%s", rule(err))
-		}
-		rec.Name, nameOK = name, err == nil
-	}
-	if raw, ok := p.Str(path, o, "description", true); ok {
-		d, err := description(&raw)
-		if err != nil {
-			p.Add(path+".description", "%s", rule(err))
-		}
-		rec.Description = d
-	}
-	if t, ok := p.Time(path, o, "created", false); ok {
-		rec.Created = t
-	}
+	h := parseItemHead(p, path, o, func(raw *string) (string, error) { return parameterGroupName(raw, false) })
+	rec := &parameterGroupRecord{Name: h.name, Description: h.description, Created: h.created}
+	nameOK = h.nameOK
 	famOK := false
 	if fam, ok := p.Str(path, o, "family", true); ok {
 		if _, famOK = catalogue.Family(fam); !famOK {

@@ -285,7 +285,7 @@ func parseGroup(p *schema.Parser, path string, v any) (item schema.Item, ok, nam
 		return schema.Item{}, false, false
 	}
 	n := p.Found()
-	h := parseItemHead(p, path, o)
+	h := parseItemHead(p, path, o, groupNameRule)
 	rec := &groupRecord{Name: h.name, Description: h.description, Created: h.created}
 	nameOK = h.nameOK
 	if rec.Name == defaultGroupName && rec.Description != "" && rec.Description != defaultGroupName {

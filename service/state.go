@@ -127,12 +127,12 @@ type itemHead struct {
 	nameOK            bool
 }
 
-// parseItemHead reads an item's name (the API's name rule for groups:
-// letters, digits, hyphens; stored lowercase), its description and its
-// creation time, when present.
-func parseItemHead(p *schema.Parser, path string, o schema.Object) (h itemHead) {
+// parseItemHead reads an item's name with the kind's API rule (which
+// returns its stored form), its description and its creation time, when
+// present.
+func parseItemHead(p *schema.Parser, path string, o schema.Object, validName func(*string) (string, error)) (h itemHead) {
 	if raw, ok := p.Str(path, o, "name", true); ok {
-		name, err := groupName("name", &raw)
+		name, err := validName(&raw)
 		if err != nil {
 			p.Add(path+".name", "%s", rule(err))
 		}
@@ -150,6 +150,10 @@ func parseItemHead(p *schema.Parser, path string, o schema.Object) (h itemHead) 
 	}
 	return h
 }
+
+// groupNameRule is the name rule of security and subnet groups in a
+// state document: letters, digits, hyphens; stored lowercase.
+func groupNameRule(raw *string) (string, error) { return groupName("name", raw) }
 
 // stateName is a name validator's answer with the error as a document's
 // problem says it.

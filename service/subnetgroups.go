@@ -343,7 +343,7 @@ func parseSubnetGroup(p *schema.Parser, path string, v any) (item schema.Item, o
 		return schema.Item{}, false, false
 	}
 	n := p.Found()
-	h := parseItemHead(p, path, o)
+	h := parseItemHead(p, path, o, groupNameRule)
 	rec := &subnetGroupRecord{Name: h.name, Description: h.description, Created: h.created}
 	nameOK = h.nameOK
 	if rec.Name == defaultGroupName {
