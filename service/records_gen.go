@@ -7,6 +7,342 @@ import "github.com/elasticache-server/elasticache-server/service/schema"
 
 // AppendJSON appends r as json.Marshal writes it. It reports false where
 // json.Marshal fails (a time it cannot write); b is then unusable.
+func (r *cacheClusterRecord) AppendJSON(b []byte) ([]byte, bool) {
+	start := len(b)
+	var ok bool
+	b = append(b, `,"v":`...)
+	b = schema.AppendInt(b, r.V)
+	b = append(b, `,"id":`...)
+	b = schema.AppendString(b, r.ID)
+	b = append(b, `,"engine":`...)
+	b = schema.AppendString(b, r.Engine)
+	b = append(b, `,"engineVersion":`...)
+	b = schema.AppendString(b, r.EngineVersion)
+	b = append(b, `,"family":`...)
+	b = schema.AppendString(b, r.Family)
+	b = append(b, `,"nodeType":`...)
+	b = schema.AppendString(b, r.NodeType)
+	b = append(b, `,"numNodes":`...)
+	b = schema.AppendInt(b, r.NumNodes)
+	b = append(b, `,"port":`...)
+	b = schema.AppendInt(b, r.Port)
+	b = append(b, `,"status":`...)
+	b = schema.AppendString(b, r.Status)
+	b = append(b, `,"generation":`...)
+	b = schema.AppendInt(b, r.Generation)
+	if r.SubnetGroup != "" {
+		b = append(b, `,"subnetGroup":`...)
+		b = schema.AppendString(b, r.SubnetGroup)
+	}
+	if len(r.SecurityGroupIDs) != 0 {
+		b = append(b, `,"securityGroupIds":`...)
+		b = schema.AppendStrings(b, r.SecurityGroupIDs)
+	}
+	if len(r.CacheSecurityGroups) != 0 {
+		b = append(b, `,"cacheSecurityGroups":`...)
+		b = schema.AppendStrings(b, r.CacheSecurityGroups)
+	}
+	b = append(b, `,"parameterGroup":`...)
+	b = schema.AppendString(b, r.ParameterGroup)
+	b = append(b, `,"paramStatus":`...)
+	b = schema.AppendString(b, r.ParamStatus)
+	if len(r.NodesToReboot) != 0 {
+		b = append(b, `,"nodesToReboot":`...)
+		b = schema.AppendStrings(b, r.NodesToReboot)
+	}
+	if len(r.AppliedParams) != 0 {
+		b = append(b, `,"appliedParams":`...)
+		b = schema.AppendStringMap(b, r.AppliedParams)
+	}
+	b = append(b, `,"preferredAz":`...)
+	b = schema.AppendString(b, r.PreferredAZ)
+	if r.AZMode != "" {
+		b = append(b, `,"azMode":`...)
+		b = schema.AppendString(b, r.AZMode)
+	}
+	if len(r.NewAZs) != 0 {
+		b = append(b, `,"newAzs":`...)
+		b = schema.AppendStrings(b, r.NewAZs)
+	}
+	b = append(b, `,"maintenanceWindow":`...)
+	b = schema.AppendString(b, r.MaintenanceWindow)
+	if r.SnapshotWindow != "" {
+		b = append(b, `,"snapshotWindow":`...)
+		b = schema.AppendString(b, r.SnapshotWindow)
+	}
+	if r.SnapshotRetention != 0 {
+		b = append(b, `,"snapshotRetention":`...)
+		b = schema.AppendInt(b, r.SnapshotRetention)
+	}
+	b = append(b, `,"autoMinorVersionUpgrade":`...)
+	b = schema.AppendBool(b, r.AutoMinorVersionUpgrade)
+	if r.NotificationTopicARN != "" {
+		b = append(b, `,"notificationTopicArn":`...)
+		b = schema.AppendString(b, r.NotificationTopicARN)
+	}
+	if r.NotificationTopicStatus != "" {
+		b = append(b, `,"notificationTopicStatus":`...)
+		b = schema.AppendString(b, r.NotificationTopicStatus)
+	}
+	if r.TransitEncryption {
+		b = append(b, `,"transitEncryption":`...)
+		b = schema.AppendBool(b, r.TransitEncryption)
+	}
+	b = append(b, `,"ipDiscovery":`...)
+	b = schema.AppendString(b, r.IPDiscovery)
+	b = append(b, `,"networkType":`...)
+	b = schema.AppendString(b, r.NetworkType)
+	if len(r.LogDelivery) != 0 {
+		b = append(b, `,"logDelivery":`...)
+		if b, ok = schema.AppendSlice(b, r.LogDelivery, (*logDeliveryRecord).AppendJSON); !ok {
+			return nil, false
+		}
+	}
+	if r.PendingNumNodes != 0 {
+		b = append(b, `,"pendingNumNodes":`...)
+		b = schema.AppendInt(b, r.PendingNumNodes)
+	}
+	if len(r.PendingNodesToRemove) != 0 {
+		b = append(b, `,"pendingNodesToRemove":`...)
+		b = schema.AppendStrings(b, r.PendingNodesToRemove)
+	}
+	if r.PendingEngineVersion != "" {
+		b = append(b, `,"pendingEngineVersion":`...)
+		b = schema.AppendString(b, r.PendingEngineVersion)
+	}
+	if r.PendingNodeType != "" {
+		b = append(b, `,"pendingNodeType":`...)
+		b = schema.AppendString(b, r.PendingNodeType)
+	}
+	b = append(b, `,"nodes":`...)
+	if b, ok = schema.AppendSlice(b, r.Nodes, (*cacheNodeRecord).AppendJSON); !ok {
+		return nil, false
+	}
+	b = append(b, `,"created":`...)
+	if b, ok = schema.AppendTime(b, r.Created); !ok {
+		return nil, false
+	}
+	return schema.CloseObject(b, start), true
+}
+
+// DecodeJSON sets r to the value b holds, if b is exactly what json.Marshal
+// writes; it reports false for anything else, which encoding/json must
+// decode instead.
+func (r *cacheClusterRecord) DecodeJSON(b []byte) bool {
+	d := schema.NewDecoder(b)
+	r.decodeJSON(&d)
+	return d.Done()
+}
+
+func (r *cacheClusterRecord) decodeJSON(d *schema.Decoder) {
+	*r = cacheClusterRecord{}
+	var seen uint64
+	for more := d.Object(); more; more = d.NextMember() {
+		var i uint
+		switch d.Key() {
+		case "v":
+			r.V = d.Int()
+		case "id":
+			i = 1
+			r.ID = d.String()
+		case "engine":
+			i = 2
+			r.Engine = d.String()
+		case "engineVersion":
+			i = 3
+			r.EngineVersion = d.String()
+		case "family":
+			i = 4
+			r.Family = d.String()
+		case "nodeType":
+			i = 5
+			r.NodeType = d.String()
+		case "numNodes":
+			i = 6
+			r.NumNodes = d.Int()
+		case "port":
+			i = 7
+			r.Port = d.Int()
+		case "status":
+			i = 8
+			r.Status = d.String()
+		case "generation":
+			i = 9
+			r.Generation = d.Int()
+		case "subnetGroup":
+			i = 10
+			r.SubnetGroup = d.String()
+		case "securityGroupIds":
+			i = 11
+			r.SecurityGroupIDs = d.Strings()
+		case "cacheSecurityGroups":
+			i = 12
+			r.CacheSecurityGroups = d.Strings()
+		case "parameterGroup":
+			i = 13
+			r.ParameterGroup = d.String()
+		case "paramStatus":
+			i = 14
+			r.ParamStatus = d.String()
+		case "nodesToReboot":
+			i = 15
+			r.NodesToReboot = d.Strings()
+		case "appliedParams":
+			i = 16
+			r.AppliedParams = d.StringMap()
+		case "preferredAz":
+			i = 17
+			r.PreferredAZ = d.String()
+		case "azMode":
+			i = 18
+			r.AZMode = d.String()
+		case "newAzs":
+			i = 19
+			r.NewAZs = d.Strings()
+		case "maintenanceWindow":
+			i = 20
+			r.MaintenanceWindow = d.String()
+		case "snapshotWindow":
+			i = 21
+			r.SnapshotWindow = d.String()
+		case "snapshotRetention":
+			i = 22
+			r.SnapshotRetention = d.Int()
+		case "autoMinorVersionUpgrade":
+			i = 23
+			r.AutoMinorVersionUpgrade = d.Bool()
+		case "notificationTopicArn":
+			i = 24
+			r.NotificationTopicARN = d.String()
+		case "notificationTopicStatus":
+			i = 25
+			r.NotificationTopicStatus = d.String()
+		case "transitEncryption":
+			i = 26
+			r.TransitEncryption = d.Bool()
+		case "ipDiscovery":
+			i = 27
+			r.IPDiscovery = d.String()
+		case "networkType":
+			i = 28
+			r.NetworkType = d.String()
+		case "logDelivery":
+			i = 29
+			r.LogDelivery = schema.DecodeSlice(d, (*logDeliveryRecord).decodeJSON)
+		case "pendingNumNodes":
+			i = 30
+			r.PendingNumNodes = d.Int()
+		case "pendingNodesToRemove":
+			i = 31
+			r.PendingNodesToRemove = d.Strings()
+		case "pendingEngineVersion":
+			i = 32
+			r.PendingEngineVersion = d.String()
+		case "pendingNodeType":
+			i = 33
+			r.PendingNodeType = d.String()
+		case "nodes":
+			i = 34
+			r.Nodes = schema.DecodeSlice(d, (*cacheNodeRecord).decodeJSON)
+		case "created":
+			i = 35
+			r.Created = d.Time()
+		default:
+			d.Fail()
+			return
+		}
+		if seen&(1<<i) != 0 {
+			d.Fail() // encoding/json would keep the last
+			return
+		}
+		seen |= 1 << i
+	}
+}
+
+// AppendJSON appends r as json.Marshal writes it. It reports false where
+// json.Marshal fails (a time it cannot write); b is then unusable.
+func (r *cacheNodeRecord) AppendJSON(b []byte) ([]byte, bool) {
+	start := len(b)
+	var ok bool
+	b = append(b, `,"id":`...)
+	b = schema.AppendString(b, r.ID)
+	b = append(b, `,"status":`...)
+	b = schema.AppendString(b, r.Status)
+	b = append(b, `,"az":`...)
+	b = schema.AppendString(b, r.AZ)
+	b = append(b, `,"created":`...)
+	if b, ok = schema.AppendTime(b, r.Created); !ok {
+		return nil, false
+	}
+	if r.Address != "" {
+		b = append(b, `,"address":`...)
+		b = schema.AppendString(b, r.Address)
+	}
+	if r.Port != 0 {
+		b = append(b, `,"port":`...)
+		b = schema.AppendInt(b, r.Port)
+	}
+	if r.Owner != "" {
+		b = append(b, `,"owner":`...)
+		b = schema.AppendString(b, r.Owner)
+	}
+	b = append(b, `,"paramStatus":`...)
+	b = schema.AppendString(b, r.ParamStatus)
+	return schema.CloseObject(b, start), true
+}
+
+// DecodeJSON sets r to the value b holds, if b is exactly what json.Marshal
+// writes; it reports false for anything else, which encoding/json must
+// decode instead.
+func (r *cacheNodeRecord) DecodeJSON(b []byte) bool {
+	d := schema.NewDecoder(b)
+	r.decodeJSON(&d)
+	return d.Done()
+}
+
+func (r *cacheNodeRecord) decodeJSON(d *schema.Decoder) {
+	*r = cacheNodeRecord{}
+	var seen uint64
+	for more := d.Object(); more; more = d.NextMember() {
+		var i uint
+		switch d.Key() {
+		case "id":
+			r.ID = d.String()
+		case "status":
+			i = 1
+			r.Status = d.String()
+		case "az":
+			i = 2
+			r.AZ = d.String()
+		case "created":
+			i = 3
+			r.Created = d.Time()
+		case "address":
+			i = 4
+			r.Address = d.String()
+		case "port":
+			i = 5
+			r.Port = d.Int()
+		case "owner":
+			i = 6
+			r.Owner = d.String()
+		case "paramStatus":
+			i = 7
+			r.ParamStatus = d.String()
+		default:
+			d.Fail()
+			return
+		}
+		if seen&(1<<i) != 0 {
+			d.Fail() // encoding/json would keep the last
+			return
+		}
+		seen |= 1 << i
+	}
+}
+
+// AppendJSON appends r as json.Marshal writes it. It reports false where
+// json.Marshal fails (a time it cannot write); b is then unusable.
 func (r *ec2Record) AppendJSON(b []byte) ([]byte, bool) {
 	start := len(b)
 	var ok bool
@@ -118,6 +454,71 @@ func (r *groupRecord) decodeJSON(d *schema.Decoder) {
 		case "ec2":
 			i = 4
 			r.EC2 = schema.DecodeSlice(d, (*ec2Record).decodeJSON)
+		default:
+			d.Fail()
+			return
+		}
+		if seen&(1<<i) != 0 {
+			d.Fail() // encoding/json would keep the last
+			return
+		}
+		seen |= 1 << i
+	}
+}
+
+// AppendJSON appends r as json.Marshal writes it. It reports false where
+// json.Marshal fails (a time it cannot write); b is then unusable.
+func (r *logDeliveryRecord) AppendJSON(b []byte) ([]byte, bool) {
+	start := len(b)
+	b = append(b, `,"logType":`...)
+	b = schema.AppendString(b, r.LogType)
+	b = append(b, `,"destinationType":`...)
+	b = schema.AppendString(b, r.DestinationType)
+	b = append(b, `,"destination":`...)
+	b = schema.AppendString(b, r.Destination)
+	b = append(b, `,"logFormat":`...)
+	b = schema.AppendString(b, r.LogFormat)
+	b = append(b, `,"status":`...)
+	b = schema.AppendString(b, r.Status)
+	if r.Message != "" {
+		b = append(b, `,"message":`...)
+		b = schema.AppendString(b, r.Message)
+	}
+	return schema.CloseObject(b, start), true
+}
+
+// DecodeJSON sets r to the value b holds, if b is exactly what json.Marshal
+// writes; it reports false for anything else, which encoding/json must
+// decode instead.
+func (r *logDeliveryRecord) DecodeJSON(b []byte) bool {
+	d := schema.NewDecoder(b)
+	r.decodeJSON(&d)
+	return d.Done()
+}
+
+func (r *logDeliveryRecord) decodeJSON(d *schema.Decoder) {
+	*r = logDeliveryRecord{}
+	var seen uint64
+	for more := d.Object(); more; more = d.NextMember() {
+		var i uint
+		switch d.Key() {
+		case "logType":
+			r.LogType = d.String()
+		case "destinationType":
+			i = 1
+			r.DestinationType = d.String()
+		case "destination":
+			i = 2
+			r.Destination = d.String()
+		case "logFormat":
+			i = 3
+			r.LogFormat = d.String()
+		case "status":
+			i = 4
+			r.Status = d.String()
+		case "message":
+			i = 5
+			r.Message = d.String()
 		default:
 			d.Fail()
 			return

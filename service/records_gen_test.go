@@ -5,8 +5,11 @@ package service
 // recordCodecTypes are the types of records_gen.go, for the tests that
 // check each codec against encoding/json.
 var recordCodecTypes = []any{
+	(*cacheClusterRecord)(nil),
+	(*cacheNodeRecord)(nil),
 	(*ec2Record)(nil),
 	(*groupRecord)(nil),
+	(*logDeliveryRecord)(nil),
 	(*parameterGroupRecord)(nil),
 	(*subnetGroupRecord)(nil),
 	(*subnetRecord)(nil),
