@@ -1,0 +1,53 @@
+// Package engine runs cache engines (redis-server, valkey-server,
+// memcached) as real processes, one per cache node. The reconciler in
+// package service depends on the Engines interface; Runner is the process
+// implementation.
+package engine
+
+import "context"
+
+// Spec is what one cache node should be.
+type Spec struct {
+	// Key names the node uniquely and stably
+	// ("123456789012/us-east-1/my-cluster/0001"); only [A-Za-z0-9._/-]. It
+	// names the node's data directory and pid file.
+	Key string
+	// Engine is "redis", "valkey" or "memcached".
+	Engine string
+	// Address is the IP the engine binds, Port its port.
+	Address string
+	Port    int
+	// MaxMemory is the engine's memory limit in bytes; 0 is the engine's
+	// default.
+	MaxMemory int64
+	// Params are the ElastiCache parameters (from the cluster's parameter
+	// group) by name; those the installed engine does not know are skipped.
+	Params map[string]string
+}
+
+// Engines runs cache nodes. Runner implements it with real processes;
+// tests of its callers use a double.
+type Engines interface {
+	// Available tells whether the engine's binary is installed and
+	// returns its path.
+	Available(engine string) (path string, err error)
+	// Ensure makes the node run as s says, adopting a live process of a
+	// previous server for the same node, and returns once it answers.
+	Ensure(ctx context.Context, s Spec) error
+	// Apply changes parameters of a running node where the engine allows
+	// it at once, and returns the names that need a restart.
+	Apply(ctx context.Context, s Spec, changed map[string]string) (needRestart []string, err error)
+	// Restart stops the node, keeping its data, and starts it as s says.
+	Restart(ctx context.Context, s Spec) error
+	// Stop stops a node gracefully, keeping its data. Unknown key: nil.
+	Stop(ctx context.Context, key string) error
+	// Remove stops a node and deletes its data. Unknown key: nil.
+	Remove(ctx context.Context, key string) error
+	// StopAll stops every node gracefully (server shutdown).
+	StopAll(ctx context.Context) error
+	// Exited delivers the key of a node whose process ended without being
+	// asked to.
+	Exited() <-chan string
+	// Health checks that the node answers.
+	Health(ctx context.Context, key string) error
+}
