@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -73,7 +72,7 @@ func AppendEvent(tx storage.Tx, sc Scope, now time.Time, k *Kind, sourceID, mess
 func putEvent(tx storage.Tx, sc Scope, e *Event, id string) error {
 	e.V = Version
 	pos := InvertedTime(e.Date) + "/" + id
-	b, err := json.Marshal(e)
+	b, err := encodeEvent(e)
 	if err != nil {
 		return err
 	}
@@ -91,8 +90,8 @@ func ScanEvents(tx storage.Tx, sc Scope, from string, fn func(pos string, e *Eve
 	prefix := eventPrefix(sc)
 	return tx.Scan(prefix, append(bytes.Clone(prefix), from...), func(k, v []byte) (bool, error) {
 		var e Event
-		if err := json.Unmarshal(v, &e); err != nil {
-			return false, fmt.Errorf("decode event: %w", err)
+		if err := decodeEvent(v, &e); err != nil {
+			return false, err
 		}
 		return fn(string(k[len(prefix):]), &e)
 	})
