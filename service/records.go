@@ -59,7 +59,7 @@ func createChecked[R any, P record[R]](ctx context.Context, s *ElastiCache, sc s
 				return fault, err
 			}
 		}
-		if err := t.Insert(tx, sc, rec); err != nil {
+		if err := t.InsertCounted(tx, sc, rec, n); err != nil {
 			return nil, err
 		}
 		// A new record has no tags stored: only a create with tags

@@ -179,15 +179,24 @@ func (t *Table[R, P]) Count(tx storage.Tx, sc Scope) (int, error) {
 // Insert stores a new record and counts it. The caller has checked, in
 // the same transaction, that the name is free and the quota allows it.
 func (t *Table[R, P]) Insert(tx storage.Tx, sc Scope, r P) error {
+	if t.Kind.IsVirtual(r.RecordName()) {
+		return t.Put(tx, sc, r)
+	}
+	n, err := t.Count(tx, sc)
+	if err != nil {
+		return err
+	}
+	return t.InsertCounted(tx, sc, r, n)
+}
+
+// InsertCounted is Insert for a caller that has read the scope's Count, n,
+// in the same transaction (to check the quota): it saves reading it again.
+func (t *Table[R, P]) InsertCounted(tx storage.Tx, sc Scope, r P, n int) error {
 	if err := t.Put(tx, sc, r); err != nil {
 		return err
 	}
 	if t.Kind.IsVirtual(r.RecordName()) {
 		return nil
-	}
-	n, err := t.Count(tx, sc)
-	if err != nil {
-		return err
 	}
 	return putCount(tx, countKey(sc, t.Kind), n+1)
 }
