@@ -4,16 +4,24 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // Gate is the part of a Store's Close that every backend needs: it admits
 // transactions until Close begins, refuses them with ErrClosed after, and
 // lets Close wait for the ones already admitted. The zero value is open.
+//
+// Every View and Update passes the gate twice, from every core at once, so
+// admission is two atomic adds rather than a mutex they would contend on:
+// Enter counts itself in and then looks for closing, Close marks closing
+// and then looks at the count (both sequentially consistent), so one of
+// the two always sees the other.
 type Gate struct {
+	active  atomic.Int64
+	closing atomic.Bool
+
 	mu       sync.Mutex
-	idle     sync.Cond // signalled when active drops to 0 while closing
-	closing  bool
-	active   int
+	idle     sync.Cond     // signalled when active drops to 0 while closing
 	released chan struct{} // closed by Release, once the store is closed
 }
 
@@ -23,26 +31,27 @@ type Gate struct {
 // View and Update owe before running fn. Every Enter that returns nil
 // must be matched by Leave.
 func (g *Gate) Enter(ctx context.Context, op string) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.closing {
+	g.active.Add(1)
+	if g.closing.Load() {
+		g.Leave()
 		return ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
+		g.Leave()
 		return fmt.Errorf("%s not started: %w", op, err)
 	}
-	g.active++
 	return nil
 }
 
 // Leave ends a transaction that Enter admitted and wakes Close when it was
 // the last.
 func (g *Gate) Leave() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.active--
-	if g.active == 0 && g.closing {
+	if g.active.Add(-1) == 0 && g.closing.Load() {
+		// Under mu, so that the wake-up cannot fall between Close's look
+		// at the count and its Wait.
+		g.mu.Lock()
 		g.idle.Broadcast()
+		g.mu.Unlock()
 	}
 }
 
@@ -55,17 +64,17 @@ func (g *Gate) Close() (first bool) {
 	if g.released == nil {
 		g.released = make(chan struct{})
 	}
-	if g.closing {
+	if g.closing.Load() {
 		released := g.released
 		g.mu.Unlock()
 		<-released
 		return false
 	}
-	g.closing = true
 	if g.idle.L == nil {
 		g.idle.L = &g.mu
 	}
-	for g.active > 0 {
+	g.closing.Store(true)
+	for g.active.Load() > 0 {
 		g.idle.Wait()
 	}
 	g.mu.Unlock()
