@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/elasticache-server/elasticache-server/server"
+	"github.com/elasticache-server/elasticache-server/service"
 )
 
 // Users and user groups through the Go SDK: every operation's happy path
@@ -43,11 +44,18 @@ func withUserTransitionDelay(d time.Duration) serverOption {
 
 func startUsersServer(tb testing.TB, opts ...serverOption) *testServer {
 	tb.Helper()
+	return startUsersServerClock(tb, newFixedClock(), opts...)
+}
+
+// startUsersServerClock is startUsersServer with clock as the server's
+// clock.
+func startUsersServerClock(tb testing.TB, clock service.Clock, opts ...serverOption) *testServer {
+	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte(usersConfig), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	return startServer(tb, append([]serverOption{withConfigFile(path)}, opts...)...)
+	return startServerClock(tb, clock, append([]serverOption{withConfigFile(path)}, opts...)...)
 }
 
 func createUser(tb testing.TB, c *elasticache.Client, id, name string, mutate ...func(*elasticache.CreateUserInput)) (*elasticache.CreateUserOutput, error) {
@@ -381,5 +389,136 @@ func TestUserPasswordsStaySecret(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// userStatus is what Terraform's waiters see of a user: its status, or ""
+// once DescribeUsers answers UserNotFound.
+func userStatus(tb testing.TB, c *elasticache.Client, id string) string {
+	tb.Helper()
+	out, err := c.DescribeUsers(tb.Context(), &elasticache.DescribeUsersInput{UserId: aws.String(id)})
+	var nf *types.UserNotFoundFault
+	if errors.As(err, &nf) {
+		return ""
+	}
+	if err != nil || len(out.Users) != 1 {
+		tb.Fatalf("DescribeUsers %s = %+v, %v", id, out, err)
+	}
+	return aws.ToString(out.Users[0].Status)
+}
+
+// userGroupStatus is userStatus for user groups.
+func userGroupStatus(tb testing.TB, c *elasticache.Client, id string) string {
+	tb.Helper()
+	out, err := c.DescribeUserGroups(tb.Context(), &elasticache.DescribeUserGroupsInput{UserGroupId: aws.String(id)})
+	var nf *types.UserGroupNotFoundFault
+	if errors.As(err, &nf) {
+		return ""
+	}
+	if err != nil || len(out.UserGroups) != 1 {
+		tb.Fatalf("DescribeUserGroups %s = %+v, %v", id, out, err)
+	}
+	return aws.ToString(out.UserGroups[0].Status)
+}
+
+// With --user-transition-delay, a deleted user and a deleted user group
+// stay deleting until the delay has passed on the server's clock, which
+// is what Terraform's delete waiters (pending deleting, target gone) wait
+// through; meanwhile they refuse every change and keep their IDs and
+// places in the quota, and then they are gone everywhere.
+func TestUserDeletionWithDelay(t *testing.T) {
+	t.Parallel()
+	const delay = time.Minute
+	clock := newFakeClock(clockStart)
+	srv := startUsersServerClock(t, clock, withUserTransitionDelay(delay), withAdmin(""))
+	a := newAdmin(t, srv, "")
+	c := client(t, srv.Addr, "111111111111", "us-east-1")
+	ctx := t.Context()
+	if _, err := createUser(t, c, "app", "app", func(in *elasticache.CreateUserInput) { in.Tags = []types.Tag{tag("env", "old")} }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateUserGroup(ctx, &elasticache.CreateUserGroupInput{UserGroupId: aws.String("g"), Engine: aws.String("redis"),
+		UserIds: []string{"default", "app"}, Tags: []types.Tag{tag("team", "core")}}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(delay)
+
+	du, err := c.DeleteUser(ctx, &elasticache.DeleteUserInput{UserId: aws.String("app")})
+	if err != nil || aws.ToString(du.Status) != "deleting" || !slices.Equal(du.UserGroupIds, []string{"g"}) {
+		t.Fatalf("DeleteUser = %+v, %v", du, err)
+	}
+	clock.Advance(delay / 2)
+	if got := describeUser(t, c, "app"); aws.ToString(got.Status) != "deleting" || len(got.UserGroupIds) != 0 {
+		t.Fatalf("user while deleting = %+v", got)
+	}
+	if got := describeUserGroup(t, c, "g"); !slices.Equal(got.UserIds, []string{"default"}) {
+		t.Fatalf("members while app is deleting = %v", got.UserIds)
+	}
+	_, err = c.ModifyUser(ctx, &elasticache.ModifyUserInput{UserId: aws.String("app"), AccessString: aws.String("off")})
+	wantErr[*types.InvalidUserStateFault](t, err, apiErr{status: 400, code: "InvalidUserState", msg: "User app is not in active state."})
+	_, err = c.DeleteUser(ctx, &elasticache.DeleteUserInput{UserId: aws.String("app")})
+	wantErr[*types.InvalidUserStateFault](t, err, apiErr{status: 400, code: "InvalidUserState", msg: "User app is not in active state."})
+	_, err = createUser(t, c, "app", "app")
+	wantErr[*types.UserAlreadyExistsFault](t, err, apiErr{status: 400, code: "UserAlreadyExists", msg: "User app already exists."})
+	_, err = c.ModifyUserGroup(ctx, &elasticache.ModifyUserGroupInput{UserGroupId: aws.String("g"), UserIdsToAdd: []string{"app"}})
+	wantErr[*types.InvalidParameterValueException](t, err, invalidValueExact("User app is being deleted."))
+	tl, err := c.ListTagsForResource(ctx, &elasticache.ListTagsForResourceInput{ResourceName: aws.String(userARN("app"))})
+	if err != nil || len(tl.TagList) != 0 {
+		t.Fatalf("tags of the deleting user = %+v, %v", tl, err)
+	}
+
+	dg, err := c.DeleteUserGroup(ctx, &elasticache.DeleteUserGroupInput{UserGroupId: aws.String("g")})
+	if err != nil || aws.ToString(dg.Status) != "deleting" {
+		t.Fatalf("DeleteUserGroup = %+v, %v", dg, err)
+	}
+	_, err = c.DeleteUserGroup(ctx, &elasticache.DeleteUserGroupInput{UserGroupId: aws.String("g")})
+	wantErr[*types.InvalidUserGroupStateFault](t, err, apiErr{status: 400, code: "InvalidUserGroupState", msg: "User group g is not in active state."})
+	_, err = c.CreateUserGroup(ctx, &elasticache.CreateUserGroupInput{UserGroupId: aws.String("h"), Engine: aws.String("redis"), UserIds: []string{"default"}})
+	wantErr[*types.UserGroupQuotaExceededFault](t, err, apiErr{status: 400, code: "UserGroupQuotaExceeded"})
+	_, state := a.do(http.MethodGet, "/_admin/state", "")
+	if !strings.Contains(string(state), `"deleted": "`+clockStart.Add(2*delay).Format(time.RFC3339)+`"`) {
+		t.Fatalf("the state document does not say when app's deletion completes:\n%s", state)
+	}
+
+	// As Terraform's waiters poll: deleting until the delay has passed,
+	// then gone, never anything else.
+	var users, groups []string
+	for range 4 {
+		users = append(users, userStatus(t, c, "app"))
+		groups = append(groups, userGroupStatus(t, c, "g"))
+		clock.Advance(delay / 4)
+	}
+	users, groups = append(users, userStatus(t, c, "app")), append(groups, userGroupStatus(t, c, "g"))
+	if want := []string{"deleting", "deleting", "", "", ""}; !slices.Equal(users, want) {
+		t.Fatalf("user statuses = %q, want %q", users, want)
+	}
+	if want := []string{"deleting", "deleting", "deleting", "deleting", ""}; !slices.Equal(groups, want) {
+		t.Fatalf("group statuses = %q, want %q", groups, want)
+	}
+
+	// Gone everywhere: changes, tags, the state document; the ID and the
+	// place in the quota are free.
+	_, err = c.ModifyUser(ctx, &elasticache.ModifyUserInput{UserId: aws.String("app"), AccessString: aws.String("off")})
+	wantErr[*types.UserNotFoundFault](t, err, apiErr{status: 404, code: "UserNotFound", msg: "User app not found."})
+	_, err = c.DeleteUserGroup(ctx, &elasticache.DeleteUserGroupInput{UserGroupId: aws.String("g")})
+	wantErr[*types.UserGroupNotFoundFault](t, err, apiErr{status: 404, code: "UserGroupNotFound", msg: "UserGroup g not found."})
+	for _, arn := range []string{userARN("app"), userGroupARN("g")} {
+		tl, err := c.ListTagsForResource(ctx, &elasticache.ListTagsForResourceInput{ResourceName: aws.String(arn)})
+		var nf *types.UserNotFoundFault
+		var gnf *types.UserGroupNotFoundFault
+		if !errors.As(err, &nf) && !errors.As(err, &gnf) && (err != nil || len(tl.TagList) != 0) {
+			t.Fatalf("tags of the deleted %s = %+v, %v", arn, tl, err)
+		}
+	}
+	if _, err := c.CreateUserGroup(ctx, &elasticache.CreateUserGroupInput{UserGroupId: aws.String("h"), Engine: aws.String("redis"), UserIds: []string{"default"}}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := createUser(t, c, "app", "app")
+	if err != nil || aws.ToString(again.Status) != "creating" {
+		t.Fatalf("CreateUser app again = %+v, %v", again, err)
+	}
+	_, state = a.do(http.MethodGet, "/_admin/state", "")
+	if strings.Contains(string(state), `"deleted"`) || strings.Contains(string(state), `"name": "g"`) {
+		t.Fatalf("the state document still has what was deleted:\n%s", state)
 	}
 }

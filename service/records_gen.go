@@ -746,6 +746,12 @@ func (r *userGroupRecord) AppendJSON(b []byte) ([]byte, bool) {
 		b = append(b, `,"pendingRemove":`...)
 		b = schema.AppendStrings(b, r.PendingRemove)
 	}
+	if r.Deleted != nil {
+		b = append(b, `,"deleted":`...)
+		if b, ok = schema.AppendTimePtr(b, r.Deleted); !ok {
+			return nil, false
+		}
+	}
 	return schema.CloseObject(b, start), true
 }
 
@@ -787,6 +793,9 @@ func (r *userGroupRecord) decodeJSON(d *schema.Decoder) {
 		case "pendingRemove":
 			i = 7
 			r.PendingRemove = d.Strings()
+		case "deleted":
+			i = 8
+			r.Deleted = d.TimePtr()
 		default:
 			d.Fail()
 			return
@@ -827,6 +836,12 @@ func (r *userRecord) AppendJSON(b []byte) ([]byte, bool) {
 	if r.Modified != nil {
 		b = append(b, `,"modified":`...)
 		if b, ok = schema.AppendTimePtr(b, r.Modified); !ok {
+			return nil, false
+		}
+	}
+	if r.Deleted != nil {
+		b = append(b, `,"deleted":`...)
+		if b, ok = schema.AppendTimePtr(b, r.Deleted); !ok {
 			return nil, false
 		}
 	}
@@ -874,6 +889,9 @@ func (r *userRecord) decodeJSON(d *schema.Decoder) {
 		case "modified":
 			i = 8
 			r.Modified = d.TimePtr()
+		case "deleted":
+			i = 9
+			r.Deleted = d.TimePtr()
 		default:
 			d.Fail()
 			return

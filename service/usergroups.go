@@ -58,10 +58,17 @@ type userGroupRecord struct {
 	Modified      *time.Time `json:"modified,omitempty"`
 	PendingAdd    []string   `json:"pendingAdd,omitempty"`
 	PendingRemove []string   `json:"pendingRemove,omitempty"`
+	// Deleted, when set, is when the group's deletion completes: it is
+	// deleting until then and gone from then on (goneAt).
+	Deleted *time.Time `json:"deleted,omitempty"`
 }
 
 // RecordName is the group's ID.
 func (r *userGroupRecord) RecordName() string { return r.ID }
+
+// goneAt reports whether the group's deletion has completed at now; as
+// for users (userRecord.goneAt), it is then absent to every reader.
+func (r *userGroupRecord) goneAt(now time.Time) bool { return deletionDone(r.Deleted, now) }
 
 // usedBy is what uses the group: replication groups and serverless caches.
 // None can yet (neither kind exists); when they do, this is where a group
@@ -75,7 +82,7 @@ func (r *userGroupRecord) usedBy() (replicationGroups, serverlessCaches []string
 // status of the answer to a change.
 func (s *ElastiCache) renderUserGroup(sc scope, r *userGroupRecord, now time.Time, status string) api.UserGroup {
 	if status == "" {
-		status = s.rbacStatus(r.Created, r.Modified, now)
+		status = s.rbacStatus(r.Created, r.Modified, r.Deleted, now)
 	}
 	rgs, caches := r.usedBy()
 	g := api.UserGroup{
@@ -112,21 +119,31 @@ func userIDList(param string, ids []string) ([]string, error) {
 	return slices.Compact(out), nil
 }
 
+// userBeingDeleted refuses a user that is deleting as a member: DeleteUser
+// has taken it out of every group, and it would be gone from this one
+// too. The model lists no InvalidUserState for the group operations.
+func userBeingDeleted(id string) error {
+	return api.InvalidParameterValue(fmt.Sprintf("User %s is being deleted.", id))
+}
+
 func tooManyUsers() error {
 	return &api.UserGroupQuotaExceededFault{Message: "The number of users exceeds the user group limit."}
 }
 
-// checkMembers applies the rules of a group's members, read in tx: each
-// exists, and memberRules.
-func checkMembers(tx storage.Tx, sc scope, engine string, ids []string) (fault, err error) {
+// checkMembers applies the rules of a group's members, read in tx at now:
+// each exists and is not being deleted, and memberRules.
+func checkMembers(tx storage.Tx, sc scope, engine string, ids []string, now time.Time) (fault, err error) {
 	if len(ids) > maxUsersPerGroup {
 		return tooManyUsers(), nil
 	}
 	members := make([]*userRecord, 0, len(ids))
 	for _, id := range ids {
 		u, err := users.Get(tx, sc, id)
-		if err != nil || u == nil {
+		if err != nil || u == nil || u.goneAt(now) {
 			return userNotFound(id), err
+		}
+		if u.Deleted != nil {
+			return userBeingDeleted(id), nil
 		}
 		members = append(members, u)
 	}
@@ -178,12 +195,12 @@ func (s *ElastiCache) CreateUserGroup(ctx context.Context, in *api.CreateUserGro
 	}
 	now := s.clock.Now()
 	rec := &userGroupRecord{ID: id, Engine: engine, UserIDs: members, Created: now}
-	err = createChecked(ctx, s, sc, userGroups, rec, tags, func() error {
+	err = createLive(ctx, s, sc, userGroups, rec, tags, func() error {
 		return &api.UserGroupAlreadyExistsFault{Message: fmt.Sprintf("User group %s already exists.", id)}
 	}, func() error {
 		return &api.UserGroupQuotaExceededFault{Message: "Quota exceeded for user groups."}
 	}, func(tx storage.Tx) (error, error) {
-		return checkMembers(tx, sc, engine, members)
+		return checkMembers(tx, sc, engine, members, now)
 	}, "User group created")
 	if err != nil {
 		return nil, err
@@ -216,7 +233,12 @@ func (s *ElastiCache) DescribeUserGroups(ctx context.Context, in *api.DescribeUs
 	now := s.clock.Now()
 	out := &api.DescribeUserGroupsOutput{UserGroups: make([]api.UserGroup, 0, len(recs)), Marker: marker}
 	for _, r := range recs {
-		out.UserGroups = append(out.UserGroups, s.renderUserGroup(sc, r, now, ""))
+		if !r.goneAt(now) {
+			out.UserGroups = append(out.UserGroups, s.renderUserGroup(sc, r, now, ""))
+		}
+	}
+	if in.UserGroupId != nil && len(out.UserGroups) == 0 {
+		return nil, userGroupNotFound(id)
 	}
 	return out, nil
 }
@@ -259,11 +281,11 @@ func (s *ElastiCache) ModifyUserGroup(ctx context.Context, in *api.ModifyUserGro
 	var out api.UserGroup
 	err = s.update(ctx, func(tx storage.Tx) (error, error) {
 		rec, err := userGroups.GetStored(tx, sc, id)
-		if err != nil || rec == nil {
+		if err != nil || rec == nil || rec.goneAt(now) {
 			return userGroupNotFound(id), err
 		}
-		if st := s.rbacStatus(rec.Created, rec.Modified, now); st != statusActive {
-			return &api.InvalidUserGroupStateFault{Message: fmt.Sprintf("User group %s is not in active state.", id)}, nil
+		if st := s.rbacStatus(rec.Created, rec.Modified, rec.Deleted, now); st != statusActive {
+			return userGroupNotActive(id), nil
 		}
 		for _, u := range remove {
 			if !slices.Contains(rec.UserIDs, u) {
@@ -281,7 +303,7 @@ func (s *ElastiCache) ModifyUserGroup(ctx context.Context, in *api.ModifyUserGro
 		if in.Engine != nil {
 			rec.Engine = engine
 		}
-		if fault, err := checkMembers(tx, sc, rec.Engine, members); fault != nil || err != nil {
+		if fault, err := checkMembers(tx, sc, rec.Engine, members, now); fault != nil || err != nil {
 			return fault, err
 		}
 		rec.UserIDs, rec.PendingAdd, rec.PendingRemove, rec.Modified = members, added, remove, &now
@@ -299,7 +321,9 @@ func (s *ElastiCache) ModifyUserGroup(ctx context.Context, in *api.ModifyUserGro
 
 // DeleteUserGroup deletes a group and its tags; its users stay. A group
 // that is not active, or that a cache uses, cannot be deleted. The answer
-// shows it deleting; it is gone at once, whatever the transition delay.
+// shows it deleting. With no transition delay it is gone at once; with
+// one, it stays, deleting (its users still in it), until the delay has
+// passed, and is gone from then on (goneAt). Its tags go at once.
 func (s *ElastiCache) DeleteUserGroup(ctx context.Context, in *api.DeleteUserGroupInput) (*api.DeleteUserGroupOutput, error) {
 	sc, err := scopeOf(ctx)
 	if err != nil {
@@ -310,20 +334,24 @@ func (s *ElastiCache) DeleteUserGroup(ctx context.Context, in *api.DeleteUserGro
 		return nil, err
 	}
 	now := s.clock.Now()
+	delay := s.cfg.UserTransitionDelay
 	var out api.UserGroup
 	err = s.update(ctx, func(tx storage.Tx) (error, error) {
 		rec, err := userGroups.GetStored(tx, sc, id)
-		if err != nil || rec == nil {
+		if err != nil || rec == nil || rec.goneAt(now) {
 			return userGroupNotFound(id), err
 		}
-		if st := s.rbacStatus(rec.Created, rec.Modified, now); st != statusActive {
-			return &api.InvalidUserGroupStateFault{Message: fmt.Sprintf("User group %s is not in active state.", id)}, nil
+		if st := s.rbacStatus(rec.Created, rec.Modified, rec.Deleted, now); st != statusActive {
+			return userGroupNotActive(id), nil
 		}
 		if rgs, caches := rec.usedBy(); len(rgs)+len(caches) > 0 {
 			return &api.InvalidUserGroupStateFault{Message: fmt.Sprintf("User group %s is associated with a replication group or serverless cache.", id)}, nil
 		}
 		out = s.renderUserGroup(sc, rec, now, statusDeleting)
-		if err := userGroups.Delete(tx, sc, id); err != nil {
+		if delay > 0 {
+			rec.Deleted = ptr(now.Add(delay))
+		}
+		if err := removeOrKeep(tx, sc, userGroups, rec, rec.Deleted != nil); err != nil {
 			return nil, err
 		}
 		return nil, schema.AppendEvent(tx, sc, now, userGroupKind, id, "User group deleted")
@@ -332,6 +360,10 @@ func (s *ElastiCache) DeleteUserGroup(ctx context.Context, in *api.DeleteUserGro
 		return nil, err
 	}
 	return (*api.DeleteUserGroupOutput)(&out), nil
+}
+
+func userGroupNotActive(id string) error {
+	return &api.InvalidUserGroupStateFault{Message: fmt.Sprintf("User group %s is not in active state.", id)}
 }
 
 // stateUserGroup is a user group in the state document. Field order is
@@ -344,6 +376,7 @@ type stateUserGroup struct {
 	Modified      *time.Time   `json:"modified,omitempty"`
 	PendingAdd    []string     `json:"pendingAdd"`
 	PendingRemove []string     `json:"pendingRemove"`
+	Deleted       *time.Time   `json:"deleted,omitempty"`
 	Tags          []schema.Tag `json:"tags"`
 }
 
@@ -361,13 +394,16 @@ func exportUserGroup(b []byte, tags schema.Tags) (any, error) {
 	if r.Modified != nil {
 		g.Modified = ptr(r.Modified.UTC())
 	}
+	if r.Deleted != nil {
+		g.Deleted = ptr(r.Deleted.UTC())
+	}
 	return g, nil
 }
 
 // parseUserGroup reads a user group of a state document with the API's
 // rules for each value; checkUserGroups checks its members.
 func parseUserGroup(p *schema.Parser, path string, v any) (item schema.Item, ok, nameOK bool) {
-	o, ok := p.Object(path, v, "name", "engine", "userIds", "created", "modified", "pendingAdd", "pendingRemove", "tags")
+	o, ok := p.Object(path, v, "name", "engine", "userIds", "created", "modified", "pendingAdd", "pendingRemove", "deleted", "tags")
 	if !ok {
 		return schema.Item{}, false, false
 	}
@@ -394,15 +430,7 @@ func parseUserGroup(p *schema.Parser, path string, v any) (item schema.Item, ok,
 	case len(rec.UserIDs) > maxUsersPerGroup:
 		p.Add(path+".userIds", "a user group holds at most %d users", maxUsersPerGroup)
 	}
-	if t, ok := p.Time(path, o, "created", false); ok {
-		rec.Created = t
-	}
-	if t, ok := p.Time(path, o, "modified", false); ok {
-		if t.Before(rec.Created) {
-			p.Add(path+".modified", "must not be before created")
-		}
-		rec.Modified = &t
-	}
+	rec.Created, rec.Modified, rec.Deleted = parseRBACTimes(p, path, o)
 	rec.PendingAdd = parseUserIDs(p, path, o, "pendingAdd", false)
 	rec.PendingRemove = parseUserIDs(p, path, o, "pendingRemove", false)
 	tags := p.Tags(path, o)
@@ -457,10 +485,14 @@ func checkUserGroups(p *schema.Parser, items func(field string) []schema.Item, i
 		path := itemPath(fieldUserGroups, g.ID) + ".userIds"
 		var members []*userRecord
 		for _, id := range g.UserIDs {
-			if u := byID[id]; u != nil {
-				members = append(members, u)
-			} else {
+			switch u := byID[id]; {
+			case u == nil:
 				p.Add(path, "user %s is not a user of this region", id)
+			case u.Deleted != nil:
+				// DeleteUser takes a user out of every group.
+				p.Add(path, "user %s is being deleted", id)
+			default:
+				members = append(members, u)
 			}
 		}
 		if len(members) == len(g.UserIDs) {

@@ -270,3 +270,175 @@ func TestImportChecksUserGroups(t *testing.T) {
 		t.Fatalf("import with a bad hash = %v", err)
 	}
 }
+
+// listedUserGroups is every group DescribeUserGroups lists, by ID.
+func listedUserGroups(tb testing.TB, f *fixture) []string {
+	tb.Helper()
+	out, err := f.svc.DescribeUserGroups(ctxA, &api.DescribeUserGroupsInput{})
+	mustOK(tb, err)
+	var ids []string
+	for _, g := range out.UserGroups {
+		ids = append(ids, *g.UserGroupId)
+	}
+	return ids
+}
+
+// With a transition delay, a deleted group stays, deleting, until the
+// delay has passed: it keeps its ID, its place in the quota and its users,
+// refuses every change, and has no tags; an export and import keep it
+// deleting. From then on it is gone to every reader and holds no one, and
+// the next create that needs its ID or its place removes it.
+func TestDeleteUserGroupWithDelay(t *testing.T) {
+	t.Parallel()
+	const delay = time.Minute
+	f := newFixture(t, Config{UserTransitionDelay: delay, Quotas: map[string]int{fieldUserGroups: 2}})
+	gARN := arn(scope{Account: "111111111111", Region: "us-east-1"}, userGroupKind, "g")
+	_, err := createUser(f, ctxA, "my-default", "default")
+	mustOK(t, err)
+	_, err = f.svc.CreateUserGroup(ctxA, &api.CreateUserGroupInput{UserGroupId: s("g"), Engine: s("redis"), UserIds: []string{"my-default"},
+		Tags: []api.Tag{{Key: s("old"), Value: s("v")}}})
+	mustOK(t, err)
+	_, err = createUserGroup(f, ctxA, "h", "redis", "default")
+	mustOK(t, err)
+	f.clock.Advance(delay)
+
+	out, err := f.svc.DeleteUserGroup(ctxA, &api.DeleteUserGroupInput{UserGroupId: s("g")})
+	mustOK(t, err)
+	if *out.Status != "deleting" || !slices.Equal(out.UserIds, []string{"my-default"}) {
+		t.Fatalf("delete answer = %+v", out)
+	}
+
+	// Deleting, to the last instant of the delay.
+	f.clock.Advance(delay - time.Nanosecond)
+	if g := describeUserGroup(t, f, "g"); *g.Status != "deleting" || !slices.Equal(g.UserIds, []string{"my-default"}) || g.PendingChanges != nil {
+		t.Fatalf("while deleting = %+v", g)
+	}
+	if got := listedUserGroups(t, f); !slices.Equal(got, []string{"g", "h"}) {
+		t.Fatalf("listed while deleting = %v", got)
+	}
+	_, err = f.svc.ModifyUserGroup(ctxA, &api.ModifyUserGroupInput{UserGroupId: s("g"), UserIdsToAdd: []string{"default"}})
+	wantFault(t, err, "InvalidUserGroupState", 400, "User group g is not in active state.")
+	_, err = f.svc.DeleteUserGroup(ctxA, &api.DeleteUserGroupInput{UserGroupId: s("g")})
+	wantFault(t, err, "InvalidUserGroupState", 400, "User group g is not in active state.")
+	_, err = createUserGroup(f, ctxA, "g", "redis", "default")
+	wantFault(t, err, "UserGroupAlreadyExists", 400, "User group g already exists.")
+	_, err = createUserGroup(f, ctxA, "k", "redis", "default")
+	wantFault(t, err, "UserGroupQuotaExceeded", 400, "Quota exceeded for user groups.")
+	// A group being deleted still holds its users.
+	if u := describeUser(t, f, ctxA, "my-default"); !slices.Equal(u.UserGroupIds, []string{"g"}) {
+		t.Fatalf("groups of my-default while g is deleting = %v", u.UserGroupIds)
+	}
+	_, err = f.svc.DeleteUser(ctxA, &api.DeleteUserInput{UserId: s("my-default")})
+	wantFault(t, err, "DefaultUserAssociatedToUserGroup", 400, "User my-default is the default user of user group g.")
+	wantNoOldTags(t, f, gARN, "UserGroupNotFound")
+	// The state document keeps it deleting.
+	doc := mustExport(t, f)
+	if !strings.Contains(string(doc), `"deleted": "`) {
+		t.Fatalf("the export does not say when g's deletion completes:\n%s", doc)
+	}
+	_, err = f.svc.ImportState(context.Background(), doc, ImportOptions{})
+	mustOK(t, err)
+	if again := mustExport(t, f); string(again) != string(doc) {
+		t.Fatalf("export after import differs:\n%s\n%s", doc, again)
+	}
+	if g := describeUserGroup(t, f, "g"); *g.Status != "deleting" {
+		t.Fatalf("after import = %+v", g)
+	}
+
+	// Gone.
+	f.clock.Advance(time.Nanosecond)
+	_, err = f.svc.DescribeUserGroups(ctxA, &api.DescribeUserGroupsInput{UserGroupId: s("g")})
+	wantFault(t, err, "UserGroupNotFound", 404, "UserGroup g not found.")
+	if got := listedUserGroups(t, f); !slices.Equal(got, []string{"h"}) {
+		t.Fatalf("listed once gone = %v", got)
+	}
+	_, err = f.svc.ModifyUserGroup(ctxA, &api.ModifyUserGroupInput{UserGroupId: s("g"), UserIdsToAdd: []string{"default"}})
+	wantFault(t, err, "UserGroupNotFound", 404, "UserGroup g not found.")
+	_, err = f.svc.DeleteUserGroup(ctxA, &api.DeleteUserGroupInput{UserGroupId: s("g")})
+	wantFault(t, err, "UserGroupNotFound", 404, "UserGroup g not found.")
+	wantNoOldTags(t, f, gARN, "UserGroupNotFound")
+	if u := describeUser(t, f, ctxA, "my-default"); len(u.UserGroupIds) != 0 {
+		t.Fatalf("groups of my-default once g is gone = %v", u.UserGroupIds)
+	}
+	_, err = f.svc.DeleteUser(ctxA, &api.DeleteUserInput{UserId: s("my-default")})
+	mustOK(t, err)
+
+	// The quota has room again, and the ID is free: each create removes
+	// what it needs.
+	_, err = createUserGroup(f, ctxA, "k", "redis", "default")
+	mustOK(t, err)
+	_, err = createUserGroup(f, ctxA, "g", "redis", "default")
+	wantFault(t, err, "UserGroupQuotaExceeded", 400, "")
+	_, err = f.svc.DeleteUserGroup(ctxA, &api.DeleteUserGroupInput{UserGroupId: s("h")})
+	mustOK(t, err)
+	f.clock.Advance(delay)
+	_, err = f.svc.DeleteUserGroup(ctxA, &api.DeleteUserGroupInput{UserGroupId: s("k")})
+	mustOK(t, err)
+	f.clock.Advance(delay)
+	// Both are gone; removing one of them is room enough.
+	g, err := createUserGroup(f, ctxA, "g", "redis", "default")
+	mustOK(t, err)
+	if *g.Status != "creating" || !slices.Equal(g.UserIds, []string{"default"}) {
+		t.Fatalf("created again = %+v", g)
+	}
+	if keys, err := tagKeysOf(f, gARN); err != nil || len(keys) != 0 {
+		t.Fatalf("tags of the new g = %v, %v", keys, err)
+	}
+	if got := listedUserGroups(t, f); !slices.Equal(got, []string{"g"}) {
+		t.Fatalf("listed at the end = %v", got)
+	}
+}
+
+// An imported document's times of deletion follow the others, and no
+// group holds a user being deleted, as the API never leaves one there.
+func TestImportChecksDeletions(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{})
+	doc := `{"format": "elasticache-server/state", "version": 1, "accounts": [{"id": "111111111111", "regions": [{
+	  "region": "us-east-1",
+	  "users": [
+	    {"name": "app", "userName": "app", "engine": "redis", "accessString": "on ~* +@all", "authType": "no-password", "passwordHashes": [],
+	     "created": "2026-01-02T00:00:00Z", "deleted": "2026-01-03T00:00:00Z"},
+	    {"name": "early", "userName": "early", "engine": "redis", "accessString": "on ~* +@all", "authType": "no-password", "passwordHashes": [],
+	     "created": "2026-01-02T00:00:00Z", "deleted": "2026-01-01T00:00:00Z"}
+	  ],
+	  "userGroups": [
+	    {"name": "g", "engine": "redis", "userIds": ["app", "default"]},
+	    {"name": "h", "engine": "redis", "userIds": ["default"], "created": "2026-01-02T00:00:00Z", "modified": "2026-01-04T00:00:00Z",
+	     "deleted": "2026-01-03T00:00:00Z"}
+	  ]}]}]}`
+	_, err := f.svc.ImportState(context.Background(), []byte(doc), ImportOptions{})
+	var bad *InvalidStateError
+	if !errors.As(err, &bad) {
+		t.Fatalf("import = %v, want an InvalidStateError", err)
+	}
+	want := []Problem{
+		{Path: "$.accounts[0].regions[0].users[1].deleted", Message: "must not be before created"},
+		{Path: "$.accounts[0].regions[0].userGroups[1].deleted", Message: "must not be before modified"},
+	}
+	if d := cmp.Diff(want, bad.Problems); d != "" {
+		t.Fatalf("problems (-want +got):\n%s", d)
+	}
+	// With the times right, the member being deleted is what is wrong.
+	doc = strings.Replace(doc, `"deleted": "2026-01-01T00:00:00Z"`, `"deleted": "2026-01-03T00:00:00Z"`, 1)
+	doc = strings.Replace(doc, `"modified": "2026-01-04T00:00:00Z"`, `"modified": "2026-01-02T12:00:00Z"`, 1)
+	_, err = f.svc.ImportState(context.Background(), []byte(doc), ImportOptions{})
+	if !errors.As(err, &bad) {
+		t.Fatalf("import = %v, want an InvalidStateError", err)
+	}
+	want = []Problem{{Path: "$.accounts[0].regions[0].userGroups[0].userIds", Message: "user app is being deleted"}}
+	if d := cmp.Diff(want, bad.Problems); d != "" {
+		t.Fatalf("problems (-want +got):\n%s", d)
+	}
+	// Without that member it imports; the clock is past every deletion, so
+	// nothing of it shows.
+	doc = strings.Replace(doc, `"userIds": ["app", "default"]`, `"userIds": ["default"]`, 1)
+	_, err = f.svc.ImportState(context.Background(), []byte(doc), ImportOptions{})
+	mustOK(t, err)
+	if got := listedUsers(t, f); !slices.Equal(got, []string{"default"}) {
+		t.Fatalf("users after import = %v", got)
+	}
+	if got := listedUserGroups(t, f); !slices.Equal(got, []string{"g"}) {
+		t.Fatalf("groups after import = %v", got)
+	}
+}

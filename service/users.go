@@ -97,10 +97,24 @@ type userRecord struct {
 	Created        time.Time `json:"created"`
 	// Modified is when a ModifyUser last changed it.
 	Modified *time.Time `json:"modified,omitempty"`
+	// Deleted, when set, is when the user's deletion completes: it is
+	// deleting until then and gone from then on (goneAt).
+	Deleted *time.Time `json:"deleted,omitempty"`
 }
 
 // RecordName is the user's ID.
 func (r *userRecord) RecordName() string { return r.ID }
+
+// goneAt reports whether the user's deletion has completed at now. A gone
+// user stays stored until a write needs its ID or its place in the quota
+// (createLive), but no reader may show or use it: to them it is absent.
+// The completion time is stored rather than derived from the delay, so
+// that restarting with a longer delay never brings a gone user back.
+func (r *userRecord) goneAt(now time.Time) bool { return deletionDone(r.Deleted, now) }
+
+func deletionDone(deleted *time.Time, now time.Time) bool {
+	return deleted != nil && !now.Before(*deleted)
+}
 
 // rbacID validates a user or user group ID and returns its stored,
 // lowercase form: a letter, then letters, digits and hyphens, not ending
@@ -271,13 +285,16 @@ func minimumEngineVersion(engine string) string {
 	return "6.0"
 }
 
-// rbacStatus derives a user's or user group's status at now: creating
-// until the transition delay has passed since it was created, modifying
-// until it has passed since the last change, then active. A record whose
-// creation time is zero (the default user) is always active.
-func (s *ElastiCache) rbacStatus(created time.Time, modified *time.Time, now time.Time) string {
+// rbacStatus derives a user's or user group's status at now: deleting
+// once deleted (a gone record is never shown), else creating until the
+// transition delay has passed since it was created, modifying until it
+// has passed since the last change, then active. A record whose creation
+// time is zero (the default user) is active unless deleted.
+func (s *ElastiCache) rbacStatus(created time.Time, modified, deleted *time.Time, now time.Time) string {
 	d := s.cfg.UserTransitionDelay
 	switch {
+	case deleted != nil:
+		return statusDeleting
 	case !created.IsZero() && now.Sub(created) < d:
 		return statusCreating
 	case modified != nil && now.Sub(*modified) < d:
@@ -291,7 +308,7 @@ func (s *ElastiCache) rbacStatus(created time.Time, modified *time.Time, now tim
 // hold it.
 func (s *ElastiCache) renderUser(sc scope, r *userRecord, now time.Time, status string, groups []string) api.User {
 	if status == "" {
-		status = s.rbacStatus(r.Created, r.Modified, now)
+		status = s.rbacStatus(r.Created, r.Modified, r.Deleted, now)
 	}
 	auth := &api.Authentication{Type: ptr(r.AuthType)}
 	if r.AuthType == authPassword {
@@ -311,6 +328,12 @@ func (s *ElastiCache) renderUser(sc scope, r *userRecord, now time.Time, status 
 		UserId:               ptr(r.ID),
 		UserName:             ptr(r.UserName),
 	}
+}
+
+// liveGroups drops the groups whose deletion has completed at now: they
+// hold no one.
+func liveGroups(groups []*userGroupRecord, now time.Time) []*userGroupRecord {
+	return slices.DeleteFunc(groups, func(g *userGroupRecord) bool { return g.goneAt(now) })
 }
 
 // groupsByUser maps each user ID to the IDs of the groups that hold it,
@@ -367,11 +390,11 @@ func (s *ElastiCache) CreateUser(ctx context.Context, in *api.CreateUserInput) (
 	now := s.clock.Now()
 	rec := &userRecord{ID: id, UserName: name, Engine: engine, AccessString: *in.AccessString,
 		AuthType: auth.typ, PasswordHashes: auth.hashes, Created: now}
-	err = createRecord(ctx, s, sc, users, rec, tags, func() error {
+	err = createLive(ctx, s, sc, users, rec, tags, func() error {
 		return &api.UserAlreadyExistsFault{Message: fmt.Sprintf("User %s already exists.", id)}
 	}, func() error {
 		return &api.UserQuotaExceededFault{Message: "The quota of users has been exceeded."}
-	}, "User created")
+	}, nil, "User created")
 	if err != nil {
 		return nil, err
 	}
@@ -450,11 +473,11 @@ func (s *ElastiCache) DescribeUsers(ctx context.Context, in *api.DescribeUsersIn
 	if err != nil {
 		return nil, err
 	}
-	member := groupsByUser(groups)
 	now := s.clock.Now()
+	member := groupsByUser(liveGroups(groups, now))
 	out := &api.DescribeUsersOutput{Users: make([]api.User, 0, len(recs)), Marker: marker}
 	for _, r := range recs {
-		if filter.keep(r) {
+		if filter.keep(r) && !r.goneAt(now) {
 			out.Users = append(out.Users, s.renderUser(sc, r, now, "", member[r.ID]))
 		}
 	}
@@ -509,11 +532,11 @@ func (s *ElastiCache) ModifyUser(ctx context.Context, in *api.ModifyUserInput) (
 	var out api.User
 	err = s.update(ctx, func(tx storage.Tx) (error, error) {
 		rec, err := users.GetStored(tx, sc, id)
-		if err != nil || rec == nil {
+		if err != nil || rec == nil || rec.goneAt(now) {
 			return userNotFound(id), err
 		}
-		if st := s.rbacStatus(rec.Created, rec.Modified, now); st != statusActive {
-			return &api.InvalidUserStateFault{Message: fmt.Sprintf("User %s is not in active state.", id)}, nil
+		if st := s.rbacStatus(rec.Created, rec.Modified, rec.Deleted, now); st != statusActive {
+			return userNotActive(id), nil
 		}
 		switch {
 		case in.AccessString != nil:
@@ -537,6 +560,7 @@ func (s *ElastiCache) ModifyUser(ctx context.Context, in *api.ModifyUserInput) (
 		if err != nil {
 			return nil, err
 		}
+		groups = liveGroups(groups, now)
 		for _, g := range groups {
 			if g.Engine == engineValkey && rec.AuthType == authNoPassword && slices.Contains(g.UserIDs, id) {
 				return api.InvalidParameterValue(fmt.Sprintf("User %s is in user group %s with engine valkey, which holds only users that authenticate.", id, g.ID)), nil
@@ -558,8 +582,11 @@ func (s *ElastiCache) ModifyUser(ctx context.Context, in *api.ModifyUserInput) (
 // DeleteUser deletes a user and its tags and removes it from every user
 // group that holds it, as the API reference says. A user named `default`
 // that a group holds cannot go: the group must hold one
-// (DefaultUserAssociatedToUserGroup). The answer shows it deleting; it is
-// gone at once, whatever the transition delay.
+// (DefaultUserAssociatedToUserGroup). The answer shows it deleting. With
+// no transition delay it is gone at once; with one, it stays, deleting,
+// until the delay has passed, and is gone from then on (goneAt). Its tags
+// and its places in groups go at once either way: what stays is only
+// what DescribeUsers shows of a user being deleted.
 func (s *ElastiCache) DeleteUser(ctx context.Context, in *api.DeleteUserInput) (*api.DeleteUserOutput, error) {
 	sc, err := scopeOf(ctx)
 	if err != nil {
@@ -573,21 +600,22 @@ func (s *ElastiCache) DeleteUser(ctx context.Context, in *api.DeleteUserInput) (
 		return nil, api.InvalidParameterValue("The default user cannot be deleted.")
 	}
 	now := s.clock.Now()
+	delay := s.cfg.UserTransitionDelay
 	var out api.User
 	err = s.update(ctx, func(tx storage.Tx) (error, error) {
 		rec, err := users.GetStored(tx, sc, id)
-		if err != nil || rec == nil {
+		if err != nil || rec == nil || rec.goneAt(now) {
 			return userNotFound(id), err
 		}
-		if st := s.rbacStatus(rec.Created, rec.Modified, now); st != statusActive {
-			return &api.InvalidUserStateFault{Message: fmt.Sprintf("User %s is not in active state.", id)}, nil
+		if st := s.rbacStatus(rec.Created, rec.Modified, rec.Deleted, now); st != statusActive {
+			return userNotActive(id), nil
 		}
 		groups, err := userGroups.All(tx, sc)
 		if err != nil {
 			return nil, err
 		}
 		var holding []*userGroupRecord
-		for _, g := range groups {
+		for _, g := range liveGroups(groups, now) {
 			if slices.Contains(g.UserIDs, id) {
 				if rec.UserName == defaultUserName {
 					return &api.DefaultUserAssociatedToUserGroupFault{Message: fmt.Sprintf("User %s is the default user of user group %s.", id, g.ID)}, nil
@@ -602,7 +630,10 @@ func (s *ElastiCache) DeleteUser(ctx context.Context, in *api.DeleteUserInput) (
 				return nil, err
 			}
 		}
-		if err := users.Delete(tx, sc, id); err != nil {
+		if delay > 0 {
+			rec.Deleted = ptr(now.Add(delay))
+		}
+		if err := removeOrKeep(tx, sc, users, rec, rec.Deleted != nil); err != nil {
 			return nil, err
 		}
 		return nil, schema.AppendEvent(tx, sc, now, userKind, id, "User deleted")
@@ -611,6 +642,97 @@ func (s *ElastiCache) DeleteUser(ctx context.Context, in *api.DeleteUserInput) (
 		return nil, err
 	}
 	return (*api.DeleteUserOutput)(&out), nil
+}
+
+func userNotActive(id string) error {
+	return &api.InvalidUserStateFault{Message: fmt.Sprintf("User %s is not in active state.", id)}
+}
+
+// removeOrKeep ends a DeleteUser or DeleteUserGroup in tx: the record goes
+// at once, or, when keep (a transition delay: the record says when its
+// deletion completes), it stays to be shown deleting, without its tags.
+// Tag operations find a resource by its stored record alone, so tags kept
+// with it would still be answered after its deletion completes.
+func removeOrKeep[R any, P record[R]](tx storage.Tx, sc scope, t *schema.Table[R, P], rec P, keep bool) error {
+	if !keep {
+		return t.Delete(tx, sc, rec.RecordName())
+	}
+	if err := t.Put(tx, sc, rec); err != nil {
+		return err
+	}
+	return schema.PutTags(tx, sc, t.Kind, rec.RecordName(), nil)
+}
+
+// liveRecord is a user or a user group: a record whose deletion may have
+// completed while it is still stored.
+type liveRecord[R any] interface {
+	record[R]
+	goneAt(now time.Time) bool
+}
+
+// createLive is createChecked for users and user groups, whose records
+// stay stored, gone, after their deletion completes: a gone record of the
+// same ID is removed in the same transaction, and so is one other gone
+// record when the quota is full, so that a gone record never holds an ID
+// or a place in the quota. Removing one more is enough for the one
+// record created, and keeps the transaction small (etcd bounds its
+// operations).
+func createLive[R any, P liveRecord[R]](ctx context.Context, s *ElastiCache, sc scope, t *schema.Table[R, P], rec P, tags tagSet,
+	alreadyExists, quotaExceeded func() error, check func(tx storage.Tx) (fault, err error), event string) error {
+	quota := s.cfg.quota(sc.Account, t.Kind)
+	now := s.clock.Now()
+	name := rec.RecordName()
+	return s.update(ctx, func(tx storage.Tx) (error, error) {
+		var gone []string
+		old, err := t.Get(tx, sc, name)
+		if err != nil {
+			return nil, err
+		}
+		if old != nil {
+			if !old.goneAt(now) {
+				return alreadyExists(), nil
+			}
+			gone = append(gone, name)
+		}
+		n, err := t.Count(tx, sc)
+		if err != nil {
+			return nil, err
+		}
+		if n-len(gone) >= quota {
+			all, err := t.All(tx, sc)
+			if err != nil {
+				return nil, err
+			}
+			if i := slices.IndexFunc(all, func(r P) bool { return r.RecordName() != name && r.goneAt(now) }); i >= 0 {
+				gone = append(gone, all[i].RecordName())
+			}
+			if n-len(gone) >= quota {
+				return quotaExceeded(), nil
+			}
+		}
+		if len(tags) > maxTagsPerResource {
+			return tagQuotaExceeded(), nil
+		}
+		if check != nil {
+			if fault, err := check(tx); fault != nil || err != nil {
+				return fault, err
+			}
+		}
+		for _, g := range gone {
+			if err := t.Delete(tx, sc, g); err != nil {
+				return nil, err
+			}
+		}
+		if err := t.Insert(tx, sc, rec); err != nil {
+			return nil, err
+		}
+		if len(tags) > 0 {
+			if err := schema.PutTags(tx, sc, t.Kind, name, schema.Tags(tags)); err != nil {
+				return nil, err
+			}
+		}
+		return nil, schema.AppendEvent(tx, sc, now, t.Kind, name, event)
+	})
 }
 
 // stateUser is a user in the state document. Field order is output order;
@@ -625,6 +747,7 @@ type stateUser struct {
 	PasswordHashes []string     `json:"passwordHashes"`
 	Created        *time.Time   `json:"created,omitempty"`
 	Modified       *time.Time   `json:"modified,omitempty"`
+	Deleted        *time.Time   `json:"deleted,omitempty"`
 	Tags           []schema.Tag `json:"tags"`
 }
 
@@ -645,12 +768,15 @@ func exportUser(b []byte, tags schema.Tags) (any, error) {
 	if r.Modified != nil {
 		u.Modified = ptr(r.Modified.UTC())
 	}
+	if r.Deleted != nil {
+		u.Deleted = ptr(r.Deleted.UTC())
+	}
 	return u, nil
 }
 
 // parseUser reads a user of a state document with the API's rules.
 func parseUser(p *schema.Parser, path string, v any) (item schema.Item, ok, nameOK bool) {
-	o, ok := p.Object(path, v, "name", "userName", "engine", "accessString", "authType", "passwordHashes", "created", "modified", "tags")
+	o, ok := p.Object(path, v, "name", "userName", "engine", "accessString", "authType", "passwordHashes", "created", "modified", "deleted", "tags")
 	if !ok {
 		return schema.Item{}, false, false
 	}
@@ -689,21 +815,37 @@ func parseUser(p *schema.Parser, path string, v any) (item schema.Item, ok, name
 	if rec.AuthType == authIAM && rec.ID != rec.UserName {
 		p.Add(path+".userName", "an iam user's name is its ID (%s)", rec.ID)
 	}
-	if t, ok := p.Time(path, o, "created", false); ok {
-		rec.Created = t
-	}
-	if t, ok := p.Time(path, o, "modified", false); ok {
-		if t.Before(rec.Created) {
-			p.Add(path+".modified", "must not be before created")
-		}
-		rec.Modified = &t
-	}
+	rec.Created, rec.Modified, rec.Deleted = parseRBACTimes(p, path, o)
 	tags := p.Tags(path, o)
 	b, err := schema.Encode(rec)
 	if err != nil {
 		p.Add(path, "%v", err)
 	}
 	return schema.Item{Name: rec.ID, Record: b, Tags: tags}, p.Found() == n, nameOK
+}
+
+// parseRBACTimes reads a user's or user group's created, modified and
+// deleted: each optional, none before the one it follows.
+func parseRBACTimes(p *schema.Parser, path string, o schema.Object) (created time.Time, modified, deleted *time.Time) {
+	if t, ok := p.Time(path, o, "created", false); ok {
+		created = t
+	}
+	if t, ok := p.Time(path, o, "modified", false); ok {
+		if t.Before(created) {
+			p.Add(path+".modified", "must not be before created")
+		}
+		modified = &t
+	}
+	if t, ok := p.Time(path, o, "deleted", false); ok {
+		switch {
+		case t.Before(created):
+			p.Add(path+".deleted", "must not be before created")
+		case modified != nil && t.Before(*modified):
+			p.Add(path+".deleted", "must not be before modified")
+		}
+		deleted = &t
+	}
+	return created, modified, deleted
 }
 
 // parseUserAuth reads a user's authType and passwordHashes.

@@ -318,6 +318,10 @@ func TestUserStatusWithDelay(t *testing.T) {
 	if *out.Status != "deleting" {
 		t.Fatalf("delete answer status = %s", *out.Status)
 	}
+	if u := describeUser(t, f, ctxA, "u1"); *u.Status != "deleting" {
+		t.Fatalf("status = %s, want deleting", *u.Status)
+	}
+	f.clock.Advance(10 * time.Second)
 	_, err = f.svc.DescribeUsers(ctxA, &api.DescribeUsersInput{UserId: s("u1")})
 	wantFault(t, err, "UserNotFound", 404, "User u1 not found.")
 }
@@ -354,4 +358,170 @@ func TestDescribeUsersFilters(t *testing.T) {
 	wantFaultContaining(t, err, "InvalidParameterValue", 400, "unknown filter name engine")
 	_, err = f.svc.DescribeUsers(ctxA, &api.DescribeUsersInput{UserId: s("a1"), Engine: s("valkey")})
 	wantFault(t, err, "UserNotFound", 404, "User a1 not found.")
+}
+
+// listedUsers is every user DescribeUsers lists, by ID, default among them.
+func listedUsers(tb testing.TB, f *fixture) []string {
+	tb.Helper()
+	out, err := f.svc.DescribeUsers(ctxA, &api.DescribeUsersInput{})
+	mustOK(tb, err)
+	var ids []string
+	for _, u := range out.Users {
+		ids = append(ids, *u.UserId)
+	}
+	return ids
+}
+
+// tagKeysOf is the keys of a resource's tags, or the fault that answers.
+func tagKeysOf(f *fixture, arnName string) ([]string, error) {
+	out, err := f.svc.ListTagsForResource(ctxA, &api.ListTagsForResourceInput{ResourceName: &arnName})
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, t := range out.TagList {
+		keys = append(keys, *t.Key)
+	}
+	return keys, nil
+}
+
+// wantNoOldTags fails when a deleted resource's tags are still answered:
+// ListTagsForResource must say it is not found or show no tag.
+func wantNoOldTags(tb testing.TB, f *fixture, arnName, notFound string) {
+	tb.Helper()
+	keys, err := tagKeysOf(f, arnName)
+	if err != nil && faultCode(err) != notFound || len(keys) > 0 {
+		tb.Fatalf("tags of the deleted %s = %v, %v; want none", arnName, keys, err)
+	}
+}
+
+// With a transition delay, a deleted user stays, deleting, until the delay
+// has passed: it keeps its ID and its place in the quota, refuses every
+// change, is in no group and has no tags. From then on it is gone to every
+// reader, a restart with a longer delay does not bring it back, and the
+// next create that needs its ID or its place removes it.
+func TestDeleteUserWithDelay(t *testing.T) {
+	t.Parallel()
+	const delay = 10 * time.Second
+	f := newFixture(t, Config{UserTransitionDelay: delay, Quotas: map[string]int{fieldUsers: 2}})
+	appARN := arn(scope{Account: "111111111111", Region: "us-east-1"}, userKind, "app")
+	_, err := createUser(f, ctxA, "app", "app", func(in *api.CreateUserInput) { in.Tags = []api.Tag{{Key: s("old"), Value: s("v")}} })
+	mustOK(t, err)
+	_, err = createUser(f, ctxA, "ops", "ops")
+	mustOK(t, err)
+	_, err = createUserGroup(f, ctxA, "g", "redis", "default", "app")
+	mustOK(t, err)
+	f.clock.Advance(delay)
+
+	out, err := f.svc.DeleteUser(ctxA, &api.DeleteUserInput{UserId: s("app")})
+	mustOK(t, err)
+	if *out.Status != "deleting" || !slices.Equal(out.UserGroupIds, []string{"g"}) {
+		t.Fatalf("delete answer = %+v", out)
+	}
+	deadline := f.clock.Now().Add(delay)
+
+	// Deleting, to the last instant of the delay.
+	f.clock.Advance(delay - time.Nanosecond)
+	if u := describeUser(t, f, ctxA, "app"); *u.Status != "deleting" || len(u.UserGroupIds) != 0 {
+		t.Fatalf("while deleting = %+v", u)
+	}
+	if got := listedUsers(t, f); !slices.Equal(got, []string{"app", "default", "ops"}) {
+		t.Fatalf("listed while deleting = %v", got)
+	}
+	if g := describeUserGroup(t, f, "g"); !slices.Equal(g.UserIds, []string{"default"}) {
+		t.Fatalf("group members while app is deleting = %v", g.UserIds)
+	}
+	_, err = f.svc.ModifyUser(ctxA, &api.ModifyUserInput{UserId: s("app"), AccessString: s("off")})
+	wantFault(t, err, "InvalidUserState", 400, "User app is not in active state.")
+	_, err = f.svc.DeleteUser(ctxA, &api.DeleteUserInput{UserId: s("app")})
+	wantFault(t, err, "InvalidUserState", 400, "User app is not in active state.")
+	_, err = createUser(f, ctxA, "app", "app")
+	wantFault(t, err, "UserAlreadyExists", 400, "User app already exists.")
+	_, err = createUser(f, ctxA, "third", "third")
+	wantFault(t, err, "UserQuotaExceeded", 400, "")
+	_, err = f.svc.ModifyUserGroup(ctxA, &api.ModifyUserGroupInput{UserGroupId: s("g"), UserIdsToAdd: []string{"app"}})
+	wantFault(t, err, "InvalidParameterValue", 400, "User app is being deleted.")
+	_, err = createUserGroup(f, ctxA, "h", "redis", "default", "app")
+	wantFault(t, err, "InvalidParameterValue", 400, "User app is being deleted.")
+	wantNoOldTags(t, f, appARN, "UserNotFound")
+	if doc := string(mustExport(t, f)); !strings.Contains(doc, `"deleted": "`+deadline.Format(time.RFC3339)+`"`) {
+		t.Fatalf("the export does not say when app's deletion completes:\n%s", doc)
+	}
+
+	// Gone.
+	f.clock.Advance(time.Nanosecond)
+	_, err = f.svc.DescribeUsers(ctxA, &api.DescribeUsersInput{UserId: s("app")})
+	wantFault(t, err, "UserNotFound", 404, "User app not found.")
+	if got := listedUsers(t, f); !slices.Equal(got, []string{"default", "ops"}) {
+		t.Fatalf("listed once gone = %v", got)
+	}
+	_, err = f.svc.ModifyUser(ctxA, &api.ModifyUserInput{UserId: s("app"), AccessString: s("off")})
+	wantFault(t, err, "UserNotFound", 404, "User app not found.")
+	_, err = f.svc.DeleteUser(ctxA, &api.DeleteUserInput{UserId: s("app")})
+	wantFault(t, err, "UserNotFound", 404, "User app not found.")
+	_, err = f.svc.ModifyUserGroup(ctxA, &api.ModifyUserGroupInput{UserGroupId: s("g"), UserIdsToAdd: []string{"app"}})
+	wantFault(t, err, "UserNotFound", 404, "User app not found.")
+	wantNoOldTags(t, f, appARN, "UserNotFound")
+	longer, err := Open(context.Background(), f.store, f.clock, Config{UserTransitionDelay: time.Hour})
+	mustOK(t, err)
+	_, err = longer.DescribeUsers(ctxA, &api.DescribeUsersInput{UserId: s("app")})
+	wantFault(t, err, "UserNotFound", 404, "User app not found.")
+
+	// Its ID is free: the create removes the gone record, tags and all.
+	again, err := createUser(f, ctxA, "app", "app again", func(in *api.CreateUserInput) { in.Tags = []api.Tag{{Key: s("new"), Value: s("v")}} })
+	mustOK(t, err)
+	if *again.Status != "creating" || *again.UserName != "app again" {
+		t.Fatalf("created again = %+v", again)
+	}
+	if keys, err := tagKeysOf(f, appARN); err != nil || !slices.Equal(keys, []string{"new"}) {
+		t.Fatalf("tags of the new app = %v, %v", keys, err)
+	}
+	if doc := string(mustExport(t, f)); strings.Contains(doc, `"deleted"`) {
+		t.Fatalf("the export still has a deleted user:\n%s", doc)
+	}
+
+	// Its place in the quota is free: with the quota full, a create
+	// removes one gone user.
+	f.clock.Advance(delay)
+	_, err = f.svc.DeleteUser(ctxA, &api.DeleteUserInput{UserId: s("ops")})
+	mustOK(t, err)
+	_, err = createUser(f, ctxA, "third", "third")
+	wantFault(t, err, "UserQuotaExceeded", 400, "")
+	f.clock.Advance(delay)
+	_, err = createUser(f, ctxA, "third", "third")
+	mustOK(t, err)
+	if got := listedUsers(t, f); !slices.Equal(got, []string{"app", "default", "third"}) {
+		t.Fatalf("listed after the quota freed = %v", got)
+	}
+	counts, err := f.svc.CountResources(context.Background())
+	mustOK(t, err)
+	if counts[userKind.Name] != 2 {
+		t.Fatalf("CountResources = %v, want 2 users", counts)
+	}
+	if doc := string(mustExport(t, f)); strings.Contains(doc, `"name": "ops"`) {
+		t.Fatalf("the export still lists ops:\n%s", doc)
+	}
+}
+
+// Without a transition delay a deleted user is gone at once, as before:
+// its ID, its place in the quota and its tags with it.
+func TestDeleteUserWithoutDelay(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{Quotas: map[string]int{fieldUsers: 1}})
+	_, err := createUser(f, ctxA, "app", "app", func(in *api.CreateUserInput) { in.Tags = []api.Tag{{Key: s("old"), Value: s("v")}} })
+	mustOK(t, err)
+	out, err := f.svc.DeleteUser(ctxA, &api.DeleteUserInput{UserId: s("app")})
+	mustOK(t, err)
+	if *out.Status != "deleting" {
+		t.Fatalf("delete answer = %+v", out)
+	}
+	_, err = f.svc.DescribeUsers(ctxA, &api.DescribeUsersInput{UserId: s("app")})
+	wantFault(t, err, "UserNotFound", 404, "User app not found.")
+	_, err = tagKeysOf(f, arn(scope{Account: "111111111111", Region: "us-east-1"}, userKind, "app"))
+	wantFault(t, err, "UserNotFound", 404, "User app not found.")
+	if doc := string(mustExport(t, f)); strings.Contains(doc, `"name": "app"`) {
+		t.Fatalf("the export still lists app:\n%s", doc)
+	}
+	_, err = createUser(f, ctxA, "other", "other")
+	mustOK(t, err)
 }
