@@ -15,10 +15,12 @@ import (
 // delete); and it drops address reservations of nodes that no longer
 // exist. Then it works on the work index.
 
-// clusterAt is a cluster record and its scope.
+// clusterAt is a cluster record, its scope and the values of its
+// parameter group.
 type clusterAt struct {
-	sc  scope
-	rec *cacheClusterRecord
+	sc     scope
+	rec    *cacheClusterRecord
+	values map[string]string
 }
 
 // fullPass reconciles every cluster of the store, then the work index.
@@ -50,6 +52,9 @@ func (r *Reconciler) fullPass(ctx context.Context) {
 		}
 		if c.rec.Status == clusterAvailable && r.mine(c.rec) {
 			r.adopt(ctx, c.sc, c.rec)
+			if err := r.syncParams(ctx, c); err != nil && ctx.Err() == nil {
+				r.log.Warn("apply parameter group changes", "cluster", c.rec.ID, "err", err)
+			}
 		}
 	}
 	if err := r.releaseStale(ctx, nodes); err != nil && ctx.Err() == nil {
@@ -65,10 +70,25 @@ func (r *Reconciler) allClusters(ctx context.Context) ([]clusterAt, error) {
 		out = out[:0]
 		return schema.EachScope(tx, func(sc scope) error {
 			recs, err := cacheClusters.All(tx, sc)
-			for _, rec := range recs {
-				out = append(out, clusterAt{sc: sc, rec: rec})
+			if err != nil {
+				return err
 			}
-			return err
+			groups := map[string]map[string]string{}
+			for _, rec := range recs {
+				values, ok := groups[rec.ParameterGroup]
+				if !ok {
+					g, err := parameterGroups.Get(tx, sc, rec.ParameterGroup)
+					if err != nil {
+						return err
+					}
+					if g != nil {
+						values = g.Values
+					}
+					groups[rec.ParameterGroup] = values
+				}
+				out = append(out, clusterAt{sc: sc, rec: rec, values: values})
+			}
+			return nil
 		})
 	})
 	return out, err
@@ -97,6 +117,39 @@ func (r *Reconciler) adopt(ctx context.Context, sc scope, rec *cacheClusterRecor
 		r.running[spec.Key] = true
 		r.log.Debug("node running", "node", spec.Key, "address", spec.Address, "port", spec.Port)
 	}
+}
+
+// syncParams applies to an available cluster what changed in its
+// parameter group since it was last applied (ModifyCacheParameterGroup
+// and ResetCacheParameterGroup change every cluster of the group, as on
+// AWS): dynamic parameters at once, static ones pending a reboot. The
+// cluster stays available.
+func (r *Reconciler) syncParams(ctx context.Context, c clusterAt) error {
+	rec := c.rec
+	changed := changedParams(effectiveParams(rec.Family, rec.AppliedParams), effectiveParams(rec.Family, c.values))
+	if len(changed) == 0 {
+		return nil
+	}
+	static, err := r.applyParams(ctx, c.sc, rec, rec.Nodes, c.values, changed)
+	if err != nil {
+		return err
+	}
+	now := r.s.clock.Now()
+	return r.s.store.Update(ctx, func(tx storage.Tx) error {
+		cur, err := current(tx, c.sc, rec.ID, rec.Generation)
+		if err != nil || cur.Status != clusterAvailable {
+			return err // changed meanwhile: its work applies the group
+		}
+		cur.AppliedParams = c.values
+		if len(static) > 0 {
+			cur.ParamStatus, cur.NodesToReboot = paramsPendingReboot, nodeIDs(cur)
+			setNodeParamStatus(cur, paramsPendingReboot)
+		}
+		if err := cacheClusters.Put(tx, c.sc, cur); err != nil {
+			return err
+		}
+		return appendClusterEvents(tx, c.sc, cur.ID, now, paramEvents(changed))
+	})
 }
 
 // releaseStale deletes the address reservations of nodes no record has,

@@ -851,3 +851,32 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestReconcileParameterGroupChangeReachesAvailableClusters(t *testing.T) {
+	f := newRecFixture(t, newFakeEngines("redis"))
+	f.write(t, func(tx storage.Tx) error {
+		return parameterGroups.Insert(tx, scA, &parameterGroupRecord{Name: "g", Family: "redis7"})
+	})
+	rec := newCluster("c1", "redis", 1)
+	rec.ParameterGroup = "g"
+	f.available(t, rec)
+	f.clock.Advance(time.Second)
+	// ModifyCacheParameterGroup on the group the cluster uses.
+	f.write(t, func(tx storage.Tx) error {
+		return parameterGroups.Put(tx, scA, &parameterGroupRecord{Name: "g", Family: "redis7",
+			Values: map[string]string{"maxmemory-policy": "allkeys-lru", "databases": "32"}})
+	})
+	f.r.fullPass(context.Background())
+	got := f.cluster(t, "c1")
+	if got.Status != clusterAvailable || got.ParamStatus != paramsPendingReboot || got.AppliedParams["databases"] != "32" {
+		t.Fatalf("status %q, params %q, applied %v; want available, pending-reboot, the group's values", got.Status, got.ParamStatus, got.AppliedParams)
+	}
+	wantStrings(t, "Apply calls", f.eng.callsLike("apply"), []string{"apply 111111111111/us-east-1/c1/0001 maxmemory-policy"})
+	wantStrings(t, "events", f.events(t, "c1")[2:], []string{
+		"Updated parameter databases to 32", "Updated parameter maxmemory-policy to allkeys-lru",
+	})
+	f.r.fullPass(context.Background())
+	if n := len(f.eng.callsLike("apply")); n != 1 {
+		t.Fatalf("%d Apply calls after a second pass, want 1: nothing changed since", n)
+	}
+}

@@ -317,9 +317,7 @@ func (r *Reconciler) modify(ctx context.Context, sc scope, rec *cacheClusterReco
 			return err
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(changed)) {
-		events = append(events, fmt.Sprintf("Updated parameter %s to %s", name, changed[name]))
-	}
+	events = append(events, paramEvents(changed)...)
 	return r.commit(ctx, sc, rec.ID, rec.Generation, func(tx storage.Tx, cur *cacheClusterRecord) ([]string, error) {
 		now := r.s.clock.Now()
 		var out []string
@@ -414,6 +412,15 @@ func (r *Reconciler) applyParams(ctx context.Context, sc scope, rec *cacheCluste
 		}
 	}
 	return static, nil
+}
+
+// paramEvents are AWS's events of parameter changes, in name order.
+func paramEvents(changed map[string]string) []string {
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(changed)) {
+		out = append(out, fmt.Sprintf("Updated parameter %s to %s", name, changed[name]))
+	}
+	return out
 }
 
 func setNodeParamStatus(rec *cacheClusterRecord, status string) {
