@@ -700,6 +700,7 @@ func TestReconcileEngineExitRecovers(t *testing.T) {
 	f := newRecFixture(t, newFakeEngines("redis"))
 	f.available(t, newCluster("c1", "redis", 1))
 	key := "111111111111/us-east-1/c1/0001"
+	f.clock.Advance(time.Second)
 	f.eng.crash(key)
 	f.eng.onEnsure = func(engine.Spec) { f.clock.Advance(time.Second) } // a start takes time
 	f.r.recover(context.Background(), <-f.eng.Exited())
@@ -878,5 +879,16 @@ func TestReconcileParameterGroupChangeReachesAvailableClusters(t *testing.T) {
 	f.r.fullPass(context.Background())
 	if n := len(f.eng.callsLike("apply")); n != 1 {
 		t.Fatalf("%d Apply calls after a second pass, want 1: nothing changed since", n)
+	}
+}
+
+func TestReconcileCreateAddsNodesTheRecordLacks(t *testing.T) {
+	f := newRecFixture(t, newFakeEngines("memcached"))
+	rec := newCluster("m1", "memcached", 2)
+	rec.Nodes, rec.PreferredAZ, rec.NewAZs = nil, "Multiple", []string{"us-east-1b"}
+	got := f.available(t, rec)
+	if len(got.Nodes) != 2 || got.Nodes[0].ID != "0001" || got.Nodes[0].AZ != "us-east-1b" ||
+		got.Nodes[1].ID != "0002" || got.Nodes[1].AZ != "us-east-1b" || got.NewAZs != nil {
+		t.Fatalf("nodes = %+v, NewAZs %v", got.Nodes, got.NewAZs)
 	}
 }

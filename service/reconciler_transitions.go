@@ -31,7 +31,13 @@ func (r *Reconciler) create(ctx context.Context, sc scope, rec *cacheClusterReco
 			return nil
 		}
 	}
-	rec, err := r.place(ctx, sc, rec.ID, rec.Generation, nil)
+	rec, err := r.place(ctx, sc, rec.ID, rec.Generation, func(cur *cacheClusterRecord) {
+		if len(cur.Nodes) < cur.NumNodes {
+			// The request path wrote fewer nodes than asked: the missing
+			// ones are added here, as a scale-out would.
+			planNodes(cur, sc.Region)
+		}
+	})
 	if err != nil {
 		return err
 	}
@@ -205,9 +211,10 @@ func desiredNodes(rec *cacheClusterRecord) int {
 // planNodes marks the nodes to remove (those named in
 // PendingNodesToRemove, then the highest IDs while too many remain) as
 // deleting, and appends the nodes to add (IDs continuing after the highest,
-// their AZs from NewAZs, else the cluster's), as creating. Run again on a
-// record it has already changed, it changes nothing.
-func planNodes(rec *cacheClusterRecord) modifyPlan {
+// their AZs from NewAZs, else the cluster's, else the first of the
+// region's), as creating. Run again on a record it has already changed,
+// it changes nothing.
+func planNodes(rec *cacheClusterRecord, region string) modifyPlan {
 	p := modifyPlan{to: desiredNodes(rec)}
 	live, maxID := 0, 0
 	for i := range rec.Nodes {
@@ -237,8 +244,11 @@ func planNodes(rec *cacheClusterRecord) modifyPlan {
 		if len(rec.NewAZs) > 0 {
 			az, rec.NewAZs = rec.NewAZs[0], rec.NewAZs[1:]
 		}
-		if (az == "Multiple" || az == "") && len(rec.Nodes) > 0 {
-			az = rec.Nodes[0].AZ
+		if az == "Multiple" || az == "" {
+			az = region + "a"
+			if len(rec.Nodes) > 0 {
+				az = rec.Nodes[0].AZ
+			}
 		}
 		rec.Nodes = append(rec.Nodes, cacheNodeRecord{ID: fmt.Sprintf("%04d", maxID), Status: nodeCreating, AZ: az, ParamStatus: paramsInSync})
 	}
@@ -259,7 +269,7 @@ func planNodes(rec *cacheClusterRecord) modifyPlan {
 // static ones pending a reboot, as AWS does).
 func (r *Reconciler) modify(ctx context.Context, sc scope, rec *cacheClusterRecord) error {
 	var plan modifyPlan
-	rec, err := r.place(ctx, sc, rec.ID, rec.Generation, func(cur *cacheClusterRecord) { plan = planNodes(cur) })
+	rec, err := r.place(ctx, sc, rec.ID, rec.Generation, func(cur *cacheClusterRecord) { plan = planNodes(cur, sc.Region) })
 	if err != nil {
 		return err
 	}
