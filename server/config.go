@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -80,6 +81,42 @@ type Config struct {
 	// Seed, when set, is a state document (the format of export) imported
 	// at start if, and only if, the store holds no resources.
 	Seed string
+	// Engines is how cache clusters run: EnginesAuto (the default; "" too)
+	// starts a real engine process per node, EnginesNone runs the control
+	// plane only: clusters become available with no process behind their
+	// endpoints.
+	Engines string
+	// EngineDir holds the engines' data directories and pid files and the
+	// server's ID; empty is DataDir/engines.
+	EngineDir string
+	// ReconcileInterval is the time between the reconciler's full passes
+	// over every cluster; 0 is 5 s.
+	ReconcileInterval time.Duration
+	// ServerID names this server as the owner of the cache nodes it runs;
+	// empty is the ID kept in EngineDir (made at the first start).
+	ServerID string
+}
+
+// The values of --engines.
+const (
+	EnginesAuto = "auto"
+	EnginesNone = "none"
+)
+
+// enginesMode is --engines with the zero value's meaning spelled out.
+func (c Config) enginesMode() string {
+	if c.Engines == "" {
+		return EnginesAuto
+	}
+	return c.Engines
+}
+
+// engineDir is --engine-dir, or its default under --data-dir.
+func (c Config) engineDir() string {
+	if c.EngineDir != "" {
+		return c.EngineDir
+	}
+	return filepath.Join(c.DataDir, "engines")
 }
 
 // The defaults of the HTTP timeouts, also used for their zero values.
@@ -189,6 +226,10 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.BoolVar(&c.Admin, "admin", false, "serve the admin API under /_admin/ (reset, state, request journal, fault injection)")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "bearer token the admin API requires (needed with --auth sigv4)")
 	fs.StringVar(&c.Seed, "seed", "", "state document (as written by export) to import at start when the store is empty")
+	fs.StringVar(&c.Engines, "engines", EnginesAuto, "how cache clusters run: auto (a redis-server, valkey-server or memcached process per node) or none (control plane only: clusters become available with no process; their endpoints do not answer)")
+	fs.StringVar(&c.EngineDir, "engine-dir", "", "directory of the engines' data, pid files and the server ID (default <data-dir>/engines)")
+	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 5*time.Second, "how often every cluster's engines are compared with its record (changes start at once regardless)")
+	fs.StringVar(&c.ServerID, "server-id", "", "this server's name as the owner of the cache nodes it runs (default: a random ID kept in --engine-dir)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nEvery flag can also be set by its environment variable, e.g. %s.\n\n", name, envName("listen"))
 		fs.PrintDefaults()
@@ -267,10 +308,30 @@ func (c Config) validate() error {
 		return fmt.Errorf("--admin with --auth sigv4 needs --admin-token: the admin API can erase every account")
 	case c.AdminToken != "" && !c.Admin:
 		return fmt.Errorf("--admin-token is set but --admin is not")
+	case c.Engines != "" && c.Engines != EnginesAuto && c.Engines != EnginesNone:
+		return fmt.Errorf("--engines must be auto or none, not %q", c.Engines)
+	case c.ReconcileInterval <= 0:
+		return fmt.Errorf("--reconcile-interval must be positive")
+	case c.ServerID != "" && !validServerID(c.ServerID):
+		return fmt.Errorf("--server-id must be 1 to 64 letters, digits, '.', '_' or '-', not %q", c.ServerID)
 	case c.PprofListen != "" && !isLoopback(c.PprofListen):
 		return fmt.Errorf("--pprof-listen must be a loopback address such as 127.0.0.1:6060, not %q: profiles expose the process", c.PprofListen)
 	}
 	return nil
+}
+
+// validServerID reports whether id can name a server in node records
+// and logs.
+func validServerID(id string) bool {
+	if len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return id != ""
 }
 
 // isLoopback reports whether addr is host:port with a loopback host.

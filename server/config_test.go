@@ -24,7 +24,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		ShutdownTimeout: 15 * time.Second, EventSweepInterval: time.Hour,
 		Store: "bolt", EtcdPrefix: "/elasticache/", EtcdRequestTimeout: 5 * time.Second, Auth: AuthNone,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute,
-		IdleTimeout: 2 * time.Minute}
+		IdleTimeout: 2 * time.Minute, Engines: EnginesAuto, ReconcileInterval: 5 * time.Second}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults = %+v\nwant %+v", c, want)
 	}
@@ -78,6 +78,9 @@ func TestParseConfigErrors(t *testing.T) {
 		{"negative read timeout", nil, map[string]string{"ELASTICACHE_READ_TIMEOUT": "-1s"}, "--read-timeout must be positive"},
 		{"zero write timeout", []string{"--write-timeout=0s"}, nil, "--write-timeout must be positive"},
 		{"zero idle timeout", []string{"--idle-timeout=0"}, nil, "--idle-timeout must be positive"},
+		{"engines mode", []string{"--engines=docker"}, nil, "--engines must be auto or none"},
+		{"zero reconcile interval", []string{"--reconcile-interval=0"}, nil, "--reconcile-interval must be positive"},
+		{"server id with a slash", nil, map[string]string{"ELASTICACHE_SERVER_ID": "a/b"}, "--server-id must be"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

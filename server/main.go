@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/elasticache-server/elasticache-server/api"
+	"github.com/elasticache-server/elasticache-server/engine"
 	"github.com/elasticache-server/elasticache-server/metrics"
 	"github.com/elasticache-server/elasticache-server/network"
 	"github.com/elasticache-server/elasticache-server/service"
@@ -31,6 +32,9 @@ type Main struct {
 	Logger *slog.Logger
 	// Clock replaces the wall clock; tests set it before Open.
 	Clock service.Clock
+	// Engines builds the engines of --engines auto; nil is the process
+	// runner. Tests set it before Open.
+	Engines EnginesFunc
 
 	store  storage.Store
 	svc    *service.ElastiCache
@@ -41,6 +45,11 @@ type Main struct {
 	// stopSweep ends the event sweeper; sweepDone closes when it has.
 	stopSweep context.CancelFunc
 	sweepDone chan struct{}
+	// engines run the cache nodes (nil with --engines none); stopFleet
+	// ends the reconciler, fleetDone closes when it has (engines.go).
+	engines   engine.Engines
+	stopFleet context.CancelFunc
+	fleetDone chan struct{}
 	// tools is the request journal and the fault rules (testingtools.go).
 	tools testingTools
 
@@ -163,6 +172,14 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := m.openFleet(svc); err != nil {
+		m.server.Close()
+		if m.pprof != nil {
+			m.pprof.Close()
+		}
+		store.Close()
+		return err
+	}
 	sweepCtx, stopSweep := context.WithCancel(context.Background())
 	m.stopSweep, m.sweepDone = stopSweep, make(chan struct{})
 	go m.sweepEvents(sweepCtx)
@@ -193,7 +210,8 @@ func (m *Main) Addr() string { return m.ln.Addr().String() }
 func (m *Main) Done() <-chan error { return m.done }
 
 // Close stops accepting requests, lets in-flight ones finish until ctx
-// ends, and closes the store cleanly.
+// ends, stops the reconciler and then the engines gracefully (they keep
+// their data), and closes the store cleanly.
 func (m *Main) Close(ctx context.Context) error {
 	var errs []error
 	if m.tools.faults != nil {
@@ -208,6 +226,9 @@ func (m *Main) Close(ctx context.Context) error {
 	}
 	if m.pprof != nil {
 		m.pprof.Close()
+	}
+	if err := m.closeFleet(ctx); err != nil {
+		errs = append(errs, err)
 	}
 	if m.stopSweep != nil {
 		m.stopSweep()

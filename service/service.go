@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/elasticache-server/elasticache-server/api"
 	"github.com/elasticache-server/elasticache-server/service/schema"
@@ -20,6 +21,10 @@ type ElastiCache struct {
 	cfg     Config
 	kinds   *schema.Registry
 	markers schema.Markers
+	// fleet is the reconciler the request path nudges after marking
+	// work (workMarked); nil when none runs (tests of the request path
+	// alone).
+	fleet atomic.Pointer[Reconciler]
 }
 
 // Open prepares the store for this server (layout check and upgrade, the

@@ -1,0 +1,135 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/elasticache-server/elasticache-server/engine"
+)
+
+// recordingEngines is an engine.Engines that only says what was asked of
+// it: enough to check how Main drives the fleet.
+type recordingEngines struct {
+	unbuiltEngines
+	mu    sync.Mutex
+	calls []string
+	dir   string
+}
+
+func (e *recordingEngines) Available(name string) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls = append(e.calls, "available "+name)
+	return "/usr/bin/" + name, nil
+}
+
+func (e *recordingEngines) StopAll(context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls = append(e.calls, "stopall")
+	return nil
+}
+
+func (e *recordingEngines) called() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.calls...)
+}
+
+// openMain starts a Main on cfg with engines built by newEngines (nil:
+// the default), its log in buf; it is closed when the test ends.
+func openMain(t *testing.T, cfg Config, newEngines EnginesFunc, buf *bytes.Buffer) *Main {
+	t.Helper()
+	m := NewMain(cfg, slog.New(slog.NewTextHandler(buf, nil)))
+	m.Engines = newEngines
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(context.Background()) })
+	return m
+}
+
+func closeMain(t *testing.T, m *Main) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMainDrivesEnginesAndStopsThemAtClose(t *testing.T) {
+	t.Parallel()
+	dataDir := t.TempDir()
+	rec := &recordingEngines{}
+	var buf bytes.Buffer
+	m := openMain(t, Config{Listen: "127.0.0.1:0", DataDir: dataDir}, func(dir string, _ *slog.Logger) engine.Engines {
+		rec.dir = dir
+		return rec
+	}, &buf)
+	if want := filepath.Join(dataDir, "engines"); rec.dir != want {
+		t.Fatalf("engines built in %q, want %q", rec.dir, want)
+	}
+	for _, e := range engineNames {
+		if !strings.Contains(buf.String(), "engine="+e) {
+			t.Fatalf("start-up log does not report engine %s:\n%s", e, buf.String())
+		}
+	}
+	closeMain(t, m)
+	calls := rec.called()
+	if len(calls) == 0 || calls[len(calls)-1] != "stopall" {
+		t.Fatalf("calls = %q, want StopAll last", calls)
+	}
+	if m.engines != nil && m.stopFleet != nil {
+		t.Fatal("the reconciler still runs after Close")
+	}
+}
+
+func TestMainServerIDIsKeptInTheEngineDir(t *testing.T) {
+	t.Parallel()
+	engineDir := filepath.Join(t.TempDir(), "eng")
+	cfg := Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), EngineDir: engineDir, Engines: EnginesNone}
+	var buf bytes.Buffer
+	closeMain(t, openMain(t, cfg, nil, &buf))
+	b, err := os.ReadFile(filepath.Join(engineDir, serverIDFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimSpace(string(b))
+	if !validServerID(id) {
+		t.Fatalf("server ID %q is not valid", id)
+	}
+	buf.Reset()
+	closeMain(t, openMain(t, cfg, nil, &buf))
+	if !strings.Contains(buf.String(), "server_id="+id) {
+		t.Fatalf("second start does not use the kept ID %s:\n%s", id, buf.String())
+	}
+	buf.Reset()
+	cfg.ServerID = "explicit-1"
+	closeMain(t, openMain(t, cfg, nil, &buf))
+	if !strings.Contains(buf.String(), "server_id=explicit-1") {
+		t.Fatalf("--server-id not used:\n%s", buf.String())
+	}
+}
+
+func TestMainEnginesNoneWarnsAndBuildsNoEngines(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	built := false
+	m := openMain(t, Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Engines: EnginesNone},
+		func(string, *slog.Logger) engine.Engines { built = true; return &recordingEngines{} }, &buf)
+	closeMain(t, m)
+	if built {
+		t.Fatal("engines built with --engines none")
+	}
+	if !strings.Contains(buf.String(), "level=WARN") || !strings.Contains(buf.String(), "NO engine process") {
+		t.Fatalf("no start-up warning for --engines none:\n%s", buf.String())
+	}
+}
