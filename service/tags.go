@@ -69,7 +69,7 @@ func (s *ElastiCache) changeTags(ctx context.Context, arn *string, change func(o
 	var result schema.Tags
 	err = s.update(ctx, func(tx storage.Tx) (error, error) {
 		result = nil
-		ok, err := r.kind.Exists(tx, sc, r.name)
+		ok, err := r.kind.Live(tx, sc, r.name, s.clock.Now())
 		if err != nil || !ok {
 			return r.kind.NotFound(r.name), err
 		}
@@ -126,7 +126,7 @@ func (s *ElastiCache) ListTagsForResource(ctx context.Context, in *api.ListTagsF
 	found := false
 	err = s.view(ctx, func(tx storage.Tx) error {
 		var err error
-		if found, err = r.kind.Exists(tx, sc, r.name); err != nil || !found {
+		if found, err = r.kind.Live(tx, sc, r.name, s.clock.Now()); err != nil || !found {
 			return err
 		}
 		tags, err = schema.GetTags(tx, sc, r.kind, r.name)

@@ -36,6 +36,7 @@ var userGroupKind = &kindDecl{
 	Field:        fieldUserGroups,
 	DefaultQuota: 100,
 	NotFound:     userGroupNotFound,
+	Gone:         func(r schema.Record, now time.Time) bool { return r.(*userGroupRecord).goneAt(now) },
 	ValidName:    func(n string) (string, error) { return stateName(rbacID("name", &n)) },
 	State:        schema.Section{Export: exportUserGroup, Parse: parseUserGroup, Check: checkUserGroups},
 }

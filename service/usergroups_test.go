@@ -356,7 +356,8 @@ func TestDeleteUserGroupWithDelay(t *testing.T) {
 	wantFault(t, err, "UserGroupNotFound", 404, "UserGroup g not found.")
 	_, err = f.svc.DeleteUserGroup(ctxA, &api.DeleteUserGroupInput{UserGroupId: s("g")})
 	wantFault(t, err, "UserGroupNotFound", 404, "UserGroup g not found.")
-	wantNoOldTags(t, f, gARN, "UserGroupNotFound")
+	_, err = f.svc.ListTagsForResource(ctxA, &api.ListTagsForResourceInput{ResourceName: s(gARN)})
+	wantFault(t, err, "UserGroupNotFound", 404, "UserGroup g not found.")
 	if u := describeUser(t, f, ctxA, "my-default"); len(u.UserGroupIds) != 0 {
 		t.Fatalf("groups of my-default once g is gone = %v", u.UserGroupIds)
 	}

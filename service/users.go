@@ -62,6 +62,7 @@ var userKind = &kindDecl{
 	Field:        fieldUsers,
 	DefaultQuota: 1000,
 	NotFound:     userNotFound,
+	Gone:         func(r schema.Record, now time.Time) bool { return r.(*userRecord).goneAt(now) },
 	Virtual:      []string{defaultUserID},
 	// AWS manages the default user: "You can't modify or delete this
 	// user" (the RBAC guide). A tag is a change.

@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/elasticache-server/elasticache-server/storage"
 )
@@ -45,6 +46,11 @@ type Kind struct {
 	ValidName func(name string) (string, error)
 	// State is the kind's section of the state document.
 	State Section
+	// Gone, when set, tells whether a stored record has stopped existing
+	// by now without being removed yet (a deletion that completes over
+	// time); Live then answers false for it, so that the kind-generic
+	// operations (tags) answer NotFound as the kind's own operations do.
+	Gone func(r Record, now time.Time) bool
 
 	// table is the kind's Table, set by NewTable.
 	table tableOps
@@ -55,6 +61,21 @@ type tableOps interface {
 	Exists(tx storage.Tx, sc Scope, name string) (bool, error)
 	materialize(tx storage.Tx, sc Scope, name string) error
 	generatedCodec() bool
+	record(tx storage.Tx, sc Scope, name string) (Record, error)
+}
+
+// Live reports whether name names a record that exists at now: stored or
+// virtual, and not Gone.
+func (k *Kind) Live(tx storage.Tx, sc Scope, name string, now time.Time) (bool, error) {
+	ok, err := k.table.Exists(tx, sc, name)
+	if err != nil || !ok || k.Gone == nil || k.IsVirtual(name) {
+		return ok, err
+	}
+	r, err := k.table.record(tx, sc, name)
+	if err != nil || r == nil {
+		return false, err
+	}
+	return !k.Gone(r, now), nil
 }
 
 // GeneratedCodec reports whether the kind's record type has the codecs

@@ -148,6 +148,15 @@ func (t *Table[R, P]) GetStored(tx storage.Tx, sc Scope, name string) (P, error)
 	return t.Decode(b)
 }
 
+// record is GetStored for the kind-generic machinery.
+func (t *Table[R, P]) record(tx storage.Tx, sc Scope, name string) (Record, error) {
+	r, err := t.GetStored(tx, sc, name)
+	if r == nil {
+		return nil, err
+	}
+	return r, err
+}
+
 // Get returns the record of name: stored, or virtual, or nil when there
 // is none.
 func (t *Table[R, P]) Get(tx storage.Tx, sc Scope, name string) (P, error) {
