@@ -40,9 +40,11 @@
 //     restart; every memcached parameter needs one.
 //   - What survives which restart. Stop, Restart and StopAll keep data:
 //     redis gets SHUTDOWN SAVE and the next start loads dump.rdb from the
-//     node's directory; memcached runs with -e memory_file and gets SIGUSR1,
-//     its warm restart, so its items come back too (a changed memory limit
-//     makes memcached start empty). A crash or kill -9 of an engine loses
+//     node's directory; memcached runs with -e memory_file (a file of the
+//     node's memory size in its directory) and gets SIGUSR1, its warm
+//     restart, so its items come back too (a changed memory limit makes
+//     memcached start empty; the runner waits for the next wall-clock
+//     second before restarting it, as memcached requires). A crash or kill -9 of an engine loses
 //     what was not saved: redis runs with no save points (as an ElastiCache
 //     node without backups) and memcached starts empty. A kill -9 of the
 //     server loses nothing: the engines keep running and are adopted.

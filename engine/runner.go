@@ -85,6 +85,11 @@ func NewRunner(dir string, log *slog.Logger) *Runner {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// redis resolves --dir from its own working directory (the node's),
+	// so every path handed to an engine must be absolute.
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	return &Runner{
 		dir:           dir,
 		log:           log,
@@ -206,15 +211,20 @@ func (r *Runner) ensureLocked(ctx context.Context, s Spec, bin string) error {
 		if sameListener(n, s, bin) {
 			wctx, cancel := context.WithTimeout(ctx, r.startTimeout)
 			defer cancel()
-			if err := r.waitReady(wctx, n); err != nil {
+			err := r.waitReady(wctx, n)
+			if err == nil {
+				return nil
+			}
+			if !errors.Is(err, errExited) {
 				return fmt.Errorf("engine: node %q: process %d does not answer: %w", s.Key, n.pid, err)
 			}
-			return nil
-		}
-		r.log.InfoContext(ctx, "engine: node moves to another engine or address; restarting", "node", s.Key,
-			"from", n.spec.Engine+"@"+hostPort(n.spec), "to", s.Engine+"@"+hostPort(s))
-		if err := r.stopLocked(ctx, n, true); err != nil {
-			return err
+			// It died just now (its watcher will report it): start anew.
+		} else {
+			r.log.InfoContext(ctx, "engine: node moves to another engine or address; restarting", "node", s.Key,
+				"from", n.spec.Engine+"@"+hostPort(n.spec), "to", s.Engine+"@"+hostPort(s))
+			if err := r.stopLocked(ctx, n, true); err != nil {
+				return err
+			}
 		}
 	}
 	n, err := r.fromPidFile(ctx, s.Key)
@@ -388,6 +398,9 @@ func (r *Runner) startLocked(ctx context.Context, s Spec, bin string) error {
 	return nil
 }
 
+// errExited says a node's process ended while the runner waited for it.
+var errExited = errors.New("the process exited")
+
 // waitReady polls n until it answers, it ends, or ctx ends.
 func (r *Runner) waitReady(ctx context.Context, n *node) error {
 	for {
@@ -395,11 +408,15 @@ func (r *Runner) waitReady(ctx context.Context, n *node) error {
 		if err == nil {
 			return nil
 		}
+		// An adopted process's watcher polls slowly; look now.
+		if !n.child && !alive(n.pid, n.start) {
+			return errExited
+		}
 		t := time.NewTimer(readyPoll)
 		select {
 		case <-n.done:
 			t.Stop()
-			return errors.New("the process exited")
+			return errExited
 		case <-ctx.Done():
 			t.Stop()
 			return fmt.Errorf("no answer: %w (last: %v)", ctx.Err(), err)
@@ -608,6 +625,12 @@ func (r *Runner) Remove(ctx context.Context, key string) error {
 		return err
 	}
 	defer unlock()
+	dir := r.nodeDir(key)
+	if nested, err := nestedNode(dir); err != nil {
+		return fmt.Errorf("engine: node %q: %w", key, err)
+	} else if nested != "" {
+		return fmt.Errorf("engine: node %q: %s holds another node's directory (%s); not removing it", key, dir, nested)
+	}
 	n, err := r.lookup(ctx, key)
 	if err != nil {
 		return err
@@ -616,12 +639,6 @@ func (r *Runner) Remove(ctx context.Context, key string) error {
 		if err := r.stopLocked(ctx, n, false); err != nil {
 			return err
 		}
-	}
-	dir := r.nodeDir(key)
-	if nested, err := nestedNode(dir); err != nil {
-		return fmt.Errorf("engine: node %q: %w", key, err)
-	} else if nested != "" {
-		return fmt.Errorf("engine: node %q: %s holds another node's directory (%s); not deleting it", key, dir, nested)
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("engine: node %q: %w", key, err)

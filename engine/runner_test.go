@@ -313,36 +313,75 @@ func TestCrashDeliversExitedAndEnsureRestartsOnTheData(t *testing.T) {
 // watches it for crashes.
 func TestAdoptionBySecondRunner(t *testing.T) {
 	t.Parallel()
+	for _, eng := range []string{"redis", "memcached"} {
+		t.Run(eng, func(t *testing.T) {
+			t.Parallel()
+			if eng == "redis" {
+				requireBinary(t, "redis-server")
+			} else {
+				requireBinary(t, "memcached")
+			}
+			dir := t.TempDir()
+			first := newTestRunner(t, dir)
+			s := spec(t, eng, "123456789012/us-east-1/adopt/0001")
+			mustEnsure(t, first, s)
+			pid := nodePid(t, first, s.Key)
+
+			second := newTestRunner(t, dir)
+			mustEnsure(t, second, s)
+			if got := nodePid(t, second, s.Key); got != pid {
+				t.Fatalf("after adoption the pid file names %d, want %d", got, pid)
+			}
+			if n := processesIn(t, second.nodeDir(s.Key)); n != 1 {
+				t.Fatalf("%d engine processes for the node, want 1", n)
+			}
+			if err := second.Health(testContext(t), s.Key); err != nil {
+				t.Fatalf("Health of the adopted node: %v", err)
+			}
+			if !strings.Contains(second.logs.String(), "adopted running node") {
+				t.Fatalf("no adoption record in:\n%s", second.logs.String())
+			}
+
+			// An adopted process is watched too: kill -9 reaches Exited.
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			waitExited(t, second, s.Key)
+		})
+	}
+}
+
+// A node whose Spec moves to another port is restarted there, keeping its
+// data, by the runner running it and by one that adopts it.
+func TestEnsureMovesANodeToItsNewAddress(t *testing.T) {
+	t.Parallel()
 	requireBinary(t, "redis-server")
 	dir := t.TempDir()
-	first := newTestRunner(t, dir)
-	s := spec(t, "redis", "123456789012/us-east-1/adopt/0001")
-	mustEnsure(t, first, s)
-	if _, err := redisCmd(t, s, "SET", "k", "v"); err != nil {
+	r := newTestRunner(t, dir)
+	s := spec(t, "redis", "123456789012/us-east-1/move/0001")
+	mustEnsure(t, r, s)
+	if _, err := redisCmd(t, s, "SET", "k", "moved"); err != nil {
 		t.Fatal(err)
 	}
-	pid := nodePid(t, first, s.Key)
-
-	second := newTestRunner(t, dir)
-	mustEnsure(t, second, s)
-	if got := nodePid(t, second, s.Key); got != pid {
-		t.Fatalf("after adoption the pid file names %d, want %d", got, pid)
+	moved := spec(t, "redis", s.Key)
+	mustEnsure(t, r, moved)
+	if v, err := redisCmd(t, moved, "GET", "k"); err != nil || v != "moved" {
+		t.Fatalf("GET on the new address = %v, %v", v, err)
 	}
-	if n := processesIn(t, second.nodeDir(s.Key)); n != 1 {
+	if c, err := net.DialTimeout("tcp", hostPort(s), time.Second); err == nil {
+		c.Close()
+		t.Fatal("the old address still answers")
+	}
+
+	again := spec(t, "redis", s.Key)
+	other := newTestRunner(t, dir)
+	mustEnsure(t, other, again)
+	if v, err := redisCmd(t, again, "GET", "k"); err != nil || v != "moved" {
+		t.Fatalf("GET after an adopting runner moved it = %v, %v", v, err)
+	}
+	if n := processesIn(t, other.nodeDir(s.Key)); n != 1 {
 		t.Fatalf("%d engine processes for the node, want 1", n)
 	}
-	if err := second.Health(testContext(t), s.Key); err != nil {
-		t.Fatalf("Health of the adopted node: %v", err)
-	}
-	if !strings.Contains(second.logs.String(), "adopted running node") {
-		t.Fatalf("no adoption record in:\n%s", second.logs.String())
-	}
-
-	// An adopted process is watched too: kill -9 reaches Exited.
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	waitExited(t, second, s.Key)
 }
 
 // The adopting runner stops the adopted node gracefully, keeping its data.
@@ -698,5 +737,37 @@ func TestKeyLocksHonourContext(t *testing.T) {
 	again()
 	if len(l.m) != 0 {
 		t.Fatalf("%d locks left behind", len(l.m))
+	}
+}
+
+// Remove never deletes a directory holding another node's (a key below
+// the removed one).
+func TestRemoveKeepsNestedNodes(t *testing.T) {
+	t.Parallel()
+	r := NewRunner(t.TempDir(), nil)
+	ctx := testContext(t)
+	for _, key := range []string{"a/b", "a/b/c"} {
+		dir := r.nodeDir(key)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeNodeFile(dir, nodeFile{Engine: "redis", Binary: "/usr/bin/redis-server", Address: "127.0.0.1", Port: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Remove(ctx, "a/b"); err == nil || !strings.Contains(err.Error(), "another node") {
+		t.Fatalf("Remove(a/b) = %v, want a refusal", err)
+	}
+	if _, err := os.Stat(filepath.Join(r.nodeDir("a/b/c"), nodeFileName)); err != nil {
+		t.Fatalf("the nested node went: %v", err)
+	}
+	if err := r.Remove(ctx, "a/b/c"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Remove(ctx, "a/b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(r.dir, "a")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a/ left behind: %v", err)
 	}
 }
