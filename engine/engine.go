@@ -1,10 +1,12 @@
-// Package engine runs cache engines (redis-server, valkey-server,
-// memcached) as real processes, one per cache node. The reconciler in
-// package service depends on the Engines interface; Runner is the process
-// implementation.
 package engine
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+)
 
 // Spec is what one cache node should be.
 type Spec struct {
@@ -50,4 +52,47 @@ type Engines interface {
 	Exited() <-chan string
 	// Health checks that the node answers.
 	Health(ctx context.Context, key string) error
+}
+
+// Validate checks s before anything runs: a valid key, a known engine, an
+// IP address, a port, a non-negative memory limit.
+func (s Spec) Validate() error {
+	if err := ValidateKey(s.Key); err != nil {
+		return err
+	}
+	switch s.Engine {
+	case "redis", "valkey", "memcached":
+	default:
+		return fmt.Errorf("engine: node %q: unknown engine %q (want redis, valkey or memcached)", s.Key, s.Engine)
+	}
+	if net.ParseIP(s.Address) == nil {
+		return fmt.Errorf("engine: node %q: address %q is not an IP address", s.Key, s.Address)
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		return fmt.Errorf("engine: node %q: port %d is out of range 1-65535", s.Key, s.Port)
+	}
+	if s.MaxMemory < 0 {
+		return fmt.Errorf("engine: node %q: negative MaxMemory %d", s.Key, s.MaxMemory)
+	}
+	return nil
+}
+
+// ValidateKey checks a node key: [A-Za-z0-9._/-] only, slash-separated
+// segments that are neither empty nor "." or "..", so that Dir/<Key> is
+// always a directory inside Dir.
+func ValidateKey(key string) error {
+	if key == "" {
+		return errors.New("engine: empty node key")
+	}
+	for _, c := range key {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '/' || c == '-') {
+			return fmt.Errorf("engine: node key %q has %q; only [A-Za-z0-9._/-] are allowed", key, c)
+		}
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("engine: node key %q has an empty, \".\" or \"..\" segment", key)
+		}
+	}
+	return nil
 }

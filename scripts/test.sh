@@ -17,6 +17,7 @@ command -v python3 >/dev/null || { echo "python3 is not on PATH: the boto3/AWS C
 
 step "test dependencies (idempotent)"
 ./scripts/install-etcd.sh       # Debian's etcd-server, for the etcd backend and cluster tests
+./scripts/install-engines.sh   # Debian's redis-server and memcached, for cache clusters
 ./scripts/install-js-sdk.sh     # @aws-sdk/client-elasticache, pinned by e2e/js/package-lock.json
 python3 -c 'import boto3' || { echo "the python3 on PATH lacks boto3: the client suite needs it" >&2; exit 1; }
 command -v aws >/dev/null || { echo "the aws CLI is not on PATH: the client suite needs it" >&2; exit 1; }

@@ -1,0 +1,52 @@
+// Package engine runs cache engines (redis-server, valkey-server,
+// memcached) as real processes, one per cache node. The reconciler in
+// package service depends on the Engines interface; Runner is the process
+// implementation and enginetest holds a double for tests. The package
+// imports only the standard library and runs on Linux (it reads /proc).
+//
+// Decisions:
+//
+//   - Addresses. A node binds the Spec's Address and Port. On Linux every
+//     127.0.0.0/8 address is local without configuration, so each node can
+//     have its own loopback address and the port the user asked for (6379,
+//     11211) without collisions.
+//   - Data directories. A node lives in Dir/<Key>/ (Key's slashes make
+//     subdirectories): redis' dump.rdb, memcached's memory_file, engine.log
+//     (the engine's stdout and stderr, appended across starts), pid and
+//     node.json (engine, binary, address and port, so a node nobody
+//     adopted yet can still be stopped).
+//   - Processes. Started with exec (no shell) in their own process group,
+//     writing their log file themselves, without a parent-death signal: an
+//     engine outlives a kill -9 of the server. The pid file is written
+//     after the start.
+//   - Adoption. Ensure takes over the process the pid file names when it
+//     is alive, runs in the node's directory (/proc/<pid>/cwd), its command
+//     line names the engine binary and the address and port, and it
+//     answers; it is then polled for life every second, as it is no child
+//     to wait for. A pid file of a dead process, or naming a process
+//     started after the file was written (a reused pid), is stale: removed,
+//     and the node started on its data. A live process that is not the
+//     node's engine is an error; the runner never runs two engines for one
+//     node and never signals a process it cannot identify.
+//   - Parameters. redis and valkey get command-line directives; the
+//     binary's own CONFIG GET * (probed once per binary on a unix socket)
+//     decides which ElastiCache parameters it knows; the rest
+//     (reserved-memory, close-on-replica-write, ...) and the directives the
+//     runner owns (bind, port, dir, save, maxmemory, cluster-enabled, ...)
+//     are skipped with a debug log. ElastiCache's split
+//     client-output-buffer-limit-<class>-* parameters become redis' one
+//     directive; on/off booleans become yes/no. Apply uses CONFIG SET and
+//     reports what redis refuses as immutable (databases) as needing a
+//     restart; every memcached parameter needs one.
+//   - What survives which restart. Stop, Restart and StopAll keep data:
+//     redis gets SHUTDOWN SAVE and the next start loads dump.rdb from the
+//     node's directory; memcached runs with -e memory_file (a file of the
+//     node's memory size in its directory) and gets SIGUSR1, its warm
+//     restart, so its items come back too (a changed memory limit makes
+//     memcached start empty; the runner waits for the next wall-clock
+//     second before restarting it, as memcached requires). A crash or kill -9 of an engine loses
+//     what was not saved: redis runs with no save points (as an ElastiCache
+//     node without backups) and memcached starts empty. A kill -9 of the
+//     server loses nothing: the engines keep running and are adopted.
+//     Remove deletes the node's directory with its data.
+package engine

@@ -1,0 +1,164 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// memoryFileName is memcached's warm-restart file (-e) in the node's
+// directory: on SIGUSR1 memcached saves its metadata beside it and the
+// next start with the same file and memory limit loads the items back.
+const memoryFileName = "memory_file"
+
+// memcachedFlag is how one ElastiCache memcached parameter becomes a
+// command-line flag; kind checks the value so that a bad one fails here,
+// with the parameter's name, rather than as a memcached usage message.
+type memcachedFlag struct {
+	flag string
+	kind string // "int", "float", "bool" (flag present when true), "protocol", or "o" (-o name=int)
+}
+
+// memcachedFlags maps ElastiCache's memcached parameters to flags. Others
+// (num_threads and max_cache_memory, which AWS derives from the node type
+// and the runner from the Spec; AWS-side knobs such as
+// memcached_connections_overhead) are skipped.
+var memcachedFlags = map[string]memcachedFlag{
+	"max_item_size":                {"-I", "int"},
+	"chunk_size":                   {"-n", "int"},
+	"max_simultaneous_connections": {"-c", "int"},
+	"binding_protocol":             {"-B", "protocol"},
+	"backlog_queue_limit":          {"-b", "int"},
+	"cas_disabled":                 {"-C", "bool"},
+	"chunk_size_growth_factor":     {"-f", "float"},
+	"disable_flush_all":            {"-F", "bool"},
+	"error_on_memory_exhausted":    {"-M", "bool"},
+	"requests_per_event":           {"-R", "int"},
+	"idle_timeout":                 {"idle_timeout", "o"},
+}
+
+// memcachedArgs are memcached's arguments for s, running in dir.
+func memcachedArgs(ctx context.Context, log *slog.Logger, s Spec, dir string) ([]string, error) {
+	mib := s.MaxMemory >> 20
+	switch {
+	case s.MaxMemory == 0:
+		mib = 64 // memcached's own default
+	case mib < 1:
+		mib = 1
+	}
+	args := []string{
+		"-l", s.Address,
+		"-p", strconv.Itoa(s.Port),
+		"-U", "0",
+		"-m", strconv.FormatInt(mib, 10),
+		// memcached refuses to run as root without -u and ignores it
+		// otherwise; the node runs as whoever runs the server.
+		"-u", currentUser(),
+		"-e", filepath.Join(dir, memoryFileName),
+	}
+	for _, name := range sortedKeys(s.Params) {
+		f, ok := memcachedFlags[strings.ToLower(name)]
+		if !ok {
+			log.DebugContext(ctx, "engine: parameter skipped: memcached has no flag for it", "node", s.Key, "parameter", name)
+			continue
+		}
+		v := strings.TrimSpace(s.Params[name])
+		bad := func() error {
+			return fmt.Errorf("engine: memcached parameter %s has an invalid value %q", name, s.Params[name])
+		}
+		switch f.kind {
+		case "int":
+			if _, err := strconv.ParseUint(v, 10, 64); err != nil {
+				return nil, bad()
+			}
+			args = append(args, f.flag, v)
+		case "float":
+			if x, err := strconv.ParseFloat(v, 64); err != nil || x <= 1 {
+				return nil, bad()
+			}
+			args = append(args, f.flag, v)
+		case "bool":
+			on, ok := parseBool(v)
+			if !ok {
+				return nil, bad()
+			}
+			if on {
+				args = append(args, f.flag)
+			}
+		case "protocol":
+			if v != "auto" && v != "ascii" && v != "binary" {
+				return nil, bad()
+			}
+			args = append(args, f.flag, v)
+		case "o":
+			if _, err := strconv.ParseUint(v, 10, 64); err != nil {
+				return nil, bad()
+			}
+			args = append(args, "-o", f.flag+"="+v)
+		}
+	}
+	return args, nil
+}
+
+// parseBool reads ElastiCache's boolean spellings (memcached groups use
+// 0/1, redis ones yes/no).
+func parseBool(v string) (on, ok bool) {
+	switch strings.ToLower(v) {
+	case "1", "true", "yes", "on":
+		return true, true
+	case "0", "false", "no", "off":
+		return false, true
+	}
+	return false, false
+}
+
+// currentUser names the user the server runs as, for memcached's -u.
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return "root"
+}
+
+// maxWarmWait bounds waitWarmRestart: a stop time further ahead than this
+// is a clock that jumped back, and memcached will start empty whatever
+// the runner waits.
+const maxWarmWait = 3 * time.Second
+
+// waitWarmRestart waits, if memcached saved a memory file in dir, until
+// the wall clock is past the second its meta file records as the stop
+// time: memcached refuses the restart ("restart incompatible due to
+// setting for [stop_time]") and starts empty unless the clock moved on
+// since the stop, which a restart within the same second does not.
+func waitWarmRestart(ctx context.Context, dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, memoryFileName+".meta"))
+	if err != nil {
+		return nil // no saved state: nothing to wait for
+	}
+	var stop int64
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Kstop_time "); ok {
+			stop, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	if stop == 0 {
+		return nil
+	}
+	deadline := time.Now().Add(maxWarmWait)
+	for time.Now().Unix() <= stop && time.Now().Before(deadline) {
+		t := time.NewTimer(readyPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}
