@@ -317,14 +317,14 @@ func TestUserStates(t *testing.T) {
 		t.Fatalf("status = %s, want creating", aws.ToString(got.Status))
 	}
 	_, err := c.ModifyUser(ctx, &elasticache.ModifyUserInput{UserId: aws.String("app"), AccessString: aws.String("off")})
-	wantErr[*types.InvalidUserStateFault](t, err, apiErr{status: 400, code: "InvalidUserState", msg: "User app is not in active state."})
+	wantErr[*types.InvalidUserStateFault](t, err, apiErr{status: 400, code: "InvalidUserState", msg: "User app has status creating. Only active users can be modified."})
 	_, err = c.DeleteUser(ctx, &elasticache.DeleteUserInput{UserId: aws.String("app")})
-	wantErr[*types.InvalidUserStateFault](t, err, apiErr{status: 400, code: "InvalidUserState"})
+	wantErr[*types.InvalidUserStateFault](t, err, apiErr{status: 400, code: "InvalidUserState", msg: "User app has status creating. Only active users can be deleted."})
 	if _, err := c.CreateUserGroup(ctx, &elasticache.CreateUserGroupInput{UserGroupId: aws.String("g"), Engine: aws.String("redis"), UserIds: []string{"default"}}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.ModifyUserGroup(ctx, &elasticache.ModifyUserGroupInput{UserGroupId: aws.String("g"), UserIdsToAdd: []string{"app"}})
-	wantErr[*types.InvalidUserGroupStateFault](t, err, apiErr{status: 400, code: "InvalidUserGroupState", msg: "User group g is not in active state."})
+	wantErr[*types.InvalidUserGroupStateFault](t, err, apiErr{status: 400, code: "InvalidUserGroupState", msg: "User group g has status creating. Only active user groups can be modified."})
 	_, err = c.DeleteUserGroup(ctx, &elasticache.DeleteUserGroupInput{UserGroupId: aws.String("g")})
 	wantErr[*types.InvalidUserGroupStateFault](t, err, apiErr{status: 400, code: "InvalidUserGroupState"})
 }
@@ -455,9 +455,9 @@ func TestUserDeletionWithDelay(t *testing.T) {
 		t.Fatalf("members while app is deleting = %v", got.UserIds)
 	}
 	_, err = c.ModifyUser(ctx, &elasticache.ModifyUserInput{UserId: aws.String("app"), AccessString: aws.String("off")})
-	wantErr[*types.InvalidUserStateFault](t, err, apiErr{status: 400, code: "InvalidUserState", msg: "User app is not in active state."})
+	wantErr[*types.InvalidUserStateFault](t, err, apiErr{status: 400, code: "InvalidUserState", msg: "User app has status deleting. Only active users can be modified."})
 	_, err = c.DeleteUser(ctx, &elasticache.DeleteUserInput{UserId: aws.String("app")})
-	wantErr[*types.InvalidUserStateFault](t, err, apiErr{status: 400, code: "InvalidUserState", msg: "User app is not in active state."})
+	wantErr[*types.InvalidUserStateFault](t, err, apiErr{status: 400, code: "InvalidUserState", msg: "User app has status deleting. Only active users can be deleted."})
 	_, err = createUser(t, c, "app", "app")
 	wantErr[*types.UserAlreadyExistsFault](t, err, apiErr{status: 400, code: "UserAlreadyExists", msg: "User app already exists."})
 	_, err = c.ModifyUserGroup(ctx, &elasticache.ModifyUserGroupInput{UserGroupId: aws.String("g"), UserIdsToAdd: []string{"app"}})
@@ -472,7 +472,7 @@ func TestUserDeletionWithDelay(t *testing.T) {
 		t.Fatalf("DeleteUserGroup = %+v, %v", dg, err)
 	}
 	_, err = c.DeleteUserGroup(ctx, &elasticache.DeleteUserGroupInput{UserGroupId: aws.String("g")})
-	wantErr[*types.InvalidUserGroupStateFault](t, err, apiErr{status: 400, code: "InvalidUserGroupState", msg: "User group g is not in active state."})
+	wantErr[*types.InvalidUserGroupStateFault](t, err, apiErr{status: 400, code: "InvalidUserGroupState", msg: "User group g has status deleting. Only active user groups can be deleted."})
 	_, err = c.CreateUserGroup(ctx, &elasticache.CreateUserGroupInput{UserGroupId: aws.String("h"), Engine: aws.String("redis"), UserIds: []string{"default"}})
 	wantErr[*types.UserGroupQuotaExceededFault](t, err, apiErr{status: 400, code: "UserGroupQuotaExceeded"})
 	_, state := a.do(http.MethodGet, "/_admin/state", "")

@@ -24,33 +24,10 @@ import (
 // EnginesFunc builds the engines of --engines auto in dir.
 type EnginesFunc func(dir string, log *slog.Logger) engine.Engines
 
-// defaultEngines is the engine runner of --engines auto.
+// defaultEngines is the engine runner of --engines auto: real processes.
 func defaultEngines(dir string, log *slog.Logger) engine.Engines {
-	return unbuiltEngines{}
+	return engine.NewRunner(dir, log)
 }
-
-// errNoRunner says this build has no engine runner.
-var errNoRunner = errors.New("this build has no engine runner")
-
-// unbuiltEngines is the engines of a build without the process runner:
-// no engine is available, so every cluster fails visibly
-// (incompatible-network, with an event saying why) instead of pretending
-// to run.
-type unbuiltEngines struct{}
-
-func (unbuiltEngines) Available(string) (string, error) { return "", errNoRunner }
-func (unbuiltEngines) Ensure(context.Context, engine.Spec) error {
-	return errNoRunner
-}
-func (unbuiltEngines) Apply(context.Context, engine.Spec, map[string]string) ([]string, error) {
-	return nil, errNoRunner
-}
-func (unbuiltEngines) Restart(context.Context, engine.Spec) error { return errNoRunner }
-func (unbuiltEngines) Stop(context.Context, string) error         { return nil }
-func (unbuiltEngines) Remove(context.Context, string) error       { return nil }
-func (unbuiltEngines) StopAll(context.Context) error              { return nil }
-func (unbuiltEngines) Exited() <-chan string                      { return nil }
-func (unbuiltEngines) Health(context.Context, string) error       { return errNoRunner }
 
 // engineNames are the engines a cluster may ask for, reported at start.
 var engineNames = []string{"redis", "valkey", "memcached"}

@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/elasticache-server/elasticache-server/engine"
+	"github.com/elasticache-server/elasticache-server/engine/enginetest"
 )
 
 // recordingEngines is an engine.Engines that only says what was asked of
 // it: enough to check how Main drives the fleet.
 type recordingEngines struct {
-	unbuiltEngines
+	*enginetest.Fake
 	mu    sync.Mutex
 	calls []string
 	dir   string
@@ -68,7 +69,7 @@ func closeMain(t *testing.T, m *Main) {
 func TestMainDrivesEnginesAndStopsThemAtClose(t *testing.T) {
 	t.Parallel()
 	dataDir := t.TempDir()
-	rec := &recordingEngines{}
+	rec := &recordingEngines{Fake: enginetest.New()}
 	var buf bytes.Buffer
 	m := openMain(t, Config{Listen: "127.0.0.1:0", DataDir: dataDir}, func(dir string, _ *slog.Logger) engine.Engines {
 		rec.dir = dir
@@ -124,7 +125,10 @@ func TestMainEnginesNoneWarnsAndBuildsNoEngines(t *testing.T) {
 	var buf bytes.Buffer
 	built := false
 	m := openMain(t, Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Engines: EnginesNone},
-		func(string, *slog.Logger) engine.Engines { built = true; return &recordingEngines{} }, &buf)
+		func(string, *slog.Logger) engine.Engines {
+			built = true
+			return &recordingEngines{Fake: enginetest.New()}
+		}, &buf)
 	closeMain(t, m)
 	if built {
 		t.Fatal("engines built with --engines none")

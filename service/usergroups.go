@@ -286,7 +286,7 @@ func (s *ElastiCache) ModifyUserGroup(ctx context.Context, in *api.ModifyUserGro
 			return userGroupNotFound(id), err
 		}
 		if st := s.rbacStatus(rec.Created, rec.Modified, rec.Deleted, now); st != statusActive {
-			return userGroupNotActive(id), nil
+			return userGroupNotActive(id, st, "modified"), nil
 		}
 		for _, u := range remove {
 			if !slices.Contains(rec.UserIDs, u) {
@@ -343,7 +343,7 @@ func (s *ElastiCache) DeleteUserGroup(ctx context.Context, in *api.DeleteUserGro
 			return userGroupNotFound(id), err
 		}
 		if st := s.rbacStatus(rec.Created, rec.Modified, rec.Deleted, now); st != statusActive {
-			return userGroupNotActive(id), nil
+			return userGroupNotActive(id, st, "deleted"), nil
 		}
 		if rgs, caches := rec.usedBy(); len(rgs)+len(caches) > 0 {
 			return &api.InvalidUserGroupStateFault{Message: fmt.Sprintf("User group %s is associated with a replication group or serverless cache.", id)}, nil
@@ -363,8 +363,10 @@ func (s *ElastiCache) DeleteUserGroup(ctx context.Context, in *api.DeleteUserGro
 	return (*api.DeleteUserGroupOutput)(&out), nil
 }
 
-func userGroupNotActive(id string) error {
-	return &api.InvalidUserGroupStateFault{Message: fmt.Sprintf("User group %s is not in active state.", id)}
+// userGroupNotActive is userNotActive for user groups (AWS's wording
+// quoted in terraform-provider-aws#37911).
+func userGroupNotActive(id, status, done string) error {
+	return &api.InvalidUserGroupStateFault{Message: fmt.Sprintf("User group %s has status %s. Only active user groups can be %s.", id, status, done)}
 }
 
 // stateUserGroup is a user group in the state document. Field order is

@@ -205,7 +205,7 @@ func TestUserGroupStatusWithDelay(t *testing.T) {
 		t.Fatalf("status = %s", *g.Status)
 	}
 	_, err = f.svc.DeleteUserGroup(ctxA, &api.DeleteUserGroupInput{UserGroupId: s("g")})
-	wantFault(t, err, "InvalidUserGroupState", 400, "User group g is not in active state.")
+	wantFault(t, err, "InvalidUserGroupState", 400, "User group g has status creating. Only active user groups can be deleted.")
 	f.clock.Advance(time.Minute)
 	_, err = createUser(f, ctxA, "app", "app")
 	mustOK(t, err)
@@ -317,9 +317,9 @@ func TestDeleteUserGroupWithDelay(t *testing.T) {
 		t.Fatalf("listed while deleting = %v", got)
 	}
 	_, err = f.svc.ModifyUserGroup(ctxA, &api.ModifyUserGroupInput{UserGroupId: s("g"), UserIdsToAdd: []string{"default"}})
-	wantFault(t, err, "InvalidUserGroupState", 400, "User group g is not in active state.")
+	wantFault(t, err, "InvalidUserGroupState", 400, "User group g has status deleting. Only active user groups can be modified.")
 	_, err = f.svc.DeleteUserGroup(ctxA, &api.DeleteUserGroupInput{UserGroupId: s("g")})
-	wantFault(t, err, "InvalidUserGroupState", 400, "User group g is not in active state.")
+	wantFault(t, err, "InvalidUserGroupState", 400, "User group g has status deleting. Only active user groups can be deleted.")
 	_, err = createUserGroup(f, ctxA, "g", "redis", "default")
 	wantFault(t, err, "UserGroupAlreadyExists", 400, "User group g already exists.")
 	_, err = createUserGroup(f, ctxA, "k", "redis", "default")

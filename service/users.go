@@ -537,7 +537,7 @@ func (s *ElastiCache) ModifyUser(ctx context.Context, in *api.ModifyUserInput) (
 			return userNotFound(id), err
 		}
 		if st := s.rbacStatus(rec.Created, rec.Modified, rec.Deleted, now); st != statusActive {
-			return userNotActive(id), nil
+			return userNotActive(id, st, "modified"), nil
 		}
 		switch {
 		case in.AccessString != nil:
@@ -609,7 +609,7 @@ func (s *ElastiCache) DeleteUser(ctx context.Context, in *api.DeleteUserInput) (
 			return userNotFound(id), err
 		}
 		if st := s.rbacStatus(rec.Created, rec.Modified, rec.Deleted, now); st != statusActive {
-			return userNotActive(id), nil
+			return userNotActive(id, st, "deleted"), nil
 		}
 		groups, err := userGroups.All(tx, sc)
 		if err != nil {
@@ -645,8 +645,12 @@ func (s *ElastiCache) DeleteUser(ctx context.Context, in *api.DeleteUserInput) (
 	return (*api.DeleteUserOutput)(&out), nil
 }
 
-func userNotActive(id string) error {
-	return &api.InvalidUserStateFault{Message: fmt.Sprintf("User %s is not in active state.", id)}
+// userNotActive is AWS's answer to a change of a user that is not active
+// ("User u has status modifying. Only active users can be modified.",
+// quoted from AWS in terraform-provider-aws#49726; the delete wording
+// follows it).
+func userNotActive(id, status, done string) error {
+	return &api.InvalidUserStateFault{Message: fmt.Sprintf("User %s has status %s. Only active users can be %s.", id, status, done)}
 }
 
 // removeOrKeep ends a DeleteUser or DeleteUserGroup in tx: the record goes

@@ -299,7 +299,7 @@ func TestUserStatusWithDelay(t *testing.T) {
 		t.Fatalf("status = %s, want creating", *u.Status)
 	}
 	_, err = f.svc.ModifyUser(ctxA, &api.ModifyUserInput{UserId: s("u1"), AccessString: s("off")})
-	wantFault(t, err, "InvalidUserState", 400, "User u1 is not in active state.")
+	wantFault(t, err, "InvalidUserState", 400, "User u1 has status creating. Only active users can be modified.")
 	_, err = f.svc.DeleteUser(ctxA, &api.DeleteUserInput{UserId: s("u1")})
 	wantFault(t, err, "InvalidUserState", 400, "")
 	f.clock.Advance(10 * time.Second)
@@ -432,9 +432,9 @@ func TestDeleteUserWithDelay(t *testing.T) {
 		t.Fatalf("group members while app is deleting = %v", g.UserIds)
 	}
 	_, err = f.svc.ModifyUser(ctxA, &api.ModifyUserInput{UserId: s("app"), AccessString: s("off")})
-	wantFault(t, err, "InvalidUserState", 400, "User app is not in active state.")
+	wantFault(t, err, "InvalidUserState", 400, "User app has status deleting. Only active users can be modified.")
 	_, err = f.svc.DeleteUser(ctxA, &api.DeleteUserInput{UserId: s("app")})
-	wantFault(t, err, "InvalidUserState", 400, "User app is not in active state.")
+	wantFault(t, err, "InvalidUserState", 400, "User app has status deleting. Only active users can be deleted.")
 	_, err = createUser(f, ctxA, "app", "app")
 	wantFault(t, err, "UserAlreadyExists", 400, "User app already exists.")
 	_, err = createUser(f, ctxA, "third", "third")

@@ -590,16 +590,18 @@ class T02Delayed(Case):
         c = self.b3()
         self.assertEqual(self.create_user(c, "app")["Status"], "creating")
         self.assertEqual(self.describe_user(c, "app")["Status"], "creating")
-        st = ("InvalidUserStateFault", "InvalidUserState", "User app is not in active state.", 400)
-        self.assertB3Error(c.modify_user, *st, UserId="app", AccessString="off")
-        self.assertB3Error(c.delete_user, *st, UserId="app")
+        st = ("InvalidUserStateFault", "InvalidUserState", "User app has status creating. Only active users can be %s.", 400)
+        self.assertB3Error(c.modify_user, st[0], st[1], st[2] % "modified", st[3], UserId="app", AccessString="off")
+        self.assertB3Error(c.delete_user, st[0], st[1], st[2] % "deleted", st[3], UserId="app")
         self.assertEqual(self.describe_user(c, "default")["Status"], "active")
         self.assertEqual(self.ok(c.create_user_group, UserGroupId="g", Engine="redis", UserIds=["default"])["Status"],
                          "creating")
         self.assertEqual(self.describe_group(c, "g")["Status"], "creating")
-        gst = ("InvalidUserGroupStateFault", "InvalidUserGroupState", "User group g is not in active state.", 400)
-        self.assertB3Error(c.modify_user_group, *gst, UserGroupId="g", UserIdsToAdd=["app"])
-        self.assertB3Error(c.delete_user_group, *gst, UserGroupId="g")
+        gst = ("InvalidUserGroupStateFault", "InvalidUserGroupState",
+               "User group g has status creating. Only active user groups can be %s.", 400)
+        self.assertB3Error(c.modify_user_group, gst[0], gst[1], gst[2] % "modified", gst[3], UserGroupId="g",
+                           UserIdsToAdd=["app"])
+        self.assertB3Error(c.delete_user_group, gst[0], gst[1], gst[2] % "deleted", gst[3], UserGroupId="g")
 
 
 # -------------------------------------------------------------------- CLI

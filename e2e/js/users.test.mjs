@@ -408,13 +408,14 @@ suite('users and user groups (a server with --user-transition-delay 1h)', ['--us
     assert.equal((await ok(c, createUser('app'))).Status, 'creating');
     assert.equal((await ok(c, describeUsers({ UserId: 'app' }))).Users[0].Status, 'creating');
     await fault(c, modifyUser({ UserId: 'app', AccessString: 'off' }), InvalidUserStateFault, 'InvalidUserState',
-      'User app is not in active state.');
-    await fault(c, new DeleteUserCommand({ UserId: 'app' }), InvalidUserStateFault, 'InvalidUserState', 'User app is not in active state.');
+      'User app has status creating. Only active users can be modified.');
+    await fault(c, new DeleteUserCommand({ UserId: 'app' }), InvalidUserStateFault, 'InvalidUserState',
+      'User app has status creating. Only active users can be deleted.');
     assert.equal((await ok(c, createGroup('g', ['default']))).Status, 'creating');
     assert.equal((await ok(c, describeGroups({ UserGroupId: 'g' }))).UserGroups[0].Status, 'creating');
     await fault(c, modifyGroup({ UserGroupId: 'g', UserIdsToAdd: ['app'] }), InvalidUserGroupStateFault, 'InvalidUserGroupState',
-      'User group g is not in active state.');
+      'User group g has status creating. Only active user groups can be modified.');
     await fault(c, new DeleteUserGroupCommand({ UserGroupId: 'g' }), InvalidUserGroupStateFault, 'InvalidUserGroupState',
-      'User group g is not in active state.');
+      'User group g has status creating. Only active user groups can be deleted.');
   });
 });
