@@ -93,6 +93,14 @@ type cacheClusterRecord struct {
 	// LogDelivery are the log delivery configurations, kept as data.
 	LogDelivery []logDeliveryRecord `json:"logDelivery,omitempty"`
 
+	// AuthTokenHashes are the SHA-256 (lowercase hex) of the AUTH tokens
+	// the engines accept: one, or two while a ROTATE keeps the old one;
+	// the form Redis' `ACL SETUSER default #<hash>` takes. The token
+	// itself is never kept.
+	AuthTokenHashes []string `json:"authTokenHashes,omitempty"`
+	// AuthTokenModified is when a ModifyCacheCluster last changed them.
+	AuthTokenModified *time.Time `json:"authTokenModified,omitempty"`
+
 	// The Pending fields are the PendingModifiedValues: changes asked
 	// without ApplyImmediately, or under way; zero when none.
 	PendingNumNodes      int      `json:"pendingNumNodes,omitempty"`

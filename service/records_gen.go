@@ -98,6 +98,16 @@ func (r *cacheClusterRecord) AppendJSON(b []byte) ([]byte, bool) {
 			return nil, false
 		}
 	}
+	if len(r.AuthTokenHashes) != 0 {
+		b = append(b, `,"authTokenHashes":`...)
+		b = schema.AppendStrings(b, r.AuthTokenHashes)
+	}
+	if r.AuthTokenModified != nil {
+		b = append(b, `,"authTokenModified":`...)
+		if b, ok = schema.AppendTimePtr(b, r.AuthTokenModified); !ok {
+			return nil, false
+		}
+	}
 	if r.PendingNumNodes != 0 {
 		b = append(b, `,"pendingNumNodes":`...)
 		b = schema.AppendInt(b, r.PendingNumNodes)
@@ -229,23 +239,29 @@ func (r *cacheClusterRecord) decodeJSON(d *schema.Decoder) {
 		case "logDelivery":
 			i = 29
 			r.LogDelivery = schema.DecodeSlice(d, (*logDeliveryRecord).decodeJSON)
-		case "pendingNumNodes":
+		case "authTokenHashes":
 			i = 30
+			r.AuthTokenHashes = d.Strings()
+		case "authTokenModified":
+			i = 31
+			r.AuthTokenModified = d.TimePtr()
+		case "pendingNumNodes":
+			i = 32
 			r.PendingNumNodes = d.Int()
 		case "pendingNodesToRemove":
-			i = 31
+			i = 33
 			r.PendingNodesToRemove = d.Strings()
 		case "pendingEngineVersion":
-			i = 32
+			i = 34
 			r.PendingEngineVersion = d.String()
 		case "pendingNodeType":
-			i = 33
+			i = 35
 			r.PendingNodeType = d.String()
 		case "nodes":
-			i = 34
+			i = 36
 			r.Nodes = schema.DecodeSlice(d, (*cacheNodeRecord).decodeJSON)
 		case "created":
-			i = 35
+			i = 37
 			r.Created = d.Time()
 		default:
 			d.Fail()
