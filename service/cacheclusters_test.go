@@ -177,6 +177,10 @@ func TestCreateCacheClusterRedisDefaults(t *testing.T) {
 	if g := marked(t, f, ctxA, "my-redis"); g != 1 {
 		t.Fatalf("work mark = %d, want generation 1", g)
 	}
+	// The work index is not state: a store with marked clusters exports.
+	if doc := mustExport(t, f); !strings.Contains(string(doc), `"status": "creating"`) || strings.Contains(string(doc), "f/w/") {
+		t.Fatalf("export while creating:\n%s", doc)
+	}
 	// No event until the reconciler has created it.
 	if evs := clusterEvents(t, f); len(evs) != 0 {
 		t.Fatalf("events on create = %v", evs)
