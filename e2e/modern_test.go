@@ -126,9 +126,9 @@ accounts:
 
 		cluster := "arn:aws:elasticache:us-east-1:999999999999:cluster:my-cluster"
 		_, err = listTags(t, c, cluster)
-		wantErr[*types.CacheClusterNotFoundFault](t, err, apiErr{status: 404, code: "CacheClusterNotFound", msg: "CacheCluster my-cluster not found."})
+		wantErr[*types.CacheClusterNotFoundFault](t, err, apiErr{status: 404, code: "CacheClusterNotFound", msg: "CacheCluster not found: my-cluster"})
 		_, err = addTags(t, c, cluster, tag("k", "v"))
-		wantErr[*types.CacheClusterNotFoundFault](t, err, apiErr{status: 404, code: "CacheClusterNotFound", msg: "CacheCluster my-cluster not found."})
+		wantErr[*types.CacheClusterNotFoundFault](t, err, apiErr{status: 404, code: "CacheClusterNotFound", msg: "CacheCluster not found: my-cluster"})
 		_, err = removeTags(t, c, "arn:aws:elasticache:us-east-1:999999999999:subnetgroup:sn", "k")
 		wantErr[*types.CacheSubnetGroupNotFoundFault](t, err, apiErr{status: 400, code: "CacheSubnetGroupNotFoundFault", msg: "CacheSubnetGroup sn not found."})
 	})

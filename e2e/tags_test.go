@@ -384,7 +384,7 @@ func TestTagARNs(t *testing.T) {
 			check func(*testing.T, error)
 		}{
 			{"cluster", func(t *testing.T, err error) {
-				wantErr[*types.CacheClusterNotFoundFault](t, err, apiErr{status: 404, code: "CacheClusterNotFound", msg: "CacheCluster res-1 not found."})
+				wantErr[*types.CacheClusterNotFoundFault](t, err, apiErr{status: 404, code: "CacheClusterNotFound", msg: "CacheCluster not found: res-1"})
 			}},
 			{"parametergroup", func(t *testing.T, err error) {
 				wantErr[*types.CacheParameterGroupNotFoundFault](t, err, apiErr{status: 404, code: "CacheParameterGroupNotFound", msg: "CacheParameterGroup res-1 not found."})

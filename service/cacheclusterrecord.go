@@ -68,6 +68,12 @@ type cacheClusterRecord struct {
 	ParameterGroup string   `json:"parameterGroup"`
 	ParamStatus    string   `json:"paramStatus"`
 	NodesToReboot  []string `json:"nodesToReboot,omitempty"`
+	// RunningNodeType and RunningEngineVersion are what the engines were
+	// last started with, written by the reconciler: a modification that
+	// changed NodeType or EngineVersion restarts the nodes until they
+	// match.
+	RunningNodeType      string `json:"runningNodeType,omitempty"`
+	RunningEngineVersion string `json:"runningEngineVersion,omitempty"`
 	// AppliedParams are the parameter values the engines run with, as the
 	// reconciler last applied them (name → value); the reconciler compares
 	// them with the group's values to find what changed.
@@ -92,6 +98,14 @@ type cacheClusterRecord struct {
 	NetworkType             string `json:"networkType"`
 	// LogDelivery are the log delivery configurations, kept as data.
 	LogDelivery []logDeliveryRecord `json:"logDelivery,omitempty"`
+
+	// AuthTokenHashes are the SHA-256 (lowercase hex) of the AUTH tokens
+	// the engines accept: one, or two while a ROTATE keeps the old one;
+	// the form Redis' `ACL SETUSER default #<hash>` takes. The token
+	// itself is never kept.
+	AuthTokenHashes []string `json:"authTokenHashes,omitempty"`
+	// AuthTokenModified is when a ModifyCacheCluster last changed them.
+	AuthTokenModified *time.Time `json:"authTokenModified,omitempty"`
 
 	// The Pending fields are the PendingModifiedValues: changes asked
 	// without ApplyImmediately, or under way; zero when none.

@@ -19,5 +19,6 @@ func registeredKinds() []*kindDecl {
 		parameterGroupKind,
 		userKind,
 		userGroupKind,
+		cacheClusterKind,
 	}
 }

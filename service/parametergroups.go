@@ -225,6 +225,10 @@ func (s *ElastiCache) DeleteCacheParameterGroup(ctx context.Context, in *api.Del
 			// AWS's wording for a delete of a group that is not there.
 			return &api.CacheParameterGroupNotFoundFault{Message: "CacheParameterGroupnot found: " + name}, err
 		}
+		user, err := clusterUsing(tx, sc, func(c *cacheClusterRecord) bool { return c.ParameterGroup == name })
+		if err != nil || user != "" {
+			return &api.InvalidCacheParameterGroupStateFault{Message: fmt.Sprintf("One or more cache clusters are still members of parameter group %s, so the group cannot be deleted.", name)}, err
+		}
 		if err := parameterGroups.Delete(tx, sc, name); err != nil {
 			return nil, err
 		}

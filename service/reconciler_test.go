@@ -578,12 +578,16 @@ func TestReconcileMemcachedNodesUpAndDown(t *testing.T) {
 	f.available(t, newCluster("m1", "memcached", 2))
 
 	f.change(t, "m1", func(rec *cacheClusterRecord) {
-		rec.Status, rec.PendingNumNodes, rec.NewAZs = clusterModifying, 4, []string{"us-east-1b", "us-east-1c"}
+		// As ModifyCacheCluster with ApplyImmediately writes it: the
+		// count, and the new nodes' zones (which the request path would
+		// have turned into creating nodes already; the reconciler adds
+		// what is missing the same way).
+		rec.Status, rec.NumNodes, rec.NewAZs = clusterModifying, 4, []string{"us-east-1b", "us-east-1c"}
 	})
 	f.r.workPass(context.Background())
 	got := f.cluster(t, "m1")
-	if got.Status != clusterAvailable || got.NumNodes != 4 || got.PendingNumNodes != 0 || len(got.Nodes) != 4 {
-		t.Fatalf("after scaling out: status %q, NumNodes %d, pending %d, %d nodes", got.Status, got.NumNodes, got.PendingNumNodes, len(got.Nodes))
+	if got.Status != clusterAvailable || got.NumNodes != 4 || len(got.Nodes) != 4 {
+		t.Fatalf("after scaling out: status %q, NumNodes %d, %d nodes", got.Status, got.NumNodes, len(got.Nodes))
 	}
 	if n := got.Nodes[3]; n.ID != "0004" || n.AZ != "us-east-1c" || n.Status != nodeAvailable || n.Address != "127.1.0.4" {
 		t.Fatalf("node 4 = %+v", n)
@@ -595,7 +599,8 @@ func TestReconcileMemcachedNodesUpAndDown(t *testing.T) {
 	}
 
 	f.change(t, "m1", func(rec *cacheClusterRecord) {
-		rec.Status, rec.PendingNumNodes, rec.PendingNodesToRemove = clusterModifying, 2, []string{"0002", "0004"}
+		rec.Status, rec.NumNodes = clusterModifying, 2
+		rec.Nodes[1].Status, rec.Nodes[3].Status = nodeDeleting, nodeDeleting
 	})
 	f.r.workPass(context.Background())
 	got = f.cluster(t, "m1")
@@ -604,8 +609,8 @@ func TestReconcileMemcachedNodesUpAndDown(t *testing.T) {
 		ids = append(ids, n.ID)
 	}
 	wantStrings(t, "nodes after scaling in", ids, []string{"0001", "0003"})
-	if got.NumNodes != 2 || got.PendingNodesToRemove != nil {
-		t.Fatalf("NumNodes %d, pending removals %v", got.NumNodes, got.PendingNodesToRemove)
+	if got.NumNodes != 2 {
+		t.Fatalf("NumNodes %d", got.NumNodes)
 	}
 	for id, running := range map[string]bool{"0001": true, "0002": false, "0003": true, "0004": false} {
 		if _, ok := f.eng.proc("111111111111/us-east-1/m1/" + id); ok != running {
@@ -643,12 +648,12 @@ func TestReconcileNodeTypeChangeRestarts(t *testing.T) {
 	f := newRecFixture(t, newFakeEngines("redis"))
 	f.available(t, newCluster("c1", "redis", 1))
 	f.change(t, "c1", func(rec *cacheClusterRecord) {
-		rec.Status, rec.PendingNodeType = clusterModifying, "cache.t3.small"
+		rec.Status, rec.NodeType = clusterModifying, "cache.t3.small"
 	})
 	f.r.workPass(context.Background())
 	got := f.cluster(t, "c1")
-	if got.Status != clusterAvailable || got.NodeType != "cache.t3.small" || got.PendingNodeType != "" {
-		t.Fatalf("status %q, type %q, pending %q", got.Status, got.NodeType, got.PendingNodeType)
+	if got.Status != clusterAvailable || got.RunningNodeType != "cache.t3.small" {
+		t.Fatalf("status %q, running type %q", got.Status, got.RunningNodeType)
 	}
 	spec, _ := f.eng.proc("111111111111/us-east-1/c1/0001")
 	if want := int64(1471026299 - 367756574); spec.MaxMemory != want { // 75 %, rounded up
@@ -890,5 +895,26 @@ func TestReconcileCreateAddsNodesTheRecordLacks(t *testing.T) {
 	if len(got.Nodes) != 2 || got.Nodes[0].ID != "0001" || got.Nodes[0].AZ != "us-east-1b" ||
 		got.Nodes[1].ID != "0002" || got.Nodes[1].AZ != "us-east-1b" || got.NewAZs != nil {
 		t.Fatalf("nodes = %+v, NewAZs %v", got.Nodes, got.NewAZs)
+	}
+}
+
+// Changes a Modify without ApplyImmediately left pending wait for a later
+// Modify that applies them: a modification under way for something else
+// does not carry them out.
+func TestReconcileLeavesPendingChangesPending(t *testing.T) {
+	f := newRecFixture(t, newFakeEngines("memcached"))
+	f.available(t, newCluster("m1", "memcached", 2))
+	f.change(t, "m1", func(rec *cacheClusterRecord) {
+		rec.Status, rec.PendingNumNodes, rec.PendingNodesToRemove = clusterModifying, 1, []string{"0002"}
+		rec.PendingNodeType = "cache.t3.small"
+	})
+	f.r.workPass(context.Background())
+	got := f.cluster(t, "m1")
+	if got.Status != clusterAvailable || len(got.Nodes) != 2 || got.NumNodes != 2 || got.PendingNumNodes != 1 ||
+		got.PendingNodeType != "cache.t3.small" || got.RunningNodeType != "cache.t3.micro" {
+		t.Fatalf("after the pass: %+v", got)
+	}
+	if n := len(f.eng.callsLike("restart")) + len(f.eng.callsLike("remove")); n != 0 {
+		t.Fatalf("%d restarts and removals for pending changes", n)
 	}
 }

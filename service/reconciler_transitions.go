@@ -61,6 +61,7 @@ func (r *Reconciler) create(ctx context.Context, sc scope, rec *cacheClusterReco
 		}
 		cur.Status, cur.ParamStatus, cur.NodesToReboot = clusterAvailable, paramsInSync, nil
 		cur.AppliedParams = values
+		cur.RunningNodeType, cur.RunningEngineVersion = cur.NodeType, cur.EngineVersion
 		events = append(events, "Cache cluster created")
 		if r.e == nil {
 			events = append(events, noEngineEvent)
@@ -199,29 +200,17 @@ type modifyPlan struct {
 	removed, added []string
 }
 
-// desiredNodes is the number of nodes a modification asks for: the
-// pending number while the change is under way, else NumNodes.
-func desiredNodes(rec *cacheClusterRecord) int {
-	if rec.PendingNumNodes > 0 {
-		return rec.PendingNumNodes
-	}
-	return rec.NumNodes
-}
-
-// planNodes marks the nodes to remove (those named in
-// PendingNodesToRemove, then the highest IDs while too many remain) as
-// deleting, and appends the nodes to add (IDs continuing after the highest,
-// their AZs from NewAZs, else the cluster's, else the first of the
-// region's), as creating. Run again on a record it has already changed,
-// it changes nothing.
+// planNodes makes the cluster's nodes NumNodes where the request path
+// has not already (it marks removed nodes deleting and adds new ones
+// creating itself): the highest IDs are marked deleting while too many
+// remain, and nodes are appended (IDs continuing after the highest, AZs
+// from NewAZs, else the cluster's, else the first node's) while too few
+// do. Run again on a record it has already changed, it changes nothing.
 func planNodes(rec *cacheClusterRecord, region string) modifyPlan {
-	p := modifyPlan{to: desiredNodes(rec)}
+	p := modifyPlan{to: rec.NumNodes}
 	live, maxID := 0, 0
 	for i := range rec.Nodes {
 		n := &rec.Nodes[i]
-		if slices.Contains(rec.PendingNodesToRemove, n.ID) {
-			n.Status = nodeDeleting
-		}
 		if n.Status != nodeDeleting {
 			live++
 		}
@@ -263,6 +252,14 @@ func planNodes(rec *cacheClusterRecord, region string) modifyPlan {
 	return p
 }
 
+// restartNeeded reports whether the engines run another node type or
+// engine version than the record asks (a record the reconciler never
+// started says nothing: its engines are started as asked).
+func restartNeeded(rec *cacheClusterRecord) bool {
+	return rec.RunningNodeType != "" && rec.RunningNodeType != rec.NodeType ||
+		rec.RunningEngineVersion != "" && rec.RunningEngineVersion != rec.EngineVersion
+}
+
 // modify makes the engines match a modified cluster: nodes removed and
 // added, the node type or engine version changed (every node restarted
 // with the new spec), parameter changes applied (dynamic ones at once,
@@ -292,15 +289,10 @@ func (r *Reconciler) modify(ctx context.Context, sc scope, rec *cacheClusterReco
 	if err := r.ensureNodes(ctx, sc, rec, kept, rec.AppliedParams); err != nil {
 		return err
 	}
-	// The spec after the change: new node type, version and family.
+	// The spec after the change: the request path wrote the new node
+	// type, version and family into the record.
 	next := *rec
-	if rec.PendingNodeType != "" {
-		next.NodeType = rec.PendingNodeType
-	}
-	if rec.PendingEngineVersion != "" {
-		next.EngineVersion = rec.PendingEngineVersion
-		next.Family = familyOf(rec.Engine, rec.PendingEngineVersion, rec.Family)
-	}
+	next.Family = familyOf(rec.Engine, rec.EngineVersion, rec.Family)
 	values, err := r.groupValues(ctx, sc, &next)
 	if err != nil {
 		return err
@@ -308,7 +300,7 @@ func (r *Reconciler) modify(ctx context.Context, sc scope, rec *cacheClusterReco
 	if err := r.ensureNodes(ctx, sc, &next, added, values); err != nil {
 		return err
 	}
-	restart := rec.PendingNodeType != "" || rec.PendingEngineVersion != ""
+	restart := restartNeeded(rec)
 	var events []string
 	changed := changedParams(effectiveParams(rec.Family, rec.AppliedParams), effectiveParams(next.Family, values))
 	var static []string
@@ -359,15 +351,16 @@ func (r *Reconciler) modify(ctx context.Context, sc scope, rec *cacheClusterReco
 			}
 			out = append(out, "Removed cache nodes "+strings.Join(ids, ", "))
 		}
-		if cur.PendingNodeType != "" {
-			out = append(out, fmt.Sprintf("Succeeded applying modification to cache node type to %s.", cur.PendingNodeType))
+		if cur.RunningNodeType != "" && cur.RunningNodeType != next.NodeType {
+			out = append(out, fmt.Sprintf("Succeeded applying modification to cache node type to %s.", next.NodeType))
 		}
-		if cur.PendingEngineVersion != "" {
+		if cur.RunningEngineVersion != "" && cur.RunningEngineVersion != next.EngineVersion {
 			out = append(out, "Cache cluster patched")
 		}
-		cur.NodeType, cur.EngineVersion, cur.Family = next.NodeType, next.EngineVersion, next.Family
+		cur.RunningNodeType, cur.RunningEngineVersion, cur.Family = next.NodeType, next.EngineVersion, next.Family
+		// The Pending fields are the request path's: changes that wait
+		// for a later Modify with ApplyImmediately.
 		cur.NumNodes = len(nodes)
-		cur.PendingNumNodes, cur.PendingNodesToRemove, cur.PendingNodeType, cur.PendingEngineVersion = 0, nil, "", ""
 		cur.NewAZs = nil
 		cur.AppliedParams = values
 		out = append(out, events...)

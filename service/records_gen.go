@@ -50,6 +50,14 @@ func (r *cacheClusterRecord) AppendJSON(b []byte) ([]byte, bool) {
 		b = append(b, `,"nodesToReboot":`...)
 		b = schema.AppendStrings(b, r.NodesToReboot)
 	}
+	if r.RunningNodeType != "" {
+		b = append(b, `,"runningNodeType":`...)
+		b = schema.AppendString(b, r.RunningNodeType)
+	}
+	if r.RunningEngineVersion != "" {
+		b = append(b, `,"runningEngineVersion":`...)
+		b = schema.AppendString(b, r.RunningEngineVersion)
+	}
 	if len(r.AppliedParams) != 0 {
 		b = append(b, `,"appliedParams":`...)
 		b = schema.AppendStringMap(b, r.AppliedParams)
@@ -95,6 +103,16 @@ func (r *cacheClusterRecord) AppendJSON(b []byte) ([]byte, bool) {
 	if len(r.LogDelivery) != 0 {
 		b = append(b, `,"logDelivery":`...)
 		if b, ok = schema.AppendSlice(b, r.LogDelivery, (*logDeliveryRecord).AppendJSON); !ok {
+			return nil, false
+		}
+	}
+	if len(r.AuthTokenHashes) != 0 {
+		b = append(b, `,"authTokenHashes":`...)
+		b = schema.AppendStrings(b, r.AuthTokenHashes)
+	}
+	if r.AuthTokenModified != nil {
+		b = append(b, `,"authTokenModified":`...)
+		if b, ok = schema.AppendTimePtr(b, r.AuthTokenModified); !ok {
 			return nil, false
 		}
 	}
@@ -187,65 +205,77 @@ func (r *cacheClusterRecord) decodeJSON(d *schema.Decoder) {
 		case "nodesToReboot":
 			i = 15
 			r.NodesToReboot = d.Strings()
-		case "appliedParams":
+		case "runningNodeType":
 			i = 16
+			r.RunningNodeType = d.String()
+		case "runningEngineVersion":
+			i = 17
+			r.RunningEngineVersion = d.String()
+		case "appliedParams":
+			i = 18
 			r.AppliedParams = d.StringMap()
 		case "preferredAz":
-			i = 17
+			i = 19
 			r.PreferredAZ = d.String()
 		case "azMode":
-			i = 18
+			i = 20
 			r.AZMode = d.String()
 		case "newAzs":
-			i = 19
+			i = 21
 			r.NewAZs = d.Strings()
 		case "maintenanceWindow":
-			i = 20
+			i = 22
 			r.MaintenanceWindow = d.String()
 		case "snapshotWindow":
-			i = 21
+			i = 23
 			r.SnapshotWindow = d.String()
 		case "snapshotRetention":
-			i = 22
+			i = 24
 			r.SnapshotRetention = d.Int()
 		case "autoMinorVersionUpgrade":
-			i = 23
+			i = 25
 			r.AutoMinorVersionUpgrade = d.Bool()
 		case "notificationTopicArn":
-			i = 24
+			i = 26
 			r.NotificationTopicARN = d.String()
 		case "notificationTopicStatus":
-			i = 25
+			i = 27
 			r.NotificationTopicStatus = d.String()
 		case "transitEncryption":
-			i = 26
+			i = 28
 			r.TransitEncryption = d.Bool()
 		case "ipDiscovery":
-			i = 27
+			i = 29
 			r.IPDiscovery = d.String()
 		case "networkType":
-			i = 28
+			i = 30
 			r.NetworkType = d.String()
 		case "logDelivery":
-			i = 29
+			i = 31
 			r.LogDelivery = schema.DecodeSlice(d, (*logDeliveryRecord).decodeJSON)
+		case "authTokenHashes":
+			i = 32
+			r.AuthTokenHashes = d.Strings()
+		case "authTokenModified":
+			i = 33
+			r.AuthTokenModified = d.TimePtr()
 		case "pendingNumNodes":
-			i = 30
+			i = 34
 			r.PendingNumNodes = d.Int()
 		case "pendingNodesToRemove":
-			i = 31
+			i = 35
 			r.PendingNodesToRemove = d.Strings()
 		case "pendingEngineVersion":
-			i = 32
+			i = 36
 			r.PendingEngineVersion = d.String()
 		case "pendingNodeType":
-			i = 33
+			i = 37
 			r.PendingNodeType = d.String()
 		case "nodes":
-			i = 34
+			i = 38
 			r.Nodes = schema.DecodeSlice(d, (*cacheNodeRecord).decodeJSON)
 		case "created":
-			i = 35
+			i = 39
 			r.Created = d.Time()
 		default:
 			d.Fail()

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -227,6 +228,10 @@ func (s *ElastiCache) DeleteCacheSecurityGroup(ctx context.Context, in *api.Dele
 			if st, gone := ec2Status(e, now, s.cfg.TransitionDelay); !gone && st != "authorized" {
 				return &api.InvalidCacheSecurityGroupStateFault{Message: fmt.Sprintf("CacheSecurityGroup %s has EC2 security groups that are %s.", name, st)}, nil
 			}
+		}
+		user, err := clusterUsing(tx, sc, func(c *cacheClusterRecord) bool { return slices.Contains(c.CacheSecurityGroups, name) })
+		if err != nil || user != "" {
+			return &api.InvalidCacheSecurityGroupStateFault{Message: fmt.Sprintf("One or more cache clusters are still members of cache security group %s, so the group cannot be deleted.", name)}, err
 		}
 		if err := securityGroups.Delete(tx, sc, name); err != nil {
 			return nil, err

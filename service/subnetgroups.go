@@ -289,6 +289,10 @@ func (s *ElastiCache) DeleteCacheSubnetGroup(ctx context.Context, in *api.Delete
 		if err != nil || !ok {
 			return subnetGroupNotFound(name), err
 		}
+		user, err := clusterUsing(tx, sc, func(c *cacheClusterRecord) bool { return c.SubnetGroup == name })
+		if err != nil || user != "" {
+			return &api.CacheSubnetGroupInUse{Message: fmt.Sprintf("Cache subnet group %s is currently in use by a cache cluster.", name)}, err
+		}
 		if err := subnetGroups.Delete(tx, sc, name); err != nil {
 			return nil, err
 		}

@@ -88,7 +88,7 @@ func TestTagARNs(t *testing.T) {
 		{"arn:aws:elasticache:us-east-1:111111111111:securitygroup:nope", "CacheSecurityGroupNotFound", 404, "CacheSecurityGroup nope not found."},
 		{"arn:aws:elasticache:us-east-1:111111111111:securitygroup:WEB", "CacheSecurityGroupNotFound", 404, ""},
 		{"arn:aws-cn:elasticache:us-east-1:111111111111:securitygroup:web", "CacheSecurityGroupNotFound", 404, ""},
-		{"arn:aws:elasticache:us-east-1:111111111111:cluster:c1", "CacheClusterNotFound", 404, "CacheCluster c1 not found."},
+		{"arn:aws:elasticache:us-east-1:111111111111:cluster:c1", "CacheClusterNotFound", 404, "CacheCluster not found: c1"},
 		{"arn:aws:elasticache:us-east-1:111111111111:parametergroup:p", "CacheParameterGroupNotFound", 404, ""},
 		{"arn:aws:elasticache:us-east-1:111111111111:subnetgroup:s", "CacheSubnetGroupNotFoundFault", 400, ""},
 		{"arn:aws:elasticache:us-east-1:111111111111:replicationgroup:r", "ReplicationGroupNotFoundFault", 404, ""},

@@ -513,7 +513,7 @@ describe('AddTagsToResource / ListTagsForResource / RemoveTagsFromResource', () 
     }
     for (const op of ops) {
       await fault(c, op(clusterARN(region, key, 'my-cluster')), CacheClusterNotFoundFault, 'CacheClusterNotFound',
-        'CacheCluster my-cluster not found.', 404);
+        'CacheCluster not found: my-cluster', 404);
     }
     // Empty lists are sent as Tags= / TagKeys= (present, empty).
     await fault(c, addTagsCmd(mine, []), InvalidParameterValueException, 'InvalidParameterValue', 'Tags is required', 400);
@@ -708,7 +708,7 @@ describe('the modern-account era from --config', () => {
     assert.deepEqual(await ok(c, eventsCmd({ Duration: 60 })), { Events: [] });
     assert.deepEqual(await ok(c, eventsCmd()), { Events: [] });
     await fault(c, listTagsCmd(clusterARN(region, MODERN_ACCOUNT, 'my-cluster')), CacheClusterNotFoundFault,
-      'CacheClusterNotFound', 'CacheCluster my-cluster not found.', 404);
+      'CacheClusterNotFound', 'CacheCluster not found: my-cluster', 404);
   });
 
   test('a classic account on the same server works normally', T, async () => {

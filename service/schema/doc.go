@@ -15,6 +15,9 @@
 //	a/{account}/{region}/t/{segment}/{name} the record's tags (JSON object), absent when it has none
 //	a/{account}/{region}/ev/{inv time}/{id} an event (events.go)
 //	x/ev/{time}/{account}/{region}/{inv time}/{id}   the events' expiry index
+//	f/…                                     the fleet's (service/clusterwork.go: f/w/{account}/{region}/{id}, the
+//	                                        clusters whose engines are still to match their record); derived from
+//	                                        records, not state: the state document leaves it out
 //
 // Names, account IDs and regions never contain '/', so every prefix is
 // unambiguous and a scan of a kind's prefix visits its records in name

@@ -26,6 +26,10 @@ import (
 
 var expiryPrefix = []byte("x/ev/")
 
+// fleetPrefix is where the fleet keeps what it derives from records (the
+// work index of service/clusterwork.go): the state document skips it.
+var fleetPrefix = []byte("f/")
+
 // Event is one stored event.
 type Event struct {
 	V          int       `json:"v"`

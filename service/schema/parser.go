@@ -234,6 +234,74 @@ func (p *Parser) Str(path string, o Object, key string, required bool) (s string
 	return s, true
 }
 
+// Int returns o[key] as a whole number; present reports whether it was
+// there and is one.
+func (p *Parser) Int(path string, o Object, key string, required bool) (n int, present bool) {
+	v, ok := o.values[key]
+	if !ok {
+		if required {
+			p.Add(path+"."+key, "is required")
+		}
+		return 0, false
+	}
+	num, ok := v.(json.Number)
+	if !ok {
+		p.Add(path+"."+key, "must be a number, not %s", jsonKind(v))
+		return 0, false
+	}
+	i, err := strconv.ParseInt(string(num), 10, 32)
+	if err != nil {
+		p.Add(path+"."+key, "must be a whole number, not %s", num)
+		return 0, false
+	}
+	return int(i), true
+}
+
+// Bool returns o[key] as a boolean; present reports whether it was there
+// and is one.
+func (p *Parser) Bool(path string, o Object, key string, required bool) (b, present bool) {
+	v, ok := o.values[key]
+	if !ok {
+		if required {
+			p.Add(path+"."+key, "is required")
+		}
+		return false, false
+	}
+	b, ok = v.(bool)
+	if !ok {
+		p.Add(path+"."+key, "must be a boolean, not %s", jsonKind(v))
+		return false, false
+	}
+	return b, true
+}
+
+// StringMap returns o[key], an object whose values are strings, as a map;
+// present reports whether it was there and is one.
+func (p *Parser) StringMap(path string, o Object, key string, required bool) (m map[string]string, present bool) {
+	v, ok := o.values[key]
+	if !ok {
+		if required {
+			p.Add(path+"."+key, "is required")
+		}
+		return nil, false
+	}
+	obj, ok := v.(*jsonObject)
+	if !ok {
+		p.Add(path+"."+key, "must be an object, not %s", jsonKind(v))
+		return nil, false
+	}
+	m = make(map[string]string, len(obj.keys))
+	for _, k := range obj.keys {
+		s, ok := obj.values[k].(string)
+		if !ok {
+			p.Add(FieldPath(path+"."+key, k), "must be a string, not %s", jsonKind(obj.values[k]))
+			continue
+		}
+		m[k] = s
+	}
+	return m, true
+}
+
 // Time returns o[key] as an RFC 3339 timestamp, in UTC.
 func (p *Parser) Time(path string, o Object, key string, required bool) (t time.Time, present bool) {
 	s, ok := p.Str(path, o, key, required)

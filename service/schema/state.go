@@ -153,7 +153,7 @@ func (r *Registry) readState(tx storage.Tx) (*document, error) {
 	err := tx.Scan(nil, nil, func(k, v []byte) (bool, error) {
 		key := string(k)
 		switch {
-		case key == string(schemaKey), key == string(markerKeyKey), strings.HasPrefix(key, string(expiryPrefix)):
+		case key == string(schemaKey), key == string(markerKeyKey), strings.HasPrefix(key, string(expiryPrefix)), strings.HasPrefix(key, string(fleetPrefix)):
 			return true, nil // not state, or derived
 		case !strings.HasPrefix(key, "a/"):
 			return false, fmt.Errorf("export: unknown key %q: this server does not know what it holds", key)
