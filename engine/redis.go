@@ -172,7 +172,9 @@ func redisValue(name, value, def string) string {
 }
 
 // redisArgs are redis-server's command-line directives for s.
-func redisArgs(ctx context.Context, log *slog.Logger, s Spec, dir string, known map[string]string) []string {
+// Directives in skip (refused by the engine at an earlier start) are left
+// out.
+func redisArgs(ctx context.Context, log *slog.Logger, s Spec, dir string, known map[string]string, skip map[string]bool) []string {
 	args := []string{
 		"--bind", s.Address,
 		"--port", strconv.Itoa(s.Port),
@@ -185,7 +187,9 @@ func redisArgs(ctx context.Context, log *slog.Logger, s Spec, dir string, known 
 		"--maxmemory", strconv.FormatInt(s.MaxMemory, 10),
 	}
 	for _, d := range redisDirectives(ctx, log, s.Key, s.Params, s.Params, known) {
-		args = append(args, "--"+d.name, d.value)
+		if !skip[d.name] {
+			args = append(args, "--"+d.name, d.value)
+		}
 	}
 	return args
 }

@@ -311,15 +311,53 @@ func (r *Runner) fromPidFile(ctx context.Context, key string) (*node, error) {
 
 // startLocked starts a new process for s and waits until it answers.
 func (r *Runner) startLocked(ctx context.Context, s Spec, bin string) error {
+	// AWS's defaults of a family include values the installed engine may
+	// refuse (redis 7.0 has no "tls-dynamic" endpoint type), and a refused
+	// directive stops redis at start. Such a directive is dropped, with a
+	// warning, and the start tried again: the node runs with every
+	// parameter the engine takes rather than not at all.
+	skip := map[string]bool{}
+	for {
+		bad, err := r.startOnce(ctx, s, bin, skip)
+		if err == nil || bad == "" || skip[bad] || len(skip) >= maxRefusedDirectives {
+			return err
+		}
+		r.log.WarnContext(ctx, "engine: parameter refused by the installed engine; starting without it",
+			"node", s.Key, "directive", bad, "err", err)
+		skip[bad] = true
+	}
+}
+
+// maxRefusedDirectives bounds the starts of one node that drop a refused
+// directive each.
+const maxRefusedDirectives = 16
+
+// refusedDirective finds the directive redis names in its fatal
+// configuration error (">>> 'name value'"), or "".
+func refusedDirective(log string) string {
+	if !strings.Contains(log, "FATAL CONFIG FILE ERROR") {
+		return ""
+	}
+	_, after, ok := strings.Cut(log, ">>> '")
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(after, " ")
+	return strings.TrimSuffix(strings.ToLower(name), "'")
+}
+
+// startOnce starts the node without the directives in skip. When redis
+// refuses a directive, it returns that directive's name with the error.
+func (r *Runner) startOnce(ctx context.Context, s Spec, bin string, skip map[string]bool) (refused string, err error) {
 	dir := r.nodeDir(s.Key)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("engine: node %q: %w", s.Key, err)
+		return "", fmt.Errorf("engine: node %q: %w", s.Key, err)
 	}
 	// A listener of another process on the address would make the engine
 	// exit with a bind error; say who holds it instead.
 	ln, err := net.Listen("tcp", hostPort(s))
 	if err != nil {
-		return fmt.Errorf("engine: node %q: %s is in use by another process; not starting the engine: %w", s.Key, hostPort(s), err)
+		return "", fmt.Errorf("engine: node %q: %s is in use by another process; not starting the engine: %w", s.Key, hostPort(s), err)
 	}
 	ln.Close()
 
@@ -327,23 +365,23 @@ func (r *Runner) startLocked(ctx context.Context, s Spec, bin string) error {
 	switch s.Engine {
 	case "memcached":
 		if args, err = memcachedArgs(ctx, r.log, s, dir); err != nil {
-			return err
+			return "", err
 		}
 		if err := waitWarmRestart(ctx, dir); err != nil {
-			return fmt.Errorf("engine: node %q: %w", s.Key, err)
+			return "", fmt.Errorf("engine: node %q: %w", s.Key, err)
 		}
 	default:
 		known, err := r.knownConfig(ctx, bin)
 		if err != nil {
-			return err
+			return "", err
 		}
-		args = redisArgs(ctx, r.log, s, dir, known)
+		args = redisArgs(ctx, r.log, s, dir, known, skip)
 	}
 
 	logPath := filepath.Join(dir, logFileName)
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
-		return fmt.Errorf("engine: node %q: %w", s.Key, err)
+		return "", fmt.Errorf("engine: node %q: %w", s.Key, err)
 	}
 	defer logf.Close()
 	logStart, _ := logf.Seek(0, io.SeekEnd)
@@ -359,7 +397,7 @@ func (r *Runner) startLocked(ctx context.Context, s Spec, bin string) error {
 	// the engines outlive a kill -9 of the server and are adopted.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("engine: node %q: starting %s: %w", s.Key, bin, err)
+		return "", fmt.Errorf("engine: node %q: starting %s: %w", s.Key, bin, err)
 	}
 	n := &node{spec: s, bin: bin, dir: dir, pid: cmd.Process.Pid, child: true, done: make(chan struct{}), expected: true}
 	if p, err := readProc(n.pid); err == nil {
@@ -373,12 +411,12 @@ func (r *Runner) startLocked(ctx context.Context, s Spec, bin string) error {
 		r.ended(n)
 	}()
 
-	fail := func(err error) error {
+	fail := func(err error) (string, error) {
 		r.kill(n)
 		<-n.done
 		_ = os.Remove(filepath.Join(dir, pidFileName))
 		b, _ := readFrom(logPath, logStart)
-		return fmt.Errorf("engine: node %q: %s on %s: %w; engine log: %s", s.Key, filepath.Base(bin), hostPort(s), err, tail(b))
+		return refusedDirective(b), fmt.Errorf("engine: node %q: %s on %s: %w; engine log: %s", s.Key, filepath.Base(bin), hostPort(s), err, tail(b))
 	}
 	if err := writeNodeFile(dir, nodeFile{Engine: s.Engine, Binary: bin, Address: s.Address, Port: s.Port}); err != nil {
 		return fail(err)
@@ -395,7 +433,7 @@ func (r *Runner) startLocked(ctx context.Context, s Spec, bin string) error {
 	n.expected = false
 	r.mu.Unlock()
 	r.log.InfoContext(ctx, "engine: started node", "node", s.Key, "engine", s.Engine, "pid", n.pid, "address", hostPort(s))
-	return nil
+	return "", nil
 }
 
 // errExited says a node's process ended while the runner waited for it.

@@ -59,6 +59,8 @@ func TestRedisStartsWithParams(t *testing.T) {
 		"reserved-memory-percent":                      "25", // ElastiCache-only
 		"close-on-replica-write":                       "yes",
 		"cluster-enabled":                              "yes", // the runner's own
+		// AWS's redis7 default, which redis 7.0 refuses at start.
+		"cluster-preferred-endpoint-type": "tls-dynamic",
 	}
 	mustEnsure(t, r, s)
 	if err := r.Health(testContext(t), s.Key); err != nil {
@@ -81,6 +83,9 @@ func TestRedisStartsWithParams(t *testing.T) {
 		}
 	}
 	logs := r.logs.String()
+	if !strings.Contains(logs, "parameter refused by the installed engine") || !strings.Contains(logs, "directive=cluster-preferred-endpoint-type") {
+		t.Errorf("no warning of the refused cluster-preferred-endpoint-type in:\n%s", logs)
+	}
 	for _, skipped := range []string{"reserved-memory-percent", "close-on-replica-write", "cluster-enabled"} {
 		if !strings.Contains(logs, "parameter skipped") || !strings.Contains(logs, "parameter="+skipped) {
 			t.Errorf("no debug record of skipping %s in:\n%s", skipped, logs)
