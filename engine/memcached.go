@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -74,8 +75,19 @@ func memcachedArgs(ctx context.Context, log *slog.Logger, s Spec, dir string) ([
 		}
 		switch f.kind {
 		case "int":
-			if _, err := strconv.ParseUint(v, 10, 64); err != nil {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
 				return nil, bad()
+			}
+			if f.flag == "-c" {
+				if limit := connectionLimit(); n > limit {
+					// memcached raises its open-file limit to -c and
+					// exits when it may not: ElastiCache's default
+					// (65000) is above many hosts' hard limit.
+					log.WarnContext(ctx, "engine: memcached connections capped at what the host's open-file limit allows",
+						"node", s.Key, "parameter", name, "value", n, "cap", limit)
+					v = strconv.FormatUint(limit, 10)
+				}
 			}
 			args = append(args, f.flag, v)
 		case "float":
@@ -105,6 +117,21 @@ func memcachedArgs(ctx context.Context, log *slog.Logger, s Spec, dir string) ([
 	}
 	return args, nil
 }
+
+// connectionLimit is the most connections memcached can be given here:
+// the hard limit of open files (which it may raise its soft limit to, but
+// not beyond), less what it keeps for itself.
+func connectionLimit() uint64 {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Max < 1024 {
+		return 1024 - connectionHeadroom
+	}
+	return rl.Max - connectionHeadroom
+}
+
+// connectionHeadroom is what memcached's -c leaves of the open-file limit
+// for its own files (listeners, the memory file, the log).
+const connectionHeadroom = 64
 
 // parseBool reads ElastiCache's boolean spellings (memcached groups use
 // 0/1, redis ones yes/no).

@@ -97,7 +97,7 @@ func TestMemcachedArgs(t *testing.T) {
 	t.Parallel()
 	log := slog.New(slog.DiscardHandler)
 	s := Spec{Key: "a/b", Engine: "memcached", Address: "127.3.0.8", Port: 11211, MaxMemory: 200 << 20, Params: map[string]string{
-		"max_item_size": "1048576", "chunk_size": "48", "max_simultaneous_connections": "65000",
+		"max_item_size": "1048576", "chunk_size": "48", "max_simultaneous_connections": "900",
 		"binding_protocol": "ascii", "backlog_queue_limit": "1024", "cas_disabled": "0",
 		"chunk_size_growth_factor": "1.25", "idle_timeout": "30", "disable_flush_all": "1", "num_threads": "4",
 	}}
@@ -106,7 +106,7 @@ func TestMemcachedArgs(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"-l", "127.3.0.8", "-p", "11211", "-U", "0", "-m", "200", "-u", currentUser(), "-e", "/data/a/b/memory_file",
-		"-b", "1024", "-B", "ascii", "-n", "48", "-f", "1.25", "-F", "-o", "idle_timeout=30", "-I", "1048576", "-c", "65000"}
+		"-b", "1024", "-B", "ascii", "-n", "48", "-f", "1.25", "-F", "-o", "idle_timeout=30", "-I", "1048576", "-c", "900"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("args (-want +got):\n%s", diff)
 	}

@@ -776,3 +776,19 @@ func TestRemoveKeepsNestedNodes(t *testing.T) {
 		t.Fatalf("a/ left behind: %v", err)
 	}
 }
+
+// ElastiCache's default connection limit (65000) is above many hosts' hard
+// open-file limit, which memcached exits on: the node starts with as many
+// connections as the host allows.
+func TestMemcachedConnectionsCappedAtTheHostLimit(t *testing.T) {
+	t.Parallel()
+	requireBinary(t, "memcached")
+	r := newTestRunner(t, "")
+	s := spec(t, "memcached", "123456789012/us-east-1/mc-limit/0001")
+	s.Params = map[string]string{"max_simultaneous_connections": "65000"}
+	mustEnsure(t, r, s)
+	want := strconv.FormatUint(min(65000, connectionLimit()), 10)
+	if got := memcachedSettings(t, s)["maxconns"]; got != want {
+		t.Fatalf("maxconns = %s, want %s", got, want)
+	}
+}
