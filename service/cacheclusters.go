@@ -718,3 +718,30 @@ func mustScope(ctx context.Context) scope {
 	sc, _ := scopeOf(ctx)
 	return sc
 }
+
+// markGroupClusters hands the available clusters of parameter group group
+// to the fleet after a change of the group's values: their
+// ParameterApplyStatus is applying until the reconciler has applied the
+// change (dynamic parameters at once, static ones pending a reboot), as
+// on AWS, where every cluster of a group follows it.
+func markGroupClusters(tx storage.Tx, sc scope, group string) (marked bool, err error) {
+	all, err := cacheClusters.All(tx, sc)
+	if err != nil {
+		return false, err
+	}
+	for _, rec := range all {
+		if rec.ParameterGroup != group || rec.Status != clusterAvailable {
+			continue
+		}
+		rec.ParamStatus = paramsApplying
+		rec.Generation++
+		if err := cacheClusters.Put(tx, sc, rec); err != nil {
+			return false, err
+		}
+		if err := markWork(tx, sc, rec.ID, rec.Generation); err != nil {
+			return false, err
+		}
+		marked = true
+	}
+	return marked, nil
+}

@@ -257,7 +257,9 @@ func (s *ElastiCache) changeParameters(ctx context.Context, groupP *string, even
 		return "", api.InvalidParameterValue("Cannot modify a default parameter group.")
 	}
 	now := s.clock.Now()
+	marked := false
 	err = s.update(ctx, func(tx storage.Tx) (error, error) {
+		marked = false
 		rec, err := parameterGroups.GetStored(tx, sc, name)
 		if err != nil || rec == nil {
 			return parameterGroupNotFound(name), err
@@ -268,8 +270,14 @@ func (s *ElastiCache) changeParameters(ctx context.Context, groupP *string, even
 		if err := parameterGroups.Put(tx, sc, rec); err != nil {
 			return nil, err
 		}
+		if marked, err = markGroupClusters(tx, sc, name); err != nil {
+			return nil, err
+		}
 		return nil, schema.AppendEvent(tx, sc, now, parameterGroupKind, name, event)
 	})
+	if err == nil && marked {
+		s.workMarked()
+	}
 	return name, err
 }
 

@@ -266,6 +266,24 @@ func (r *Reconciler) transition(ctx context.Context, w workItem, rec *cacheClust
 		return r.reboot(ctx, w.sc, rec)
 	case clusterDeleting:
 		return r.delete(ctx, w.sc, rec)
+	case clusterAvailable:
+		// Its parameter group changed (markGroupClusters): apply what
+		// changed, then leave applying for in-sync (or pending-reboot,
+		// which syncParams wrote).
+		values, err := r.groupValues(ctx, w.sc, rec)
+		if err != nil {
+			return err
+		}
+		if err := r.syncParams(ctx, clusterAt{sc: w.sc, rec: rec, values: values}); err != nil {
+			return err
+		}
+		return r.commit(ctx, w.sc, rec.ID, rec.Generation, func(tx storage.Tx, cur *cacheClusterRecord) ([]string, error) {
+			if cur.ParamStatus == paramsApplying {
+				cur.ParamStatus = paramsInSync
+				setNodeParamStatus(cur, paramsInSync)
+			}
+			return nil, nil
+		})
 	default:
 		// Nothing for the engines to do in this status (the mark of a
 		// change that needs no process, or of a cluster given up on).

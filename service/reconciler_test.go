@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/elasticache-server/elasticache-server/api"
 	"github.com/elasticache-server/elasticache-server/engine"
 	"github.com/elasticache-server/elasticache-server/service/schema"
 	"github.com/elasticache-server/elasticache-server/storage"
@@ -917,4 +918,35 @@ func TestReconcileLeavesPendingChangesPending(t *testing.T) {
 	if n := len(f.eng.callsLike("restart")) + len(f.eng.callsLike("remove")); n != 0 {
 		t.Fatalf("%d restarts and removals for pending changes", n)
 	}
+}
+
+// ModifyCacheParameterGroup hands every available cluster of the group to
+// the fleet in its own transaction: applying, then in-sync once the
+// reconciler's next pass over the work index has applied it.
+func TestModifyParameterGroupMarksItsClusters(t *testing.T) {
+	f := newRecFixture(t, newFakeEngines("redis"))
+	_, err := f.svc.CreateCacheParameterGroup(ctxA, &api.CreateCacheParameterGroupInput{CacheParameterGroupName: s("g"),
+		CacheParameterGroupFamily: s("redis7"), Description: s("d")})
+	mustOK(t, err)
+	rec := newCluster("c1", "redis", 1)
+	rec.ParameterGroup = "g"
+	f.available(t, rec)
+	other := newCluster("c2", "redis", 1)
+	f.available(t, other)
+
+	_, err = f.svc.ModifyCacheParameterGroup(ctxA, &api.ModifyCacheParameterGroupInput{CacheParameterGroupName: s("g"),
+		ParameterNameValues: []api.ParameterNameValue{{ParameterName: s("maxmemory-policy"), ParameterValue: s("allkeys-lru")}}})
+	mustOK(t, err)
+	if got := f.cluster(t, "c1"); got.ParamStatus != paramsApplying || !f.marked(t, "c1") {
+		t.Fatalf("c1 after the group's change: %q, marked %v", got.ParamStatus, f.marked(t, "c1"))
+	}
+	if f.marked(t, "c2") {
+		t.Fatal("c2, of another group, is marked")
+	}
+	f.r.workPass(context.Background())
+	got := f.cluster(t, "c1")
+	if got.Status != clusterAvailable || got.ParamStatus != paramsInSync || got.AppliedParams["maxmemory-policy"] != "allkeys-lru" || f.marked(t, "c1") {
+		t.Fatalf("c1 after the pass: %q %q %v, marked %v", got.Status, got.ParamStatus, got.AppliedParams, f.marked(t, "c1"))
+	}
+	wantStrings(t, "Apply calls", f.eng.callsLike("apply"), []string{"apply 111111111111/us-east-1/c1/0001 maxmemory-policy"})
 }
