@@ -95,3 +95,18 @@ func TestParseConfigErrors(t *testing.T) {
 		t.Fatalf("-h: %v", err)
 	}
 }
+
+// --quota takes every kind's field and the node quotas, and nothing else.
+func TestParseConfigQuotas(t *testing.T) {
+	t.Parallel()
+	c, err := ParseConfig([]string{"--quota", "cacheClusters=1000", "--quota", "cacheNodes=2000", "--quota", "cacheNodesPerCluster=20"}, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Quotas["cacheClusters"] != 1000 || c.Quotas["cacheNodes"] != 2000 || c.Quotas["cacheNodesPerCluster"] != 20 {
+		t.Fatalf("quotas = %v", c.Quotas)
+	}
+	if _, err := ParseConfig([]string{"--quota", "cacheWidgets=3"}, env(nil), io.Discard); err == nil {
+		t.Fatal("--quota cacheWidgets=3 accepted")
+	}
+}

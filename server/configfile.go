@@ -258,13 +258,7 @@ func (q *AccountQuotas) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // quotaNames are the names of the quotas, one per kind.
-func quotaNames() []string {
-	var names []string
-	for _, k := range service.Kinds() {
-		names = append(names, k.Field)
-	}
-	return names
-}
+func quotaNames() []string { return service.QuotaNames() }
 
 func knownQuota(name string) bool { return slices.Contains(quotaNames(), name) }
 

@@ -52,3 +52,15 @@ func (s *ElastiCache) CountResources(ctx context.Context) (map[string]int, error
 	}
 	return counts, nil
 }
+
+// QuotaNames are the names Config.Quotas takes: every kind's Field (the
+// number of its records per account and region), and the quotas that
+// count something other than records (cache nodes per region and per
+// cluster).
+func QuotaNames() []string {
+	var out []string
+	for _, k := range registeredKinds() {
+		out = append(out, k.Field)
+	}
+	return append(out, quotaNodes, quotaNodesPerCluster)
+}
