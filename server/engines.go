@@ -6,10 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,9 +75,11 @@ func (m *Main) openFleet(svc *service.ElastiCache) error {
 		}
 	}
 	cfg := service.ReconcilerConfig{
-		ServerID: id,
-		Interval: m.cfg.ReconcileInterval,
-		Logger:   m.Logger,
+		ServerID:     id,
+		Interval:     m.cfg.ReconcileInterval,
+		Logger:       m.Logger,
+		FirstAddress: firstAddress(id),
+		AddressInUse: addressInUse,
 	}
 	if runtime.GOOS != "linux" {
 		// Only Linux routes all of 127.0.0.0/8 to the loopback.
@@ -144,4 +149,27 @@ func loadServerID(dir string) (string, error) {
 		return "", fmt.Errorf("server ID: %w", err)
 	}
 	return id, nil
+}
+
+// firstAddress is where this server's search for node addresses starts:
+// a point of 127.1.0.0–127.254.255.255 derived from its ID, so that
+// servers on one host with stores of their own (tests, several
+// developers' servers) do not hand out the same addresses. Servers that
+// share a store share its reservations and never collide anyway.
+func firstAddress(serverID string) string {
+	h := fnv.New32a()
+	h.Write([]byte(serverID))
+	v := h.Sum32()
+	return fmt.Sprintf("127.%d.%d.1", 1+v%254, (v>>8)%256)
+}
+
+// addressInUse reports whether a process of this host listens on ip:port
+// (a bind of it fails).
+func addressInUse(ip string, port int) bool {
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+	if err != nil {
+		return true
+	}
+	ln.Close()
+	return false
 }

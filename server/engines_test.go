@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,5 +136,21 @@ func TestMainEnginesNoneWarnsAndBuildsNoEngines(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "level=WARN") || !strings.Contains(buf.String(), "NO engine process") {
 		t.Fatalf("no start-up warning for --engines none:\n%s", buf.String())
+	}
+}
+
+// Each server ID starts its address search somewhere of its own in
+// 127.1–254.x.x, the same every time.
+func TestFirstAddress(t *testing.T) {
+	t.Parallel()
+	a, b := firstAddress("srv-aaaa"), firstAddress("srv-bbbb")
+	if a == b || a != firstAddress("srv-aaaa") {
+		t.Fatalf("firstAddress = %s and %s", a, b)
+	}
+	for _, ip := range []string{a, b} {
+		p := net.ParseIP(ip).To4()
+		if p == nil || p[0] != 127 || p[1] < 1 || p[1] > 254 || p[3] != 1 {
+			t.Fatalf("firstAddress = %s, want 127.[1-254].x.1", ip)
+		}
 	}
 }

@@ -55,6 +55,15 @@ type ReconcilerConfig struct {
 	// whose loopback is 127.0.0.1 alone. Empty (Linux): every node has an
 	// address of its own in 127.0.0.0/8 and the cluster's port.
 	SharedAddress string
+	// FirstAddress is where the search for a free node address starts
+	// (an IPv4 address in 127.0.0.0/8); empty is 127.1.0.1. Servers on
+	// one host with stores of their own reserve addresses apart, so each
+	// starts elsewhere (the server derives it from its ID).
+	FirstAddress string
+	// AddressInUse, when set, tells whether something on this host
+	// already listens on ip:port; such an address is skipped. nil: none
+	// is.
+	AddressInUse func(ip string, port int) bool
 	// MaxAttempts is how many failed attempts at one cluster's work make
 	// the reconciler give up on it (incompatible-network); 0 is 5.
 	MaxAttempts int

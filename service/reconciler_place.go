@@ -89,29 +89,40 @@ var errNoAddress = errors.New("no free loopback address for a cache node")
 // allocate picks the address and port of a new node of a cluster on port
 // and records the choice in res.
 func (r *Reconciler) allocate(res reservations, port int) (string, int, error) {
+	inUse := func(ip string, p int) bool { return r.cfg.AddressInUse != nil && r.cfg.AddressInUse(ip, p) }
 	if ip := r.cfg.SharedAddress; ip != "" {
 		for p := port; p <= 65535; p++ {
-			if !res.ports[ip][p] {
+			if !res.ports[ip][p] && !inUse(ip, p) {
 				res.take(ip, p)
 				return ip, p, nil
 			}
 		}
 		return "", 0, errNoAddress
 	}
+	first := uint32(firstNodeAddress)
+	if ip := net.ParseIP(r.cfg.FirstAddress).To4(); ip != nil && ip[0] == 127 {
+		first = binary.BigEndian.Uint32(ip)
+	}
+	// From first to the end of 127.0.0.0/8, then from 127.1.0.1 to first.
 	var b [4]byte
-	for n := uint32(firstNodeAddress); n < 0x7fffffff; n++ {
+	for i := uint32(0); i < loopbackNodeAddresses; i++ {
+		n := firstNodeAddress + (first-firstNodeAddress+i)%loopbackNodeAddresses
 		if last := n & 0xff; last == 0 || last == 0xff {
 			continue
 		}
 		binary.BigEndian.PutUint32(b[:], n)
 		ip := net.IP(b[:]).String()
-		if !res.ips[ip] {
+		if !res.ips[ip] && !inUse(ip, port) {
 			res.take(ip, port)
 			return ip, port, nil
 		}
 	}
 	return "", 0, errNoAddress
 }
+
+// loopbackNodeAddresses is the number of addresses from 127.1.0.1 to
+// 127.255.255.255.
+const loopbackNodeAddresses = 0x7fffffff - firstNodeAddress + 1
 
 func (res reservations) take(ip string, port int) {
 	res.ips[ip] = true

@@ -950,3 +950,23 @@ func TestModifyParameterGroupMarksItsClusters(t *testing.T) {
 	}
 	wantStrings(t, "Apply calls", f.eng.callsLike("apply"), []string{"apply 111111111111/us-east-1/c1/0001 maxmemory-policy"})
 }
+
+// The search for an address starts at FirstAddress, skips what the host
+// already listens on, and wraps from the end of 127.0.0.0/8 to 127.1.0.1.
+func TestReconcileAddressSearch(t *testing.T) {
+	f := newRecFixture(t, newFakeEngines("redis"))
+	busy := map[string]bool{"127.255.255.254:6379": true, "127.1.0.1:6379": true}
+	f.r = f.svc.NewReconciler(f.eng, ReconcilerConfig{ServerID: "server-1", Interval: time.Minute,
+		FirstAddress: "127.255.255.253", AddressInUse: func(ip string, port int) bool { return busy[fmt.Sprintf("%s:%d", ip, port)] }})
+	for _, id := range []string{"c1", "c2", "c3"} {
+		f.available(t, newCluster(id, "redis", 1))
+	}
+	want := map[string]string{
+		"127.255.255.253:6379": "111111111111/us-east-1/c1/0001",
+		"127.1.0.2:6379":       "111111111111/us-east-1/c2/0001", // .254 busy, .255 a broadcast, 127.1.0.1 busy
+		"127.1.0.3:6379":       "111111111111/us-east-1/c3/0001",
+	}
+	if got := f.reservations(t); !maps.Equal(got, want) {
+		t.Fatalf("reservations = %v, want %v", got, want)
+	}
+}
