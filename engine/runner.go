@@ -23,7 +23,9 @@ import (
 // exits); every wait polls with a deadline.
 const (
 	// readyPoll is how often a starting engine is asked whether it answers.
-	readyPoll = 20 * time.Millisecond
+	// Starting redis takes a few milliseconds; a connect attempt costs
+	// microseconds.
+	readyPoll = 2 * time.Millisecond
 	// defaultWatch is how often an adopted process (not our child, so no
 	// wait(2)) is checked for life.
 	defaultWatch = time.Second
@@ -59,6 +61,9 @@ type Runner struct {
 
 	probeMu sync.Mutex
 	probes  map[string]map[string]string // binary path -> CONFIG GET *
+	// refused holds the directives (binary, name, value) an engine
+	// refused at a start, so that later starts leave them out at once.
+	refused map[[3]string]bool
 
 	exited chan string
 }
@@ -317,14 +322,33 @@ func (r *Runner) startLocked(ctx context.Context, s Spec, bin string) error {
 	// warning, and the start tried again: the node runs with every
 	// parameter the engine takes rather than not at all.
 	skip := map[string]bool{}
-	for {
+	values := map[string]string{}
+	if s.Engine != "memcached" {
+		if known, err := r.knownConfig(ctx, bin); err == nil {
+			r.probeMu.Lock()
+			for _, d := range redisDirectives(ctx, r.log, s.Key, s.Params, s.Params, known) {
+				values[d.name] = d.value
+				if r.refused[[3]string{bin, d.name, d.value}] {
+					skip[d.name] = true
+				}
+			}
+			r.probeMu.Unlock()
+		}
+	}
+	for tries := 0; ; tries++ {
 		bad, err := r.startOnce(ctx, s, bin, skip)
-		if err == nil || bad == "" || skip[bad] || len(skip) >= maxRefusedDirectives {
+		if err == nil || bad == "" || skip[bad] || tries >= maxRefusedDirectives {
 			return err
 		}
 		r.log.WarnContext(ctx, "engine: parameter refused by the installed engine; starting without it",
-			"node", s.Key, "directive", bad, "err", err)
+			"node", s.Key, "directive", bad, "value", values[bad], "err", err)
 		skip[bad] = true
+		r.probeMu.Lock()
+		if r.refused == nil {
+			r.refused = map[[3]string]bool{}
+		}
+		r.refused[[3]string{bin, bad, values[bad]}] = true
+		r.probeMu.Unlock()
 	}
 }
 

@@ -792,3 +792,22 @@ func TestMemcachedConnectionsCappedAtTheHostLimit(t *testing.T) {
 		t.Fatalf("maxconns = %s, want %s", got, want)
 	}
 }
+
+// A directive the engine refused once is left out of later starts at once:
+// the second node starts in one go.
+func TestRefusedDirectiveRemembered(t *testing.T) {
+	t.Parallel()
+	requireBinary(t, "redis-server")
+	r := newTestRunner(t, "")
+	for _, key := range []string{"123456789012/us-east-1/refused/0001", "123456789012/us-east-1/refused/0002"} {
+		s := spec(t, "redis", key)
+		s.Params = map[string]string{"cluster-preferred-endpoint-type": "tls-dynamic", "maxmemory-policy": "allkeys-lru"}
+		mustEnsure(t, r, s)
+		if got := configGet(t, s, "maxmemory-policy"); got != "allkeys-lru" {
+			t.Fatalf("%s: maxmemory-policy = %q", key, got)
+		}
+	}
+	if n := strings.Count(r.logs.String(), "parameter refused by the installed engine"); n != 1 {
+		t.Fatalf("%d refusals logged for two starts, want 1:\n%s", n, r.logs.String())
+	}
+}

@@ -5,6 +5,7 @@
 //	elasticache-bench run [flags]          closed-loop load generator (the default)
 //	elasticache-bench startup [flags] -- CMD ARGS…   time from exec to first answered request
 //	elasticache-bench etcd-txn [flags]     raw etcd transactions shaped like a create, the etcd reference
+//	elasticache-bench clusters -server BIN [flags]   cache clusters on real engines: start to first PONG, describe with 10–1,000 stored, memory
 //	elasticache-bench wait -addr HOST:PORT     wait until a server accepts connections
 //	elasticache-bench table FILE           the figures of a scripts/bench.sh run, as ratios
 //	elasticache-bench table -compare NEW/OLD FILE   two labels' runs side by side, per operation (--ab, --moto)
@@ -50,8 +51,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = waitCmd(ctx, args, stderr)
 	case "etcd-txn":
 		err = etcdTxnCmd(ctx, args, stdout, stderr)
+	case "clusters":
+		err = clustersCmd(ctx, args, stdout, stderr)
 	default:
-		err = fmt.Errorf("unknown command %q: want run, startup, table, etcd-txn or wait", cmd)
+		err = fmt.Errorf("unknown command %q: want run, startup, table, etcd-txn, clusters or wait", cmd)
 	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
