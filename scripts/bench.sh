@@ -23,7 +23,16 @@
 #       The generator sends a SigV4-shaped credential (-accounts 1), which
 #       moto needs to route to ElastiCache, and the subnet ids of a VPC
 #       made in moto's EC2 first (curl), which both servers accept
-#   (--ab and --moto with --smoke: two tiny rounds, a check of the mode)
+#   scripts/bench.sh --clusters [--rounds N] [--duration D] [--conns C]
+#       cache clusters on real engines (scripts/install-engines.sh): the
+#       time from CreateCacheCluster to the first PONG at the endpoint
+#       Describe gives against a bare redis-server's exec to first PONG,
+#       round by round; DescribeCacheClusters (ShowCacheNodeInfo) by ID and
+#       a page of 100 with 10, 100 and 1,000 clusters stored (--engines none:
+#       the request path is the same, and 1,000 real processes would take
+#       gigabytes), in the server's CPU time per request; the server's RSS
+#       with 1,000 clusters, and idle engines' RSS against bare ones
+#   (--ab, --moto and --clusters with --smoke: two tiny rounds, a check of the mode)
 #
 # An --out DIR of an earlier run keeps its seeded stores, which saves the
 # seeding (a minute or more).
@@ -50,6 +59,7 @@ while [ $# -gt 0 ]; do
       if [ $# -gt 1 ] && [ "${2#-}" = "$2" ]; then abref=$2; shift; fi
       shift ;;
     --moto) mode=moto; shift ;;
+    --clusters) mode=clusters; shift ;;
     -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -133,6 +143,17 @@ rss() { # rss LABEL ROUND PID: VmRSS and VmHWM of a running process
 interleave() {
   if [ $((round % 2)) = 1 ]; then echo "$@"; else printf '%s\n' "$@" | tac | tr '\n' ' '; fi
 }
+
+if [ "$mode" = clusters ]; then
+  stored=10,100,1000
+  [ "$smoke" = 1 ] && stored=10,20
+  echo "== cache clusters: $rounds start rounds, describe with $stored stored, $duration each, $conns connections"
+  echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$bench" clusters -server "$srvbin" -rounds "$((rounds < 3 ? 3 : rounds))" -stored "$stored" \
+    -duration "$duration" -c "$conns" 2>>"$log" | tee "$out/clusters.txt"
+  echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  exit 0
+fi
 
 if [ "$mode" = ab ]; then
   oldrev=$(git rev-parse --short "$abref^{commit}")
