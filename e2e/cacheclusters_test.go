@@ -1,22 +1,29 @@
 package e2e
 
 import (
-	"encoding/json"
-	"net/http"
+	"context"
+	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/elasticache-server/elasticache-server/engine"
+	"github.com/elasticache-server/elasticache-server/engine/enginetest"
 )
 
-// Cache clusters through the Go SDK. The server of these tests runs no
-// reconciler, so clusters stay `creating`; settleOverAdmin stands in for
-// it through the state document (export, mark every cluster available on
-// 127.0.0.1, reset, import) so that Modify, Reboot and Delete can be
-// driven on available clusters.
+// Cache clusters through the Go SDK: the shapes and faults of the API.
+// The reconciler runs as in production, but its engines are gatedEngines:
+// in memory, and held at a gate while a test looks at a transitional
+// status (creating, modifying, rebooting cluster nodes, deleting); the
+// test opens the gate and polls until the cluster is available. The real
+// engines are clusterengines_test.go's.
 
 func createCluster(tb testing.TB, c *elasticache.Client, in *elasticache.CreateCacheClusterInput) *types.CacheCluster {
 	tb.Helper()
@@ -53,47 +60,207 @@ func clusterNotFound(id string) apiErr {
 	return apiErr{status: 404, code: "CacheClusterNotFound", msg: "CacheCluster not found: " + id}
 }
 
-// settleOverAdmin makes every cluster of the server available, its nodes
-// available on 127.0.0.1 (the cluster's port plus the node's index), as
-// the reconciler would, through the admin API's state document.
-func settleOverAdmin(tb testing.TB, a *admin) {
-	tb.Helper()
-	var doc map[string]any
-	if err := json.Unmarshal(exportHTTP(tb, a), &doc); err != nil {
-		tb.Fatal(err)
+// gatedEngines is the in-memory engines of enginetest with a gate in front
+// of every call that changes a node (Ensure, Apply, Restart, Remove):
+// while the gate is shut those calls wait, so a cluster stays in the
+// status the request path wrote (creating, modifying, rebooting cluster
+// nodes, deleting) for as long as the test looks at it, instead of racing
+// the reconciler. StopAll never waits, so that a server closes with the
+// gate shut.
+type gatedEngines struct {
+	*enginetest.Fake
+
+	mu sync.Mutex
+	// gate is closed while the gate is open.
+	gate chan struct{}
+	// waiting counts, per node key, the calls waiting at the gate.
+	waiting map[string]int
+}
+
+var _ engine.Engines = (*gatedEngines)(nil)
+
+// newGatedEngines returns engines whose gate is shut.
+func newGatedEngines() *gatedEngines {
+	return &gatedEngines{Fake: enginetest.New(), gate: make(chan struct{}), waiting: map[string]int{}}
+}
+
+// open lets every waiting and later call through.
+func (g *gatedEngines) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	select {
+	case <-g.gate:
+	default:
+		close(g.gate)
 	}
-	for _, acc := range doc["accounts"].([]any) {
-		for _, reg := range acc.(map[string]any)["regions"].([]any) {
-			for _, cl := range reg.(map[string]any)["cacheClusters"].([]any) {
-				cluster := cl.(map[string]any)
-				cluster["status"] = "available"
-				cluster["paramStatus"] = "in-sync"
-				var kept []any
-				for i, n := range cluster["nodes"].([]any) {
-					node := n.(map[string]any)
-					if node["status"] == "deleting" {
-						continue
-					}
-					node["status"], node["paramStatus"] = "available", "in-sync"
-					node["address"], node["port"] = "127.0.0.1", cluster["port"].(float64)+float64(i)
-					node["created"] = "2026-11-23T12:00:00Z"
-					kept = append(kept, node)
-				}
-				cluster["nodes"] = kept
-			}
+}
+
+// shut makes later calls wait again until the next open.
+func (g *gatedEngines) shut() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	select {
+	case <-g.gate:
+		g.gate = make(chan struct{})
+	default:
+	}
+}
+
+// pass waits until the gate is open or ctx ends (the server closing).
+func (g *gatedEngines) pass(ctx context.Context, key string) error {
+	g.mu.Lock()
+	gate := g.gate
+	g.waiting[key]++
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		g.waiting[key]--
+		g.mu.Unlock()
+	}()
+	select {
+	case <-gate:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// waitBlocked waits until a call for the node key waits at the gate: the
+// reconciler has then placed the node (placement is written before any
+// engine call) and works on nothing else.
+func (g *gatedEngines) waitBlocked(tb testing.TB, key string) {
+	tb.Helper()
+	poll(tb, 10*time.Second, "an engine call for "+key+" waits at the gate", func() (bool, string) {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.waiting[key] > 0, fmt.Sprintf("waiting calls: %v", g.waiting)
+	})
+}
+
+// Ensure waits at the gate, then runs the node in memory.
+func (g *gatedEngines) Ensure(ctx context.Context, s engine.Spec) error {
+	if err := g.pass(ctx, s.Key); err != nil {
+		return err
+	}
+	return g.Fake.Ensure(ctx, s)
+}
+
+// Apply waits at the gate, then changes the node's parameters in memory.
+func (g *gatedEngines) Apply(ctx context.Context, s engine.Spec, changed map[string]string) ([]string, error) {
+	if err := g.pass(ctx, s.Key); err != nil {
+		return nil, err
+	}
+	return g.Fake.Apply(ctx, s, changed)
+}
+
+// Restart waits at the gate, then restarts the node in memory.
+func (g *gatedEngines) Restart(ctx context.Context, s engine.Spec) error {
+	if err := g.pass(ctx, s.Key); err != nil {
+		return err
+	}
+	return g.Fake.Restart(ctx, s)
+}
+
+// Remove waits at the gate, then forgets the node.
+func (g *gatedEngines) Remove(ctx context.Context, key string) error {
+	if err := g.pass(ctx, key); err != nil {
+		return err
+	}
+	return g.Fake.Remove(ctx, key)
+}
+
+// startGatedServer starts an in-process server whose cache nodes run in
+// g, with the fixed clock.
+func startGatedServer(tb testing.TB, g *gatedEngines, opts ...serverOption) *testServer {
+	tb.Helper()
+	return startServerEngines(tb, newFixedClock(), g, opts...)
+}
+
+// pollInterval is how often poll asks again.
+const pollInterval = 20 * time.Millisecond
+
+// poll calls cond until it reports true, and fails the test with what
+// cond said last when that has not happened within limit.
+func poll(tb testing.TB, limit time.Duration, what string, cond func() (ok bool, last string)) {
+	tb.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		ok, last := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%s: not within %v; last: %s", what, limit, last)
+		}
+		select {
+		case <-tb.Context().Done():
+			tb.Fatalf("%s: the test ended while waiting; last: %s", what, last)
+		case <-time.After(pollInterval):
 		}
 	}
-	b, err := json.Marshal(doc)
-	if err != nil {
-		tb.Fatal(err)
+}
+
+// clusterSettled reports whether a described cluster is available with
+// every node available, or, with its status, what it is instead.
+func clusterSettled(cl types.CacheCluster) (bool, string) {
+	status := aws.ToString(cl.CacheClusterStatus)
+	desc := "status " + status
+	ok := status == "available"
+	for _, n := range cl.CacheNodes {
+		desc += fmt.Sprintf(", node %s %s", aws.ToString(n.CacheNodeId), aws.ToString(n.CacheNodeStatus))
+		ok = ok && aws.ToString(n.CacheNodeStatus) == "available"
 	}
-	a.must(http.MethodPost, "/_admin/reset", "", http.StatusOK, nil)
-	a.must(http.MethodPost, "/_admin/state", string(b), http.StatusOK, nil)
+	return ok, desc
+}
+
+// waitAvailable polls DescribeCacheClusters until the cluster and all its
+// nodes are available, and returns it; a cluster the reconciler gave up on
+// fails the test at once.
+func waitAvailable(tb testing.TB, c *elasticache.Client, id string) types.CacheCluster {
+	tb.Helper()
+	var last types.CacheCluster
+	poll(tb, 30*time.Second, "cluster "+id+" available", func() (bool, string) {
+		last = describeClusterSDK(tb, c, id)
+		if s := aws.ToString(last.CacheClusterStatus); s == "incompatible-network" || s == "failed" {
+			tb.Fatalf("cluster %s is %s", id, s)
+		}
+		return clusterSettled(last)
+	})
+	return last
+}
+
+// waitGone polls DescribeCacheClusters until it answers CacheClusterNotFound.
+func waitGone(tb testing.TB, c *elasticache.Client, id string) {
+	tb.Helper()
+	poll(tb, 30*time.Second, "cluster "+id+" deleted", func() (bool, string) {
+		out, err := c.DescribeCacheClusters(tb.Context(), &elasticache.DescribeCacheClustersInput{CacheClusterId: aws.String(id)})
+		if err != nil {
+			var nf *types.CacheClusterNotFoundFault
+			if !errors.As(err, &nf) {
+				tb.Fatalf("describe %s: %v", id, err)
+			}
+			if problem := checkAPIErr(err, clusterNotFound(id)); problem != nil {
+				tb.Fatalf("describe %s: %v", id, problem)
+			}
+			return true, ""
+		}
+		return false, "status " + aws.ToString(out.CacheClusters[0].CacheClusterStatus)
+	})
+}
+
+// settle opens the gate and waits until every named cluster is available.
+func settle(tb testing.TB, c *elasticache.Client, g *gatedEngines, ids ...string) {
+	tb.Helper()
+	g.open()
+	for _, id := range ids {
+		waitAvailable(tb, c, id)
+	}
 }
 
 func TestCacheClustersCreateAndDescribe(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
+	// The gate stays shut: every cluster stays creating.
+	srv := startGatedServer(t, newGatedEngines())
 	c := client(t, srv.Addr, "111111111111", "us-east-1")
 	ctx := t.Context()
 
@@ -152,7 +319,8 @@ func TestCacheClustersCreateAndDescribe(t *testing.T) {
 
 func TestCacheClustersFaults(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t)
+	// The gate stays shut: "taken" stays creating.
+	srv := startGatedServer(t, newGatedEngines())
 	c := client(t, srv.Addr, "111111111111", "us-east-1")
 	ctx := t.Context()
 	createCluster(t, c, redisCluster("taken"))
@@ -230,8 +398,8 @@ func TestCacheClustersFaults(t *testing.T) {
 
 func TestCacheClustersModifyRebootDelete(t *testing.T) {
 	t.Parallel()
-	srv := startServer(t, withAdmin(""))
-	a := newAdmin(t, srv, "")
+	g := newGatedEngines()
+	srv := startGatedServer(t, g)
 	c := client(t, srv.Addr, "111111111111", "us-east-1")
 	ctx := t.Context()
 	if _, err := createSubnetGroup(t, c, "sub", []string{"subnet-0a1b2c3d"}); err != nil {
@@ -240,19 +408,22 @@ func TestCacheClustersModifyRebootDelete(t *testing.T) {
 	in := redisCluster("r")
 	in.CacheSubnetGroupName = aws.String("sub")
 	createCluster(t, c, in)
+	// r is placed (127.1.0.1) before mc exists, so mc's node is 127.1.0.2.
+	g.waitBlocked(t, "111111111111/us-east-1/r/0001")
 	createCluster(t, c, memcachedCluster("mc", 1))
-	settleOverAdmin(t, a)
+	settle(t, c, g, "r", "mc")
 
 	d := describeClusterSDK(t, c, "r")
 	if aws.ToString(d.CacheClusterStatus) != "available" || len(d.CacheNodes) != 1 || d.CacheClusterCreateTime == nil {
 		t.Fatalf("settled = %s, %d nodes", aws.ToString(d.CacheClusterStatus), len(d.CacheNodes))
 	}
 	n := d.CacheNodes[0]
-	if aws.ToString(n.CacheNodeId) != "0001" || n.Endpoint == nil || aws.ToString(n.Endpoint.Address) != "127.0.0.1" || aws.ToInt32(n.Endpoint.Port) != 6379 ||
-		aws.ToString(n.CustomerAvailabilityZone) == "" || aws.ToString(n.ParameterGroupStatus) != "in-sync" {
-		t.Fatalf("node = %+v", n)
+	if aws.ToString(n.CacheNodeId) != "0001" || n.Endpoint == nil || aws.ToString(n.Endpoint.Address) != "127.1.0.1" || aws.ToInt32(n.Endpoint.Port) != 6379 ||
+		aws.ToString(n.CustomerAvailabilityZone) == "" || aws.ToString(n.ParameterGroupStatus) != "in-sync" || aws.ToString(n.CacheNodeStatus) != "available" {
+		t.Fatalf("node = %+v, endpoint %+v", n, n.Endpoint)
 	}
-	if m := describeClusterSDK(t, c, "mc"); m.ConfigurationEndpoint == nil || aws.ToInt32(m.ConfigurationEndpoint.Port) != 11211 {
+	if m := describeClusterSDK(t, c, "mc"); m.ConfigurationEndpoint == nil || aws.ToString(m.ConfigurationEndpoint.Address) != "127.1.0.2" ||
+		aws.ToInt32(m.ConfigurationEndpoint.Port) != 11211 {
 		t.Fatalf("memcached configuration endpoint = %+v", m.ConfigurationEndpoint)
 	}
 
@@ -270,10 +441,19 @@ func TestCacheClustersModifyRebootDelete(t *testing.T) {
 	if err != nil || aws.ToString(out.CacheCluster.PendingModifiedValues.CacheNodeType) != "cache.t3.small" || aws.ToString(out.CacheCluster.CacheNodeType) != "cache.t3.micro" {
 		t.Fatalf("deferred modify = %+v, %v", out, err)
 	}
+
+	// From here until settled again, the engines hold every change.
+	g.shut()
 	// More memcached nodes, now.
 	out, err = c.ModifyCacheCluster(ctx, &elasticache.ModifyCacheClusterInput{CacheClusterId: aws.String("mc"), NumCacheNodes: aws.Int32(3), ApplyImmediately: aws.Bool(true)})
 	if err != nil || aws.ToString(out.CacheCluster.CacheClusterStatus) != "modifying" || aws.ToInt32(out.CacheCluster.PendingModifiedValues.NumCacheNodes) != 3 {
 		t.Fatalf("scale out = %+v, %v", out, err)
+	}
+	g.waitBlocked(t, "111111111111/us-east-1/mc/0002")
+	if m := describeClusterSDK(t, c, "mc"); aws.ToString(m.CacheClusterStatus) != "modifying" || aws.ToInt32(m.NumCacheNodes) != 1 ||
+		aws.ToInt32(m.PendingModifiedValues.NumCacheNodes) != 3 || len(m.CacheNodes) != 3 ||
+		aws.ToString(m.CacheNodes[1].CacheNodeStatus) != "creating" || m.CacheNodes[1].Endpoint != nil || m.CacheNodes[1].CacheNodeCreateTime != nil {
+		t.Fatalf("memcached while adding nodes = %+v", m)
 	}
 	_, err = c.ModifyCacheCluster(ctx, &elasticache.ModifyCacheClusterInput{CacheClusterId: aws.String("r"), NumCacheNodes: aws.Int32(2)})
 	wantErr[*types.InvalidParameterValueException](t, err, apiErr{status: 400, code: "InvalidParameterValue"})
@@ -282,19 +462,33 @@ func TestCacheClustersModifyRebootDelete(t *testing.T) {
 	if err != nil || aws.ToString(rb.CacheCluster.CacheClusterStatus) != "rebooting cluster nodes" {
 		t.Fatalf("reboot = %+v, %v", rb, err)
 	}
-	if d := describeClusterSDK(t, c, "r"); aws.ToString(d.CacheNodes[0].CacheNodeStatus) != "rebooting" {
-		t.Fatalf("node while rebooting = %s", aws.ToString(d.CacheNodes[0].CacheNodeStatus))
+	if d := describeClusterSDK(t, c, "r"); aws.ToString(d.CacheClusterStatus) != "rebooting cluster nodes" || aws.ToString(d.CacheNodes[0].CacheNodeStatus) != "rebooting" {
+		t.Fatalf("while rebooting: cluster %s, node %s", aws.ToString(d.CacheClusterStatus), aws.ToString(d.CacheNodes[0].CacheNodeStatus))
 	}
 	_, err = c.DeleteCacheCluster(ctx, &elasticache.DeleteCacheClusterInput{CacheClusterId: aws.String("r")})
 	wantErr[*types.InvalidCacheClusterStateFault](t, err, apiErr{status: 400, code: "InvalidCacheClusterState"})
-	settleOverAdmin(t, a)
+	settle(t, c, g, "r", "mc")
+
+	// The new nodes took the next free addresses, on the cluster's port.
+	m := describeClusterSDK(t, c, "mc")
+	var endpoints []string
+	for _, n := range m.CacheNodes {
+		if n.Endpoint != nil {
+			endpoints = append(endpoints, aws.ToString(n.CacheNodeId)+"@"+aws.ToString(n.Endpoint.Address)+":"+fmt.Sprint(aws.ToInt32(n.Endpoint.Port)))
+		}
+	}
+	if want := []string{"0001@127.1.0.2:11211", "0002@127.1.0.3:11211", "0003@127.1.0.4:11211"}; aws.ToInt32(m.NumCacheNodes) != 3 || !slices.Equal(endpoints, want) {
+		t.Fatalf("memcached after scaling out: %d nodes at %v, want %v", aws.ToInt32(m.NumCacheNodes), endpoints, want)
+	}
 
 	_, err = c.DeleteCacheCluster(ctx, &elasticache.DeleteCacheClusterInput{CacheClusterId: aws.String("mc"), FinalSnapshotIdentifier: aws.String("final")})
 	wantErr[*types.SnapshotFeatureNotSupportedFault](t, err, apiErr{status: 400, code: "SnapshotFeatureNotSupportedFault"})
+	g.shut()
 	del, err := c.DeleteCacheCluster(ctx, &elasticache.DeleteCacheClusterInput{CacheClusterId: aws.String("R")})
 	if err != nil || aws.ToString(del.CacheCluster.CacheClusterStatus) != "deleting" || aws.ToString(del.CacheCluster.CacheClusterId) != "r" {
 		t.Fatalf("delete = %+v, %v", del, err)
 	}
+	g.waitBlocked(t, "111111111111/us-east-1/r/0001")
 	if d := describeClusterSDK(t, c, "r"); aws.ToString(d.CacheClusterStatus) != "deleting" || len(d.CacheNodes) != 0 {
 		t.Fatalf("deleting cluster = %s with %d nodes", aws.ToString(d.CacheClusterStatus), len(d.CacheNodes))
 	}
@@ -304,4 +498,11 @@ func TestCacheClustersModifyRebootDelete(t *testing.T) {
 	// SDK as an API error with its code.
 	_, err = c.RebootCacheCluster(ctx, &elasticache.RebootCacheClusterInput{CacheClusterId: aws.String("mc"), CacheNodeIdsToReboot: []string{"0009"}})
 	wantErr[smithy.APIError](t, err, apiErr{status: 400, code: "InvalidParameterValue", msgHas: "0009"})
+
+	// Once the engines let go, the cluster is gone, and so is its node.
+	g.open()
+	waitGone(t, c, "r")
+	if g.HasData("111111111111/us-east-1/r/0001") {
+		t.Error("the deleted cluster's node still has data")
+	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/elasticache-server/elasticache-server/engine"
 	"github.com/elasticache-server/elasticache-server/server"
 	"github.com/elasticache-server/elasticache-server/service"
 )
@@ -149,6 +150,15 @@ func startServer(tb testing.TB, opts ...serverOption) *testServer {
 // startServerClock is startServer with clock as the server's clock.
 func startServerClock(tb testing.TB, clock service.Clock, opts ...serverOption) *testServer {
 	tb.Helper()
+	return startServerEngines(tb, clock, nil, opts...)
+}
+
+// startServerEngines is startServerClock with e running the cache nodes
+// in place of engine processes, so that a test decides when the
+// reconciler's engine calls finish; nil is the real engines (redis-server
+// and memcached processes under the data directory).
+func startServerEngines(tb testing.TB, clock service.Clock, e engine.Engines, opts ...serverOption) *testServer {
+	tb.Helper()
 	cfg := testConfig(tb)
 	for _, o := range opts {
 		o(&cfg)
@@ -157,6 +167,9 @@ func startServerClock(tb testing.TB, clock service.Clock, opts ...serverOption) 
 	logs := &syncBuffer{}
 	m := server.NewMain(cfg, cfg.NewLogger(logs))
 	m.Clock = clock
+	if e != nil {
+		m.Engines = func(string, *slog.Logger) engine.Engines { return e }
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := m.Open(ctx); err != nil {
