@@ -408,7 +408,7 @@ func TestCacheClustersModifyRebootDelete(t *testing.T) {
 	in := redisCluster("r")
 	in.CacheSubnetGroupName = aws.String("sub")
 	createCluster(t, c, in)
-	// r is placed (127.1.0.1) before mc exists, so mc's node is 127.1.0.2.
+	// r is placed before mc exists.
 	g.waitBlocked(t, "111111111111/us-east-1/r/0001")
 	createCluster(t, c, memcachedCluster("mc", 1))
 	settle(t, c, g, "r", "mc")
@@ -418,12 +418,12 @@ func TestCacheClustersModifyRebootDelete(t *testing.T) {
 		t.Fatalf("settled = %s, %d nodes", aws.ToString(d.CacheClusterStatus), len(d.CacheNodes))
 	}
 	n := d.CacheNodes[0]
-	if aws.ToString(n.CacheNodeId) != "0001" || n.Endpoint == nil || aws.ToString(n.Endpoint.Address) != "127.1.0.1" || aws.ToInt32(n.Endpoint.Port) != 6379 ||
+	if aws.ToString(n.CacheNodeId) != "0001" || n.Endpoint == nil || !isNodeAddress(aws.ToString(n.Endpoint.Address)) || aws.ToInt32(n.Endpoint.Port) != 6379 ||
 		aws.ToString(n.CustomerAvailabilityZone) == "" || aws.ToString(n.ParameterGroupStatus) != "in-sync" || aws.ToString(n.CacheNodeStatus) != "available" {
 		t.Fatalf("node = %+v, endpoint %+v", n, n.Endpoint)
 	}
-	if m := describeClusterSDK(t, c, "mc"); m.ConfigurationEndpoint == nil || aws.ToString(m.ConfigurationEndpoint.Address) != "127.1.0.2" ||
-		aws.ToInt32(m.ConfigurationEndpoint.Port) != 11211 {
+	if m := describeClusterSDK(t, c, "mc"); m.ConfigurationEndpoint == nil || aws.ToString(m.ConfigurationEndpoint.Address) != aws.ToString(m.CacheNodes[0].Endpoint.Address) ||
+		aws.ToString(m.ConfigurationEndpoint.Address) == aws.ToString(n.Endpoint.Address) || aws.ToInt32(m.ConfigurationEndpoint.Port) != 11211 {
 		t.Fatalf("memcached configuration endpoint = %+v", m.ConfigurationEndpoint)
 	}
 
@@ -477,8 +477,15 @@ func TestCacheClustersModifyRebootDelete(t *testing.T) {
 			endpoints = append(endpoints, aws.ToString(n.CacheNodeId)+"@"+aws.ToString(n.Endpoint.Address)+":"+fmt.Sprint(aws.ToInt32(n.Endpoint.Port)))
 		}
 	}
-	if want := []string{"0001@127.1.0.2:11211", "0002@127.1.0.3:11211", "0003@127.1.0.4:11211"}; aws.ToInt32(m.NumCacheNodes) != 3 || !slices.Equal(endpoints, want) {
-		t.Fatalf("memcached after scaling out: %d nodes at %v, want %v", aws.ToInt32(m.NumCacheNodes), endpoints, want)
+	distinct := map[string]bool{}
+	for i, n := range m.CacheNodes {
+		distinct[aws.ToString(n.Endpoint.Address)] = true
+		if aws.ToString(n.CacheNodeId) != fmt.Sprintf("%04d", i+1) || !isNodeAddress(aws.ToString(n.Endpoint.Address)) || aws.ToInt32(n.Endpoint.Port) != 11211 {
+			t.Fatalf("memcached after scaling out: node %d at %v", i, endpoints)
+		}
+	}
+	if aws.ToInt32(m.NumCacheNodes) != 3 || len(endpoints) != 3 || len(distinct) != 3 {
+		t.Fatalf("memcached after scaling out: %d nodes at %v, want 3 at addresses of their own", aws.ToInt32(m.NumCacheNodes), endpoints)
 	}
 
 	_, err = c.DeleteCacheCluster(ctx, &elasticache.DeleteCacheClusterInput{CacheClusterId: aws.String("mc"), FinalSnapshotIdentifier: aws.String("final")})

@@ -159,12 +159,12 @@ func withNoEngines() serverOption {
 	return func(c *server.Config) { c.Engines = server.EnginesNone }
 }
 
-// reservePort returns a port that is free on the first nodes node
-// addresses (127.1.0.1 upwards: each test's store places its nodes from
-// there) and holds a listener on 127.0.0.1 at that port until the test
-// ends. The kernel hands a held port to no other caller asking for a free
-// one, so parallel tests, and other test processes on this machine, never
-// put engines on one another's address and port, nor on 6379 or 11211.
+// reservePort returns a free port and holds a listener on 127.0.0.1 at it
+// until the test ends. The kernel hands a held port to no other caller
+// asking for a free one, so parallel tests, and other test processes on
+// this machine, never put engines on one another's port, nor on 6379 or
+// 11211 (the server also skips node addresses something already listens
+// on).
 func reservePort(t *testing.T, nodes int) int32 {
 	t.Helper()
 	for range 50 {
@@ -172,23 +172,13 @@ func reservePort(t *testing.T, nodes int) int32 {
 		if err != nil {
 			t.Fatal(err)
 		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		free := port >= 1150
-		for i := 1; free && i <= nodes; i++ {
-			l, err := net.Listen("tcp", net.JoinHostPort(fmt.Sprintf("127.1.0.%d", i), strconv.Itoa(port)))
-			if err != nil {
-				free = false
-				break
-			}
-			l.Close()
-		}
-		if free {
+		if port := ln.Addr().(*net.TCPAddr).Port; port >= 1150 {
 			t.Cleanup(func() { ln.Close() })
 			return int32(port)
 		}
 		ln.Close()
 	}
-	t.Fatal("no port free on the node addresses after 50 tries")
+	t.Fatal("no free port from 1150 up after 50 tries")
 	return 0
 }
 
@@ -223,9 +213,26 @@ func endpoint(t *testing.T, n types.CacheNode) string {
 // wantEndpoint checks a node's address and port.
 func wantEndpoint(t *testing.T, n types.CacheNode, addr string, port int32) {
 	t.Helper()
-	if got, want := endpoint(t, n), net.JoinHostPort(addr, strconv.Itoa(int(port))); got != want {
+	got := endpoint(t, n)
+	if addr == "" {
+		host, p, _ := net.SplitHostPort(got)
+		if !isNodeAddress(host) || p != strconv.Itoa(int(port)) {
+			t.Errorf("node %s endpoint = %s, want a node address of 127.0.0.0/8 on port %d", aws.ToString(n.CacheNodeId), got, port)
+		}
+		return
+	}
+	if want := net.JoinHostPort(addr, strconv.Itoa(int(port))); got != want {
 		t.Errorf("node %s endpoint = %s, want %s", aws.ToString(n.CacheNodeId), got, want)
 	}
+}
+
+// isNodeAddress reports whether ip is one the reconciler gives nodes on
+// Linux: an address of 127.0.0.0/8 outside 127.0.x.x (where the server
+// and the tests' own listeners are), neither .0 nor .255. Which one is the
+// server's choice (from its ID, skipping what the host already uses).
+func isNodeAddress(ip string) bool {
+	p := net.ParseIP(ip).To4()
+	return p != nil && p[0] == 127 && p[1] >= 1 && p[3] != 0 && p[3] != 255
 }
 
 // redisAt returns a go-redis client of the node at addr, closed at
@@ -424,7 +431,8 @@ func TestClusterEngineRedisParameters(t *testing.T) {
 			aws.ToString(cl.CacheParameterGroup.CacheParameterGroupName), paramStatus(cl))
 	}
 	node := cl.CacheNodes[0]
-	wantEndpoint(t, node, "127.1.0.1", port)
+	wantEndpoint(t, node, "", port)
+	nodeHost, _, _ := net.SplitHostPort(endpoint(t, node))
 	az := aws.ToString(node.CustomerAvailabilityZone)
 	rdb := redisAt(t, endpoint(t, node))
 	if err := rdb.Set(ctx, "greeting", "hello", 0).Err(); err != nil {
@@ -454,7 +462,7 @@ func TestClusterEngineRedisParameters(t *testing.T) {
 		t.Fatalf("reboot = %+v, %v", rb, err)
 	}
 	cl = waitParamStatus(t, c, "params", "in-sync 0001:in-sync reboot[]")
-	wantEndpoint(t, cl.CacheNodes[0], "127.1.0.1", port)
+	wantEndpoint(t, cl.CacheNodes[0], nodeHost, port)
 	waitRedisConfig(t, rdb, "databases", "32")
 	// SHUTDOWN SAVE and a start on the dump: the data survived.
 	waitRedisGet(t, rdb, "greeting", "hello")
@@ -502,7 +510,10 @@ func TestClusterEngineMemcachedScale(t *testing.T) {
 	}
 	var azs []string
 	for i, n := range cl.CacheNodes {
-		wantEndpoint(t, n, fmt.Sprintf("127.1.0.%d", i+1), port)
+		wantEndpoint(t, n, "", port)
+		if i > 0 && endpoint(t, n) == endpoint(t, cl.CacheNodes[0]) {
+			t.Errorf("nodes 0001 and %s share %s", aws.ToString(n.CacheNodeId), endpoint(t, n))
+		}
 		azs = append(azs, aws.ToString(n.CustomerAvailabilityZone))
 		mc := memcachedAt(endpoint(t, n))
 		key := "key-" + aws.ToString(n.CacheNodeId)
@@ -527,7 +538,7 @@ func TestClusterEngineMemcachedScale(t *testing.T) {
 		t.Fatalf("after scaling out: %d nodes (NumCacheNodes %d)", len(cl.CacheNodes), aws.ToInt32(cl.NumCacheNodes))
 	}
 	third := cl.CacheNodes[2]
-	wantEndpoint(t, third, "127.1.0.3", port)
+	wantEndpoint(t, third, "", port)
 	thirdAddr := endpoint(t, third)
 	mc := memcachedAt(thirdAddr)
 	if err := mc.Set(&memcache.Item{Key: "new", Value: []byte("node")}); err != nil {
@@ -898,7 +909,7 @@ func TestClusterEngineNone(t *testing.T) {
 		var want []string
 		for _, n := range cl.CacheNodes {
 			want = append(want, added(aws.ToString(n.CacheNodeId), aws.ToString(n.CustomerAvailabilityZone)))
-			if !strings.HasPrefix(aws.ToString(n.Endpoint.Address), "127.1.0.") || aws.ToInt32(n.Endpoint.Port) != port {
+			if !isNodeAddress(aws.ToString(n.Endpoint.Address)) || aws.ToInt32(n.Endpoint.Port) != port {
 				t.Errorf("%s node %s endpoint = %s", id, aws.ToString(n.CacheNodeId), endpoint(t, n))
 			}
 			wantRefused(t, endpoint(t, n))
