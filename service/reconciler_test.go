@@ -30,8 +30,8 @@ type fakeEngines struct {
 	starts map[string]int
 	// data are the nodes with a data directory, from their first start
 	// until Remove: what Nodes lists.
-	data map[string]bool
-	calls  []string
+	data  map[string]bool
+	calls []string
 	// failEnsure makes Ensure fail for keys it returns an error for.
 	failEnsure func(key string) error
 	// onEnsure runs after a successful Ensure.
