@@ -74,6 +74,7 @@ func (m *Main) openFleet(svc *service.ElastiCache) error {
 	cfg := service.ReconcilerConfig{
 		ServerID: id,
 		Interval: m.cfg.ReconcileInterval,
+		LeaseTTL: m.cfg.LeaseTTL,
 		Logger:   m.Logger,
 	}
 	if runtime.GOOS != "linux" {

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/elasticache-server/elasticache-server/engine"
 	"github.com/elasticache-server/elasticache-server/engine/enginetest"
+	"github.com/elasticache-server/elasticache-server/storage"
 )
 
 // recordingEngines is an engine.Engines that only says what was asked of
@@ -135,5 +137,41 @@ func TestMainEnginesNoneWarnsAndBuildsNoEngines(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "level=WARN") || !strings.Contains(buf.String(), "NO engine process") {
 		t.Fatalf("no start-up warning for --engines none:\n%s", buf.String())
+	}
+}
+
+// fixedClock is a service.Clock that never moves.
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+func TestMainKeepsALeaseWithTheLeaseTTL(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	cfg := Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Engines: EnginesNone, ServerID: "lease-1", LeaseTTL: 7 * time.Second}
+	var buf bytes.Buffer
+	m := NewMain(cfg, slog.New(slog.NewTextHandler(&buf, nil)))
+	m.Clock = fixedClock{now}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(context.Background()) })
+	var raw []byte
+	deadline := time.Now().Add(10 * time.Second)
+	for raw == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no lease written by the reconciler")
+		}
+		_ = m.store.View(context.Background(), func(tx storage.Tx) error {
+			raw, _ = tx.Get([]byte("f/lease/lease-1"))
+			return nil
+		})
+		time.Sleep(5 * time.Millisecond)
+	}
+	var l struct {
+		Deadline time.Time `json:"deadline"`
+	}
+	if err := json.Unmarshal(raw, &l); err != nil || !l.Deadline.Equal(now.Add(7*time.Second)) {
+		t.Fatalf("lease %s (%v), want a deadline of now + --lease-ttl", raw, err)
 	}
 }
