@@ -52,6 +52,11 @@ type Engines interface {
 	Exited() <-chan string
 	// Health checks that the node answers.
 	Health(ctx context.Context, key string) error
+	// Nodes lists, sorted, the keys of every node with data here, running
+	// or not, whoever started it: what a server restarted after a kill -9,
+	// or one that lost its nodes to another server, compares with the
+	// records to remove what is no longer its own.
+	Nodes(ctx context.Context) ([]string, error)
 }
 
 // Validate checks s before anything runs: a valid key, a known engine, an

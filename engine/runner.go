@@ -774,6 +774,59 @@ func (r *Runner) Health(ctx context.Context, key string) error {
 	return nil
 }
 
+// Nodes lists, sorted, the keys of the nodes under the runner's
+// directory: every directory holding a node file or a pid file (a node
+// started by this runner or by an earlier one, running or stopped), and
+// every node this runner runs. A directory whose node never started (no
+// node file yet) is listed too when it has a pid file, so that nothing a
+// start left behind escapes the caller.
+func (r *Runner) Nodes(ctx context.Context) ([]string, error) {
+	set := map[string]bool{}
+	r.mu.Lock()
+	for k := range r.nodes {
+		set[k] = true
+	}
+	r.mu.Unlock()
+	root := filepath.Clean(r.dir)
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while listed
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !d.IsDir() || p == root {
+			return nil
+		}
+		for _, f := range []string{nodeFileName, pidFileName} {
+			if _, err := os.Stat(filepath.Join(p, f)); err == nil {
+				rel, err := filepath.Rel(root, p)
+				if err != nil {
+					return err
+				}
+				if key := filepath.ToSlash(rel); ValidateKey(key) == nil {
+					set[key] = true
+				}
+				// A node's directory holds no other node's.
+				return filepath.SkipDir
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("engine: listing nodes under %s: %w", root, err)
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys, nil
+}
+
 // Apply changes parameters of the running node where the engine allows it
 // at once (redis CONFIG SET) and returns, sorted, the ElastiCache names
 // that need a restart: those CONFIG SET refuses as immutable, and every

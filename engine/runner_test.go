@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -809,5 +810,52 @@ func TestRefusedDirectiveRemembered(t *testing.T) {
 	}
 	if n := strings.Count(r.logs.String(), "parameter refused by the installed engine"); n != 1 {
 		t.Fatalf("%d refusals logged for two starts, want 1:\n%s", n, r.logs.String())
+	}
+}
+
+// Nodes lists what a runner that started nothing finds on disk: the
+// running node of an earlier runner, a stopped one, never a directory
+// without a node in it or a file beside the nodes.
+func TestNodesListsTheNodeDirectories(t *testing.T) {
+	t.Parallel()
+	requireBinary(t, "redis-server")
+	dir := t.TempDir()
+	first := newTestRunner(t, dir)
+	ctx := testContext(t)
+	running := spec(t, "redis", "123456789012/us-east-1/list/0001")
+	stopped := spec(t, "redis", "123456789012/us-east-1/list/0002")
+	mustEnsure(t, first, running)
+	mustEnsure(t, first, stopped)
+	if err := first.Stop(ctx, stopped.Key); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "123456789012", "us-east-1", "empty", "0001"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "server-id"), []byte("srv-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	second := newTestRunner(t, dir)
+	got, err := second.Nodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{running.Key, stopped.Key}; !slices.Equal(got, want) {
+		t.Fatalf("Nodes = %q, want %q", got, want)
+	}
+	if err := second.Remove(ctx, running.Key); err != nil {
+		t.Fatal(err)
+	}
+	got, err = second.Nodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{stopped.Key}; !slices.Equal(got, want) {
+		t.Fatalf("Nodes after Remove = %q, want %q", got, want)
+	}
+	empty, err := newTestRunner(t, filepath.Join(t.TempDir(), "never-made")).Nodes(ctx)
+	if err != nil || len(empty) != 0 {
+		t.Fatalf("Nodes of a directory not made yet = %q, %v; want none", empty, err)
 	}
 }

@@ -95,6 +95,11 @@ type Config struct {
 	// ServerID names this server as the owner of the cache nodes it runs;
 	// empty is the ID kept in EngineDir (made at the first start).
 	ServerID string
+	// LeaseTTL is how long this server's lease on its cache nodes lasts
+	// in the store unless renewed (every third of it): servers sharing
+	// the store take the nodes of a server over once its lease has been
+	// expired for a third of it more. 0 is 15 s.
+	LeaseTTL time.Duration
 }
 
 // The values of --engines.
@@ -230,6 +235,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.EngineDir, "engine-dir", "", "directory of the engines' data, pid files and the server ID (default <data-dir>/engines)")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 5*time.Second, "how often every cluster's engines are compared with its record (changes start at once regardless)")
 	fs.StringVar(&c.ServerID, "server-id", "", "this server's name as the owner of the cache nodes it runs (default: a random ID kept in --engine-dir)")
+	fs.DurationVar(&c.LeaseTTL, "lease-ttl", 15*time.Second, "how long this server's lease on its cache nodes lasts unless renewed (every third of it); servers sharing the store take its nodes over (fresh, on new addresses) once it has not renewed for the lease and a third more")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: %s [flags]\n\nEvery flag can also be set by its environment variable, e.g. %s.\n\n", name, envName("listen"))
 		fs.PrintDefaults()
@@ -312,6 +318,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("--engines must be auto or none, not %q", c.Engines)
 	case c.ReconcileInterval <= 0:
 		return fmt.Errorf("--reconcile-interval must be positive")
+	case c.LeaseTTL < time.Second:
+		return fmt.Errorf("--lease-ttl must be at least 1s: renewals every third of it must reach the store in time")
 	case c.ServerID != "" && !validServerID(c.ServerID):
 		return fmt.Errorf("--server-id must be 1 to 64 letters, digits, '.', '_' or '-', not %q", c.ServerID)
 	case c.PprofListen != "" && !isLoopback(c.PprofListen):

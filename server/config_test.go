@@ -24,7 +24,7 @@ func TestParseConfigDefaults(t *testing.T) {
 		ShutdownTimeout: 15 * time.Second, EventSweepInterval: time.Hour,
 		Store: "bolt", EtcdPrefix: "/elasticache/", EtcdRequestTimeout: 5 * time.Second, Auth: AuthNone,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute,
-		IdleTimeout: 2 * time.Minute, Engines: EnginesAuto, ReconcileInterval: 5 * time.Second}
+		IdleTimeout: 2 * time.Minute, Engines: EnginesAuto, ReconcileInterval: 5 * time.Second, LeaseTTL: 15 * time.Second}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("defaults = %+v\nwant %+v", c, want)
 	}
@@ -81,6 +81,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"engines mode", []string{"--engines=docker"}, nil, "--engines must be auto or none"},
 		{"zero reconcile interval", []string{"--reconcile-interval=0"}, nil, "--reconcile-interval must be positive"},
 		{"server id with a slash", nil, map[string]string{"ELASTICACHE_SERVER_ID": "a/b"}, "--server-id must be"},
+		{"lease shorter than a second", []string{"--lease-ttl=500ms"}, nil, "--lease-ttl must be at least 1s"},
+		{"zero lease", nil, map[string]string{"ELASTICACHE_LEASE_TTL": "0s"}, "--lease-ttl must be at least 1s"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -77,6 +77,7 @@ func (m *Main) openFleet(svc *service.ElastiCache) error {
 	cfg := service.ReconcilerConfig{
 		ServerID:     id,
 		Interval:     m.cfg.ReconcileInterval,
+		LeaseTTL:     m.cfg.LeaseTTL,
 		Logger:       m.Logger,
 		FirstAddress: firstAddress(id),
 		AddressInUse: addressInUse,

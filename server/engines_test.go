@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/elasticache-server/elasticache-server/engine"
 	"github.com/elasticache-server/elasticache-server/engine/enginetest"
+	"github.com/elasticache-server/elasticache-server/storage"
 )
 
 // recordingEngines is an engine.Engines that only says what was asked of
@@ -152,5 +154,41 @@ func TestFirstAddress(t *testing.T) {
 		if p == nil || p[0] != 127 || p[1] < 1 || p[1] > 254 || p[3] != 1 {
 			t.Fatalf("firstAddress = %s, want 127.[1-254].x.1", ip)
 		}
+	}
+}
+
+// fixedClock is a service.Clock that never moves.
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+func TestMainKeepsALeaseWithTheLeaseTTL(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	cfg := Config{Listen: "127.0.0.1:0", DataDir: t.TempDir(), Engines: EnginesNone, ServerID: "lease-1", LeaseTTL: 7 * time.Second}
+	var buf bytes.Buffer
+	m := NewMain(cfg, slog.New(slog.NewTextHandler(&buf, nil)))
+	m.Clock = fixedClock{now}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(context.Background()) })
+	var raw []byte
+	deadline := time.Now().Add(10 * time.Second)
+	for raw == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no lease written by the reconciler")
+		}
+		_ = m.store.View(context.Background(), func(tx storage.Tx) error {
+			raw, _ = tx.Get([]byte("f/lease/lease-1"))
+			return nil
+		})
+		time.Sleep(5 * time.Millisecond)
+	}
+	var l struct {
+		Deadline time.Time `json:"deadline"`
+	}
+	if err := json.Unmarshal(raw, &l); err != nil || !l.Deadline.Equal(now.Add(7*time.Second)) {
+		t.Fatalf("lease %s (%v), want a deadline of now + --lease-ttl", raw, err)
 	}
 }

@@ -70,8 +70,19 @@ type ReconcilerConfig struct {
 	// RetryDelay is the wait after a first failure, doubled after each
 	// further one, at most Interval; 0 is 1 s.
 	RetryDelay time.Duration
-	// NewTicker returns the channel of the full-pass ticks and the func
-	// that stops it; nil is time.NewTicker. Tests drive passes with it.
+	// LeaseTTL is how long this server's lease in the store lasts unless
+	// renewed (every third of it); 0 is 15 s. Other servers take this
+	// server's nodes over once it has not renewed for LeaseTTL +
+	// LeaseGrace.
+	LeaseTTL time.Duration
+	// LeaseGrace is how far past another server's lease deadline this
+	// server still counts it alive: the clock skew between hosts (and the
+	// store's latency) that leases tolerate. 0 is a third of LeaseTTL.
+	LeaseGrace time.Duration
+	// NewTicker returns the channel of ticks every d and the func that
+	// stops it; nil is time.NewTicker. Run asks for one every Interval
+	// (full passes) and one every LeaseTTL/3 (lease renewals); tests
+	// drive both with it.
 	NewTicker func(d time.Duration) (<-chan time.Time, func())
 }
 
@@ -94,6 +105,9 @@ type Reconciler struct {
 	running map[string]bool
 	// retries holds, per marked cluster, the failures of its work so far.
 	retries map[string]*retryState
+	// started is when the reconciler was made: an owner with no lease
+	// at all counts as dead only a whole lease after it.
+	started time.Time
 }
 
 // retryState is the backoff of one cluster's work.
@@ -117,6 +131,12 @@ func (s *ElastiCache) NewReconciler(e engine.Engines, cfg ReconcilerConfig) *Rec
 	if cfg.RetryDelay <= 0 {
 		cfg.RetryDelay = defaultRetryDelay
 	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = defaultLeaseTTL
+	}
+	if cfg.LeaseGrace <= 0 {
+		cfg.LeaseGrace = cfg.LeaseTTL / 3
+	}
 	if cfg.NewTicker == nil {
 		cfg.NewTicker = func(d time.Duration) (<-chan time.Time, func()) {
 			t := time.NewTicker(d)
@@ -132,6 +152,7 @@ func (s *ElastiCache) NewReconciler(e engine.Engines, cfg ReconcilerConfig) *Rec
 		poke:    make(chan struct{}, 1),
 		running: map[string]bool{},
 		retries: map[string]*retryState{},
+		started: s.clock.Now(),
 	}
 	s.fleet.Store(r)
 	return r
@@ -154,12 +175,17 @@ func (r *Reconciler) Poke() {
 	}
 }
 
-// Run reconciles until ctx ends: a full pass at once (adopting the
-// engines of a previous run of this server), then a pass over the work
-// index at every Poke, a full pass every Interval, and a recovery for
-// every engine that exits unasked. The caller stops the engines
-// (Engines.StopAll) after Run has returned.
+// Run reconciles until ctx ends: it writes this server's lease and keeps
+// renewing it, makes a full pass at once (adopting the engines of a
+// previous run of this server), then a pass over the work index at every
+// Poke, a full pass every Interval, and a recovery for every engine that
+// exits unasked. When Run returns, the lease is no longer renewed; it is
+// not deleted, so that a server started again within the lease keeps its
+// nodes and their data. The caller stops the engines (Engines.StopAll)
+// after Run has returned.
 func (r *Reconciler) Run(ctx context.Context) {
+	leaseDone := r.keepLease(ctx)
+	defer func() { <-leaseDone }()
 	ticks, stop := r.cfg.NewTicker(r.cfg.Interval)
 	defer stop()
 	var exited <-chan string
@@ -255,6 +281,10 @@ func (r *Reconciler) reconcile(ctx context.Context, w workItem) {
 	switch {
 	case err == nil:
 		delete(r.retries, w.String())
+	case errors.Is(err, errNotMine):
+		// Another server placed the nodes first: its reconciler does the
+		// work.
+		delete(r.retries, w.String())
 	case errors.Is(err, errGenerationMoved), errors.Is(err, errGone):
 		r.log.Debug("cluster changed during its work; again at the next pass", "cluster", w)
 		r.Poke()
@@ -303,9 +333,8 @@ func (r *Reconciler) transition(ctx context.Context, w workItem, rec *cacheClust
 }
 
 // mine reports whether this server runs the cluster's nodes: every placed
-// node is owned by this server or by no one. It is the seam where leases
-// will come in (a node whose owner stopped renewing becomes placeable
-// again); today an owner is forever.
+// node is owned by this server or by no one. The nodes of a server whose
+// lease expired become this server's through takeOver, in a full pass.
 func (r *Reconciler) mine(rec *cacheClusterRecord) bool {
 	for _, n := range rec.Nodes {
 		if n.Owner != "" && n.Owner != r.cfg.ServerID {

@@ -8,12 +8,14 @@ import (
 )
 
 // The full pass compares the whole fleet with the records, whatever the
-// work index says: it adopts (or restarts) the engines of this server's
-// available clusters, which is how a server started again after a kill -9
-// takes its nodes back; it removes the engines of nodes no record has any
-// more (an account reset or an import erased their clusters without a
-// delete); and it drops address reservations of nodes that no longer
-// exist. Then it works on the work index.
+// work index says: it removes the engines of nodes no record gives this
+// server any more (an account reset or an import erased their clusters
+// without a delete, or another server took them over), those it runs and
+// those it finds on disk; it takes over the nodes of servers whose leases
+// expired (reconciler_lease.go); it adopts (or restarts) the engines of
+// this server's available clusters, which is how a server started again
+// after a kill -9 takes its nodes back; and it drops address reservations
+// of nodes that no longer exist. Then it works on the work index.
 
 // clusterAt is a cluster record, its scope and the values of its
 // parameter group.
@@ -32,6 +34,13 @@ func (r *Reconciler) fullPass(ctx context.Context) {
 		}
 		return
 	}
+	leases, err := r.readLeases(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.log.Warn("read the servers' leases", "err", err)
+		}
+		return
+	}
 	nodes := map[string]bool{} // every node key a record has
 	mineNodes := map[string]bool{}
 	for _, c := range clusters {
@@ -43,8 +52,23 @@ func (r *Reconciler) fullPass(ctx context.Context) {
 			}
 		}
 	}
-	if err := r.removeRunning(ctx, func(key string) bool { return !mineNodes[key] }); err != nil {
-		r.log.Warn("remove orphaned engines", "err", err)
+	errRunning := r.removeRunning(ctx, func(key string) bool { return !mineNodes[key] })
+	if errRunning != nil {
+		r.log.Warn("remove orphaned engines", "err", errRunning)
+	}
+	errStrays := r.removeStrays(ctx, mineNodes)
+	if errStrays != nil && ctx.Err() == nil {
+		r.log.Warn("remove engines of nodes this server does not own", "err", errStrays)
+	}
+	if errRunning == nil && errStrays == nil && ctx.Err() == nil {
+		// No engine of this server holds an address it no longer owns.
+		if err := r.releaseRetired(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn("release the retired addresses of this server's former nodes", "err", err)
+		}
+	}
+	r.takeOverDead(ctx, clusters, leases)
+	if err := r.dropDeadLeases(ctx, clusters, leases); err != nil && ctx.Err() == nil {
+		r.log.Warn("drop the leases of dead servers", "err", err)
 	}
 	for _, c := range clusters {
 		if ctx.Err() != nil {
@@ -154,13 +178,15 @@ func (r *Reconciler) syncParams(ctx context.Context, c clusterAt) error {
 
 // releaseStale deletes the address reservations of nodes no record has,
 // after checking again inside the write (a reservation written since the
-// read belongs to a node placed since).
+// read belongs to a node placed since); retired ones are left to the
+// server they name.
 func (r *Reconciler) releaseStale(ctx context.Context, nodes map[string]bool) error {
 	stale := false
 	err := r.s.store.View(ctx, func(tx storage.Tx) error {
 		stale = false
 		return tx.Scan(addrPrefix, nil, func(_, v []byte) (bool, error) {
-			stale = !nodes[string(v)]
+			_, retired := retiredOwner(string(v))
+			stale = !retired && !nodes[string(v)]
 			return !stale, nil
 		})
 	})
@@ -169,7 +195,8 @@ func (r *Reconciler) releaseStale(ctx context.Context, nodes map[string]bool) er
 	}
 	return r.s.store.Update(ctx, func(tx storage.Tx) error {
 		return releaseAddresses(tx, func(node string) bool {
-			if nodes[node] {
+			if _, retired := retiredOwner(node); retired || nodes[node] {
+				// A retired address is its old owner's to release.
 				return false
 			}
 			exists, err := nodeExists(tx, node)

@@ -169,6 +169,11 @@ func (r *Reconciler) place(ctx context.Context, sc scope, id string, gen int, pl
 			n.Address, n.Port, n.Owner = ip, port, r.cfg.ServerID
 			changed = true
 		}
+		if !r.mine(cur) {
+			// Another server placed the nodes since this one read the
+			// record: it runs them.
+			return errNotMine
+		}
 		out = cur
 		if !changed {
 			return nil

@@ -28,7 +28,10 @@ type fakeEngines struct {
 	procs map[string]engine.Spec
 	// starts counts the processes started per key (an adoption is none).
 	starts map[string]int
-	calls  []string
+	// data are the nodes with a data directory, from their first start
+	// until Remove: what Nodes lists.
+	data  map[string]bool
+	calls []string
 	// failEnsure makes Ensure fail for keys it returns an error for.
 	failEnsure func(key string) error
 	// onEnsure runs after a successful Ensure.
@@ -39,7 +42,7 @@ type fakeEngines struct {
 }
 
 func newFakeEngines(installed ...string) *fakeEngines {
-	f := &fakeEngines{installed: map[string]bool{}, procs: map[string]engine.Spec{}, starts: map[string]int{},
+	f := &fakeEngines{installed: map[string]bool{}, procs: map[string]engine.Spec{}, starts: map[string]int{}, data: map[string]bool{},
 		applied: map[string]map[string]string{}, exited: make(chan string, 8)}
 	for _, e := range installed {
 		f.installed[e] = true
@@ -73,6 +76,7 @@ func (f *fakeEngines) Ensure(_ context.Context, s engine.Spec) error {
 		f.starts[s.Key]++
 		f.procs[s.Key] = s
 	}
+	f.data[s.Key] = true
 	hook := f.onEnsure
 	f.mu.Unlock()
 	if hook != nil {
@@ -101,6 +105,7 @@ func (f *fakeEngines) Restart(_ context.Context, s engine.Spec) error {
 	f.record("restart %s", s.Key)
 	f.starts[s.Key]++
 	f.procs[s.Key] = s
+	f.data[s.Key] = true
 	return nil
 }
 
@@ -117,6 +122,7 @@ func (f *fakeEngines) Remove(_ context.Context, key string) error {
 	defer f.mu.Unlock()
 	f.record("remove %s", key)
 	delete(f.procs, key)
+	delete(f.data, key)
 	return nil
 }
 
@@ -137,6 +143,12 @@ func (f *fakeEngines) Health(_ context.Context, key string) error {
 		return errors.New("not running")
 	}
 	return nil
+}
+
+func (f *fakeEngines) Nodes(context.Context) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Sorted(maps.Keys(f.data)), nil
 }
 
 // crash ends a process unasked, as a kill of the engine would.

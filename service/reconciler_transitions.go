@@ -82,6 +82,10 @@ func (r *Reconciler) ensureNodes(ctx context.Context, sc scope, rec *cacheCluste
 		if n.Status == nodeDeleting || n.Address == "" || r.running[nodeKey(sc, rec.ID, n.ID)] {
 			continue
 		}
+		if n.Owner != "" && n.Owner != r.cfg.ServerID {
+			// Never a second process for another server's node.
+			return fmt.Errorf("node %s: %w", nodeKey(sc, rec.ID, n.ID), errNotMine)
+		}
 		spec := nodeSpec(sc, rec, n, values)
 		if err := r.engineCall(ctx, func(ctx context.Context) error { return r.e.Ensure(ctx, spec) }); err != nil {
 			return fmt.Errorf("start node %s: %w", spec.Key, err)

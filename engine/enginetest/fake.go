@@ -20,7 +20,7 @@ type Call struct {
 	// Method is the interface method's name ("Ensure", "Apply", ...).
 	Method string
 	// Key is the node's key (Spec.Key for the methods taking a Spec);
-	// empty for Available, StopAll and Exited.
+	// empty for Available, StopAll, Exited and Nodes.
 	Key string
 	// Spec is the Spec passed to Ensure, Apply and Restart.
 	Spec engine.Spec
@@ -306,6 +306,25 @@ func (f *Fake) Health(ctx context.Context, key string) error {
 		return errors.New("enginetest: node " + key + " is not running")
 	}
 	return nil
+}
+
+// Nodes lists the keys of the nodes with data (from their first Ensure
+// or Restart until Remove), sorted, as a Runner lists its directory.
+func (f *Fake) Nodes(ctx context.Context) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record(Call{Method: "Nodes"}); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(f.data))
+	for k := range f.data {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys, nil
 }
 
 func cloneSpec(s engine.Spec) engine.Spec {

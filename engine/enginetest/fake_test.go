@@ -117,3 +117,34 @@ func TestFakeFailures(t *testing.T) {
 		t.Fatal("StopAll deleted data")
 	}
 }
+
+func TestFakeNodesListsNodesWithData(t *testing.T) {
+	ctx := context.Background()
+	f := New()
+	a := engine.Spec{Key: "a/1", Engine: "redis", Address: "127.0.0.1", Port: 1}
+	b := engine.Spec{Key: "b/1", Engine: "redis", Address: "127.0.0.1", Port: 2}
+	for _, s := range []engine.Spec{b, a} {
+		if err := f.Ensure(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.StopAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.Nodes(ctx)
+	if diff := cmp.Diff([]string{"a/1", "b/1"}, got); err != nil || diff != "" {
+		t.Fatalf("Nodes after StopAll = %v (-want +got):\n%s", err, diff)
+	}
+	if err := f.Remove(ctx, a.Key); err != nil {
+		t.Fatal(err)
+	}
+	got, err = f.Nodes(ctx)
+	if diff := cmp.Diff([]string{"b/1"}, got); err != nil || diff != "" {
+		t.Fatalf("Nodes after Remove = %v (-want +got):\n%s", err, diff)
+	}
+	boom := errors.New("boom")
+	f.FailNext("Nodes", boom)
+	if _, err := f.Nodes(ctx); !errors.Is(err, boom) {
+		t.Fatalf("Nodes = %v, want the injected error", err)
+	}
+}
