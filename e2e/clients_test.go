@@ -44,6 +44,11 @@ var clientsNotes = regexp.MustCompile(`(?m)^(note: .*|elapsed .*)$`)
 //     DescribeCacheParameters, DescribeEngineDefaultParameters and
 //     DescribeCacheEngineVersions, tags and events, and every fault, on
 //     plain servers (the default.* groups are in every account).
+//   - test_users.py: users and user groups, their tags and every fault.
+//   - test_clusters.py: cache clusters with real engines behind them
+//     (redis-server, memcached): create, wait for available, talk to the
+//     node endpoints, modify, reboot, delete, and the common faults; no
+//     engine outlives the script.
 //
 // It never skips, not even under -short: a missing python3, boto3 or aws
 // CLI fails.
@@ -56,6 +61,7 @@ func TestBoto3AndCLI(t *testing.T) {
 		{"test_subnet_groups.py", "boto3/AWS CLI subnet group suite"},
 		{"test_parameter_groups.py", "boto3/AWS CLI parameter group suite"},
 		{"test_users.py", "boto3/AWS CLI users suite"},
+		{"test_clusters.py", "boto3/AWS CLI cache cluster suite"},
 	} {
 		t.Run(strings.TrimSuffix(s.script, ".py"), func(t *testing.T) {
 			t.Parallel()

@@ -29,6 +29,7 @@ var jsSuiteFiles = []string{
 	filepath.Join("js", "subnetgroups.test.mjs"),
 	filepath.Join("js", "parametergroups.test.mjs"),
 	filepath.Join("js", "users.test.mjs"),
+	filepath.Join("js", "clusters.test.mjs"),
 }
 
 // jsSummary matches the closing lines of node's spec reporter, e.g.
@@ -37,11 +38,12 @@ var jsSummary = regexp.MustCompile(`(?m)^\S* ?(tests|pass|fail|cancelled|skipped
 
 // TestJavaScriptSDK runs e2e/js/elasticache.test.mjs (the cache security
 // group family), e2e/js/subnetgroups.test.mjs (cache subnet groups, on
-// servers whose --config declares a network) and
+// servers whose --config declares a network),
 // e2e/js/parametergroups.test.mjs (cache parameter groups and the engine
-// catalogue) and e2e/js/users.test.mjs (users and user groups) in one
-// node --test run: the
-// AWS SDK for JavaScript v3, pinned by e2e/js/package-lock.json and
+// catalogue), e2e/js/users.test.mjs (users and user groups) and
+// e2e/js/clusters.test.mjs (cache clusters, with the real engines the
+// server runs for them) in one node --test run: the AWS SDK for
+// JavaScript v3, pinned by e2e/js/package-lock.json and
 // installed by scripts/install-js-sdk.sh into a cache directory outside the
 // repo, against the real binary, which each suite starts itself. It never
 // skips: a missing node or npm, or an install that fails, fails the test.
