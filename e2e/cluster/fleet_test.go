@@ -148,10 +148,11 @@ func redisAt(tb testing.TB, addr string) *redis.Client {
 
 // TestFleetTakeoverBetweenServers: two servers with their own engine
 // directories on a three-member etcd. A cluster created through server A
-// runs on A; A stops, its lease lapses, and B takes the node over on a
-// new address with fresh data, saying so in the cluster's events; A
-// started again runs nothing of it and removes what it kept; deleting the
-// cluster leaves no engine anywhere.
+// runs on the server that placed it (the owner, whichever reconciler got
+// to it first); the owner stops, its lease lapses, and the other takes the
+// node over on a new address with fresh data, saying so in the cluster's
+// events; the owner started again runs nothing of it and removes what it
+// kept; deleting the cluster leaves no engine anywhere.
 func TestFleetTakeoverBetweenServers(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("redis-server"); err != nil {
@@ -201,31 +202,41 @@ func TestFleetTakeoverBetweenServers(t *testing.T) {
 		oldEP = ep
 		return err == nil && st == "available" && ep != "", fmt.Sprintf("%s %s %v", st, ep, err)
 	})
+	// Whichever server's reconciler reached the new cluster first placed
+	// it on itself (the work index is shared): that is the owner, the
+	// other one takes the node over.
 	nodeKey := account + "/us-east-1/" + id + "/0001"
-	if got := nodeDirs(t, dirs["A"]); !slices.Equal(got, []string{nodeKey}) {
-		t.Fatalf("A's engine dir holds %q, want the node %s", got, nodeKey)
+	servers := map[string]*fleetServer{"A": a, "B": b}
+	owner, other := "A", "B"
+	if got := nodeDirs(t, dirs["B"]); slices.Equal(got, []string{nodeKey}) {
+		owner, other = "B", "A"
 	}
-	if got := nodeDirs(t, dirs["B"]); len(got) != 0 {
-		t.Fatalf("B's engine dir holds %q, want nothing: the node is A's", got)
+	if got := nodeDirs(t, dirs[owner]); !slices.Equal(got, []string{nodeKey}) {
+		t.Fatalf("%s's engine dir holds %q, want the node %s", owner, got, nodeKey)
 	}
+	if got := nodeDirs(t, dirs[other]); len(got) != 0 {
+		t.Fatalf("%s's engine dir holds %q, want nothing: the node is %s's", other, got, owner)
+	}
+	a, b = servers[owner], servers[other]
+	ca, cb = newClient(t, a.m.Addr(), account, 30*time.Second), newClient(t, b.m.Addr(), account, 30*time.Second)
 	old := redisAt(t, oldEP)
 	if err := old.Ping(ctx).Err(); err != nil {
-		t.Fatalf("PING %s on A: %v", oldEP, err)
+		t.Fatalf("PING %s on %s: %v", oldEP, owner, err)
 	}
 	if err := old.Set(ctx, "before", "takeover", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
 
-	// A stops: no more renewals, its engines stopped with their data.
+	// The owner stops: no more renewals, its engines stopped with their data.
 	if err := a.stop(); err != nil {
 		t.Fatalf("stop A: %v", err)
 	}
 	stopped := time.Now()
 	if err := old.Ping(ctx).Err(); err == nil {
-		t.Fatalf("%s still answers after A stopped", oldEP)
+		t.Fatalf("%s still answers after %s stopped", oldEP, owner)
 	}
 	var newEP string
-	poll(t, 15*time.Second, "B serving the node taken over", func() (bool, string) {
+	poll(t, 15*time.Second, other+" serving the node taken over", func() (bool, string) {
 		st, ep, err := nodeEndpoint(ctx, cb, id)
 		if err != nil || st != "available" || ep == "" || ep == oldEP {
 			return false, fmt.Sprintf("%s %s %v", st, ep, err)
@@ -233,13 +244,13 @@ func TestFleetTakeoverBetweenServers(t *testing.T) {
 		newEP = ep
 		return redisAt(t, ep).Ping(ctx).Err() == nil, "PING " + ep
 	})
-	t.Logf("B took the node over %s after A stopped: %s → %s", time.Since(stopped).Round(10*time.Millisecond), oldEP, newEP)
+	t.Logf("%s took the node over %s after %s stopped: %s → %s", other, time.Since(stopped).Round(10*time.Millisecond), owner, oldEP, newEP)
 	fresh := redisAt(t, newEP)
 	if v, err := fresh.Get(ctx, "before").Result(); !errors.Is(err, redis.Nil) {
 		t.Fatalf("GET on the node taken over = %q, %v; want nothing: a replaced node starts empty", v, err)
 	}
-	if got := nodeDirs(t, dirs["B"]); !slices.Equal(got, []string{nodeKey}) {
-		t.Fatalf("B's engine dir holds %q, want the node", got)
+	if got := nodeDirs(t, dirs[other]); !slices.Equal(got, []string{nodeKey}) {
+		t.Fatalf("%s's engine dir holds %q, want the node", other, got)
 	}
 	ev, err := cb.DescribeEvents(ctx, &elasticache.DescribeEventsInput{SourceIdentifier: aws.String(id), SourceType: types.SourceTypeCacheCluster})
 	if err != nil {
@@ -256,9 +267,9 @@ func TestFleetTakeoverBetweenServers(t *testing.T) {
 
 	// A started again on its engine directory: the node is B's now, so A
 	// removes what it kept of it and runs nothing.
-	a = startFleetServer(t, "A again", config("A"))
-	poll(t, 10*time.Second, "A dropping its stale node", func() (bool, string) {
-		got := nodeDirs(t, dirs["A"])
+	a = startFleetServer(t, owner+" again", config(owner))
+	poll(t, 10*time.Second, owner+" dropping its stale node", func() (bool, string) {
+		got := nodeDirs(t, dirs[owner])
 		return len(got) == 0, fmt.Sprint(got)
 	})
 	if err := old.Ping(ctx).Err(); err == nil {
