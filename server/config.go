@@ -89,6 +89,15 @@ type Config struct {
 	// EngineDir holds the engines' data directories and pid files and the
 	// server's ID; empty is DataDir/engines.
 	EngineDir string
+	// NodeBind, when set, is the address every cache node's engine
+	// listens on (0.0.0.0, or one of the host's addresses), each on a port
+	// of its own from its cluster's port upwards; NodeAdvertise is then
+	// the host name or address endpoints give clients (required when
+	// NodeBind is unspecified, 0.0.0.0 or ::). Empty: on Linux every node
+	// its own loopback address with the cluster's port, reachable from
+	// this host only.
+	NodeBind      string
+	NodeAdvertise string
 	// ReconcileInterval is the time between the reconciler's full passes
 	// over every cluster; 0 is 5 s.
 	ReconcileInterval time.Duration
@@ -233,6 +242,8 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&c.Seed, "seed", "", "state document (as written by export) to import at start when the store is empty")
 	fs.StringVar(&c.Engines, "engines", EnginesAuto, "how cache clusters run: auto (a redis-server, valkey-server or memcached process per node) or none (control plane only: clusters become available with no process; their endpoints do not answer)")
 	fs.StringVar(&c.EngineDir, "engine-dir", "", "directory of the engines' data, pid files and the server ID (default <data-dir>/engines)")
+	fs.StringVar(&c.NodeBind, "node-bind", "", "address every cache node listens on, each on a port of its own from its cluster's port up (0.0.0.0 or one of this host's addresses, for clients on other machines); empty: every node its own loopback address on the cluster's port (Linux)")
+	fs.StringVar(&c.NodeAdvertise, "node-advertise", "", "host name or address that cache node endpoints give clients, with --node-bind (default: the --node-bind address; required when that is 0.0.0.0 or ::)")
 	fs.DurationVar(&c.ReconcileInterval, "reconcile-interval", 5*time.Second, "how often every cluster's engines are compared with its record (changes start at once regardless)")
 	fs.StringVar(&c.ServerID, "server-id", "", "this server's name as the owner of the cache nodes it runs (default: a random ID kept in --engine-dir)")
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", 15*time.Second, "how long this server's lease on its cache nodes lasts unless renewed (every third of it); servers sharing the store take its nodes over (fresh, on new addresses) once it has not renewed for the lease and a third more")
@@ -316,6 +327,12 @@ func (c Config) validate() error {
 		return fmt.Errorf("--admin-token is set but --admin is not")
 	case c.Engines != "" && c.Engines != EnginesAuto && c.Engines != EnginesNone:
 		return fmt.Errorf("--engines must be auto or none, not %q", c.Engines)
+	case c.NodeBind != "" && net.ParseIP(c.NodeBind) == nil:
+		return fmt.Errorf("--node-bind must be an IP address, not %q", c.NodeBind)
+	case c.NodeAdvertise != "" && c.NodeBind == "":
+		return fmt.Errorf("--node-advertise needs --node-bind: without it every node has a loopback address of its own")
+	case c.NodeBind != "" && net.ParseIP(c.NodeBind).IsUnspecified() && c.NodeAdvertise == "":
+		return fmt.Errorf("--node-bind %s listens on every address: --node-advertise must say which host clients connect to", c.NodeBind)
 	case c.ReconcileInterval <= 0:
 		return fmt.Errorf("--reconcile-interval must be positive")
 	case c.LeaseTTL < time.Second:

@@ -62,6 +62,9 @@ func TestParseConfigErrors(t *testing.T) {
 	}{
 		{"bad env value names the variable", nil, map[string]string{"ELASTICACHE_QUOTA_CACHE_SECURITY_GROUPS": "many"}, "ELASTICACHE_QUOTA_CACHE_SECURITY_GROUPS"},
 		{"quota zero", []string{"--quota-cache-security-groups=0"}, nil, "at least 1"},
+		{"node bind not an IP", []string{"--node-bind=cache.local"}, nil, "must be an IP address"},
+		{"advertise without bind", []string{"--node-advertise=cache.local"}, nil, "needs --node-bind"},
+		{"unspecified bind, no advertise", []string{"--node-bind=0.0.0.0"}, nil, "--node-advertise must say"},
 		{"log format", []string{"--log-format=xml"}, nil, "text or json"},
 		{"account", []string{"--default-account=123"}, nil, "12 digits"},
 		{"region", []string{"--default-region=mars"}, nil, "region name"},

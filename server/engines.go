@@ -82,7 +82,15 @@ func (m *Main) openFleet(svc *service.ElastiCache) error {
 		FirstAddress: firstAddress(id),
 		AddressInUse: addressInUse,
 	}
-	if runtime.GOOS != "linux" {
+	switch {
+	case m.cfg.NodeBind != "":
+		// Nodes for clients on other machines: one address, a port each,
+		// the advertised host in their endpoints.
+		cfg.BindAddress, cfg.SharedAddress = m.cfg.NodeBind, m.cfg.NodeBind
+		if m.cfg.NodeAdvertise != "" {
+			cfg.SharedAddress = m.cfg.NodeAdvertise
+		}
+	case runtime.GOOS != "linux":
 		// Only Linux routes all of 127.0.0.0/8 to the loopback.
 		cfg.SharedAddress = "127.0.0.1"
 	}

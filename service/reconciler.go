@@ -55,6 +55,10 @@ type ReconcilerConfig struct {
 	// whose loopback is 127.0.0.1 alone. Empty (Linux): every node has an
 	// address of its own in 127.0.0.0/8 and the cluster's port.
 	SharedAddress string
+	// BindAddress, when set, is the address every engine listens on
+	// (0.0.0.0, or one of the host's addresses), with SharedAddress the
+	// host clients are told: nodes then reach clients on other machines.
+	BindAddress string
 	// FirstAddress is where the search for a free node address starts
 	// (an IPv4 address in 127.0.0.0/8); empty is 127.1.0.1. Servers on
 	// one host with stores of their own reserve addresses apart, so each

@@ -131,7 +131,7 @@ func (r *Reconciler) adopt(ctx context.Context, sc scope, rec *cacheClusterRecor
 		if n.Address == "" || n.Owner != r.cfg.ServerID || r.running[nodeKey(sc, rec.ID, n.ID)] {
 			continue
 		}
-		spec := nodeSpec(sc, rec, n, rec.AppliedParams)
+		spec := r.nodeSpec(sc, rec, n, rec.AppliedParams)
 		if err := r.engineCall(ctx, func(ctx context.Context) error { return r.e.Ensure(ctx, spec) }); err != nil {
 			if ctx.Err() == nil {
 				r.log.Warn("start node", "node", spec.Key, "err", err)
@@ -249,7 +249,7 @@ func (r *Reconciler) recover(ctx context.Context, key string) {
 	if err := r.event(ctx, sc, id, "Recovering cache nodes "+nodeID); err != nil {
 		r.log.Warn("record recovery event", "node", key, "err", err)
 	}
-	spec := nodeSpec(sc, rec, &rec.Nodes[i], rec.AppliedParams)
+	spec := r.nodeSpec(sc, rec, &rec.Nodes[i], rec.AppliedParams)
 	if err := r.engineCall(ctx, func(ctx context.Context) error { return r.e.Ensure(ctx, spec) }); err != nil {
 		// The next full pass tries again.
 		r.log.Warn("recover node", "node", key, "err", err)

@@ -289,7 +289,7 @@ func (r *Reconciler) startRecovered(ctx context.Context, sc scope, rec *cacheClu
 			if !slices.Contains(ids, n.ID) {
 				continue
 			}
-			spec := nodeSpec(sc, rec, n, rec.AppliedParams)
+			spec := r.nodeSpec(sc, rec, n, rec.AppliedParams)
 			err := r.engineCall(ctx, func(ctx context.Context) error {
 				if err := r.e.Remove(ctx, spec.Key); err != nil {
 					return fmt.Errorf("remove what is left of the node here: %w", err)

@@ -89,7 +89,12 @@ var errNoAddress = errors.New("no free loopback address for a cache node")
 // allocate picks the address and port of a new node of a cluster on port
 // and records the choice in res.
 func (r *Reconciler) allocate(res reservations, port int) (string, int, error) {
-	inUse := func(ip string, p int) bool { return r.cfg.AddressInUse != nil && r.cfg.AddressInUse(ip, p) }
+	inUse := func(ip string, p int) bool {
+		if r.cfg.BindAddress != "" {
+			ip = r.cfg.BindAddress // where the engine will listen
+		}
+		return r.cfg.AddressInUse != nil && r.cfg.AddressInUse(ip, p)
+	}
 	if ip := r.cfg.SharedAddress; ip != "" {
 		for p := port; p <= 65535; p++ {
 			if !res.ports[ip][p] && !inUse(ip, p) {

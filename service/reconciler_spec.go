@@ -95,12 +95,20 @@ func maxMemory(eng, nodeType string, params map[string]string) int64 {
 
 // nodeSpec is what one node of the cluster should run, with the group
 // values given.
-func nodeSpec(sc scope, rec *cacheClusterRecord, n *cacheNodeRecord, values map[string]string) engine.Spec {
+//
+// The engine binds the node's address, or BindAddress when the server has
+// one: the node's address is then what clients are told (the advertised
+// host) and the engine listens on the bind address.
+func (r *Reconciler) nodeSpec(sc scope, rec *cacheClusterRecord, n *cacheNodeRecord, values map[string]string) engine.Spec {
 	params := effectiveParams(rec.Family, values)
+	addr := n.Address
+	if r.cfg.BindAddress != "" {
+		addr = r.cfg.BindAddress
+	}
 	return engine.Spec{
 		Key:       nodeKey(sc, rec.ID, n.ID),
 		Engine:    rec.Engine,
-		Address:   n.Address,
+		Address:   addr,
 		Port:      n.Port,
 		MaxMemory: maxMemory(rec.Engine, rec.NodeType, params),
 		Params:    params,

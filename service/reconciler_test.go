@@ -982,3 +982,30 @@ func TestReconcileAddressSearch(t *testing.T) {
 		t.Fatalf("reservations = %v, want %v", got, want)
 	}
 }
+
+// With a bind address, every engine listens there on a port of its own,
+// and the nodes' endpoints give clients the advertised host.
+func TestReconcileBindAndAdvertise(t *testing.T) {
+	f := newRecFixture(t, newFakeEngines("redis", "memcached"))
+	f.r = f.svc.NewReconciler(f.eng, ReconcilerConfig{ServerID: "server-1", Interval: time.Minute,
+		BindAddress: "0.0.0.0", SharedAddress: "cache.example.internal"})
+	f.available(t, newCluster("c1", "redis", 1))
+	f.available(t, newCluster("c2", "redis", 1))
+	m := f.available(t, newCluster("m1", "memcached", 2))
+	want := map[string]string{
+		"cache.example.internal:6379":  "111111111111/us-east-1/c1/0001",
+		"cache.example.internal:6380":  "111111111111/us-east-1/c2/0001",
+		"cache.example.internal:11211": "111111111111/us-east-1/m1/0001",
+		"cache.example.internal:11212": "111111111111/us-east-1/m1/0002",
+	}
+	if got := f.reservations(t); !maps.Equal(got, want) {
+		t.Fatalf("reservations = %v, want %v", got, want)
+	}
+	if n := m.Nodes[1]; n.Address != "cache.example.internal" || n.Port != 11212 {
+		t.Fatalf("node 0002 = %+v", n)
+	}
+	spec, ok := f.eng.proc("111111111111/us-east-1/c2/0001")
+	if !ok || spec.Address != "0.0.0.0" || spec.Port != 6380 {
+		t.Fatalf("engine of c2 = %+v (running %v), want 0.0.0.0:6380", spec, ok)
+	}
+}

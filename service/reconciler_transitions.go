@@ -86,7 +86,7 @@ func (r *Reconciler) ensureNodes(ctx context.Context, sc scope, rec *cacheCluste
 			// Never a second process for another server's node.
 			return fmt.Errorf("node %s: %w", nodeKey(sc, rec.ID, n.ID), errNotMine)
 		}
-		spec := nodeSpec(sc, rec, n, values)
+		spec := r.nodeSpec(sc, rec, n, values)
 		if err := r.engineCall(ctx, func(ctx context.Context) error { return r.e.Ensure(ctx, spec) }); err != nil {
 			return fmt.Errorf("start node %s: %w", spec.Key, err)
 		}
@@ -168,7 +168,7 @@ func (r *Reconciler) reboot(ctx context.Context, sc scope, rec *cacheClusterReco
 			continue
 		}
 		if r.e != nil && n.Address != "" {
-			spec := nodeSpec(sc, rec, n, rec.AppliedParams)
+			spec := r.nodeSpec(sc, rec, n, rec.AppliedParams)
 			if err := r.engineCall(ctx, func(ctx context.Context) error { return r.e.Restart(ctx, spec) }); err != nil {
 				return fmt.Errorf("restart node %s: %w", spec.Key, err)
 			}
@@ -311,7 +311,7 @@ func (r *Reconciler) modify(ctx context.Context, sc scope, rec *cacheClusterReco
 	if restart {
 		if r.e != nil {
 			for i := range kept {
-				spec := nodeSpec(sc, &next, &kept[i], values)
+				spec := r.nodeSpec(sc, &next, &kept[i], values)
 				if err := r.engineCall(ctx, func(ctx context.Context) error { return r.e.Restart(ctx, spec) }); err != nil {
 					return fmt.Errorf("restart node %s: %w", spec.Key, err)
 				}
@@ -402,7 +402,7 @@ func (r *Reconciler) applyParams(ctx context.Context, sc scope, rec *cacheCluste
 		return static, nil
 	}
 	for i := range nodes {
-		spec := nodeSpec(sc, rec, &nodes[i], values)
+		spec := r.nodeSpec(sc, rec, &nodes[i], values)
 		var need []string
 		err := r.engineCall(ctx, func(ctx context.Context) error {
 			var err error
