@@ -580,6 +580,7 @@ func (r *Runner) stopLocked(ctx context.Context, n *node, keep bool) error {
 			r.saveMemcachedItems(sctx, n)
 		}
 		r.signal(n, syscall.SIGTERM)
+		go wakeMemcached(sctx, n)
 	default:
 		mode := "NOSAVE"
 		if keep {
