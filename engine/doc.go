@@ -11,7 +11,8 @@
 //     have its own loopback address and the port the user asked for (6379,
 //     11211) without collisions.
 //   - Data directories. A node lives in Dir/<Key>/ (Key's slashes make
-//     subdirectories): redis' dump.rdb, memcached's memory_file, engine.log
+//     subdirectories): redis' dump.rdb, memcached's items.dump (only
+//     between a graceful stop and the next start), engine.log
 //     (the engine's stdout and stderr, appended across starts), pid and
 //     node.json (engine, binary, address and port, so a node nobody
 //     adopted yet can still be stopped).
@@ -40,13 +41,26 @@
 //     restart; every memcached parameter needs one.
 //   - What survives which restart. Stop, Restart and StopAll keep data:
 //     redis gets SHUTDOWN SAVE and the next start loads dump.rdb from the
-//     node's directory; memcached runs with -e memory_file (a file of the
-//     node's memory size in its directory) and gets SIGUSR1, its warm
-//     restart, so its items come back too (a changed memory limit makes
-//     memcached start empty; the runner waits for the next wall-clock
-//     second before restarting it, as memcached requires). A crash or kill -9 of an engine loses
-//     what was not saved: redis runs with no save points (as an ElastiCache
-//     node without backups) and memcached starts empty. A kill -9 of the
+//     node's directory. memcached's items are dumped by the runner over
+//     memcached's own protocol: lru_crawler metadump all lists the keys
+//     (URL-encoded, without flags), pipelined meta gets (mg <key> v f t k)
+//     read value, client flags and remaining TTL, and items.dump keeps
+//     key, key kind (base64 "b" keys stay so), flags, absolute expiry and
+//     value; the next start stores them back with quiet meta sets (the
+//     remaining TTL; a Unix time past memcached's 30-day limit), skips
+//     those that expired meanwhile, and deletes the file. A dump is bounded
+//     (20 s, and the stop's deadline less 3 s): a cut-short dump keeps
+//     what it read and the log says how much was lost; items the new node
+//     refuses (a smaller max_item_size) are logged, the rest restored.
+//     memcached's warm restart (-e) is not used: it maps and touches a
+//     file of the whole -m size (RSS 529 MB for a cache.t3.micro node,
+//     4.6 MB without), and the runner removes such a file left by an
+//     earlier version. CAS values and LRU order are not kept. After
+//     SIGTERM the runner connects to memcached every 20 ms, which wakes
+//     its main loop to exit at once rather than at its next clock tick
+//     (up to a second). A crash or kill -9 of an engine loses what was not
+//     saved: redis runs with no save points (as an ElastiCache node
+//     without backups) and memcached starts empty. A kill -9 of the
 //     server loses nothing: the engines keep running and are adopted.
-//     Remove deletes the node's directory with its data.
+//     Remove deletes the node's directory with its data, dump included.
 package engine

@@ -4,19 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"os/user"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 )
-
-// memoryFileName is memcached's warm-restart file (-e) in the node's
-// directory: on SIGUSR1 memcached saves its metadata beside it and the
-// next start with the same file and memory limit loads the items back.
-const memoryFileName = "memory_file"
 
 // memcachedFlag is how one ElastiCache memcached parameter becomes a
 // command-line flag; kind checks the value so that a bad one fails here,
@@ -44,8 +36,9 @@ var memcachedFlags = map[string]memcachedFlag{
 	"idle_timeout":                 {"idle_timeout", "o"},
 }
 
-// memcachedArgs are memcached's arguments for s, running in dir.
-func memcachedArgs(ctx context.Context, log *slog.Logger, s Spec, dir string) ([]string, error) {
+// memcachedArgs are memcached's arguments for s. There is no -e (warm
+// restart): the runner saves and loads the items itself (memcached_items.go).
+func memcachedArgs(ctx context.Context, log *slog.Logger, s Spec) ([]string, error) {
 	mib := s.MaxMemory >> 20
 	switch {
 	case s.MaxMemory == 0:
@@ -61,7 +54,6 @@ func memcachedArgs(ctx context.Context, log *slog.Logger, s Spec, dir string) ([
 		// memcached refuses to run as root without -u and ignores it
 		// otherwise; the node runs as whoever runs the server.
 		"-u", currentUser(),
-		"-e", filepath.Join(dir, memoryFileName),
 	}
 	for _, name := range sortedKeys(s.Params) {
 		f, ok := memcachedFlags[strings.ToLower(name)]
@@ -130,7 +122,7 @@ func connectionLimit() uint64 {
 }
 
 // connectionHeadroom is what memcached's -c leaves of the open-file limit
-// for its own files (listeners, the memory file, the log).
+// for its own files (listeners, the log).
 const connectionHeadroom = 64
 
 // parseBool reads ElastiCache's boolean spellings (memcached groups use
@@ -151,41 +143,4 @@ func currentUser() string {
 		return u.Username
 	}
 	return "root"
-}
-
-// maxWarmWait bounds waitWarmRestart: a stop time further ahead than this
-// is a clock that jumped back, and memcached will start empty whatever
-// the runner waits.
-const maxWarmWait = 3 * time.Second
-
-// waitWarmRestart waits, if memcached saved a memory file in dir, until
-// the wall clock is past the second its meta file records as the stop
-// time: memcached refuses the restart ("restart incompatible due to
-// setting for [stop_time]") and starts empty unless the clock moved on
-// since the stop, which a restart within the same second does not.
-func waitWarmRestart(ctx context.Context, dir string) error {
-	b, err := os.ReadFile(filepath.Join(dir, memoryFileName+".meta"))
-	if err != nil {
-		return nil // no saved state: nothing to wait for
-	}
-	var stop int64
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Kstop_time "); ok {
-			stop, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		}
-	}
-	if stop == 0 {
-		return nil
-	}
-	deadline := time.Now().Add(maxWarmWait)
-	for time.Now().Unix() <= stop && time.Now().Before(deadline) {
-		t := time.NewTimer(readyPoll)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-	return nil
 }

@@ -101,11 +101,11 @@ func TestMemcachedArgs(t *testing.T) {
 		"binding_protocol": "ascii", "backlog_queue_limit": "1024", "cas_disabled": "0",
 		"chunk_size_growth_factor": "1.25", "idle_timeout": "30", "disable_flush_all": "1", "num_threads": "4",
 	}}
-	got, err := memcachedArgs(context.Background(), log, s, "/data/a/b")
+	got, err := memcachedArgs(context.Background(), log, s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"-l", "127.3.0.8", "-p", "11211", "-U", "0", "-m", "200", "-u", currentUser(), "-e", "/data/a/b/memory_file",
+	want := []string{"-l", "127.3.0.8", "-p", "11211", "-U", "0", "-m", "200", "-u", currentUser(),
 		"-b", "1024", "-B", "ascii", "-n", "48", "-f", "1.25", "-F", "-o", "idle_timeout=30", "-I", "1048576", "-c", "900"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Fatalf("args (-want +got):\n%s", diff)
@@ -113,14 +113,14 @@ func TestMemcachedArgs(t *testing.T) {
 	// Memory: 0 is memcached's 64 MiB; under a MiB is 1.
 	for mem, want := range map[int64]string{0: "64", 1000: "1", 3 << 20: "3"} {
 		s := Spec{Key: "a/b", Engine: "memcached", Address: "127.0.0.1", Port: 1, MaxMemory: mem}
-		got, err := memcachedArgs(context.Background(), log, s, "/d")
+		got, err := memcachedArgs(context.Background(), log, s)
 		if err != nil || got[7] != want {
 			t.Errorf("MaxMemory %d: -m %q (%v), want %s", mem, got[7], err, want)
 		}
 	}
 	for name, v := range map[string]string{"chunk_size": "-1", "chunk_size_growth_factor": "1", "binding_protocol": "json", "cas_disabled": "maybe", "idle_timeout": "x"} {
 		s := Spec{Key: "a/b", Engine: "memcached", Address: "127.0.0.1", Port: 1, Params: map[string]string{name: v}}
-		if _, err := memcachedArgs(context.Background(), log, s, "/d"); err == nil || !strings.Contains(err.Error(), name) {
+		if _, err := memcachedArgs(context.Background(), log, s); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%q: %v, want an error naming it", name, v, err)
 		}
 	}

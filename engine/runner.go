@@ -53,6 +53,10 @@ type Runner struct {
 	startTimeout  time.Duration
 	stopTimeout   time.Duration
 	lookPath      func(file string) (string, error)
+	// itemsTimeout bounds saving a memcached node's items at a stop and
+	// loading them at the next start; now dates their expiry.
+	itemsTimeout time.Duration
+	now          func() time.Time
 
 	locks keyLocks
 
@@ -102,6 +106,8 @@ func NewRunner(dir string, log *slog.Logger) *Runner {
 		startTimeout:  defaultStartTimeout,
 		stopTimeout:   defaultStopTimeout,
 		lookPath:      lookPath,
+		itemsTimeout:  defaultItemsTimeout,
+		now:           time.Now,
 		locks:         keyLocks{m: map[string]*keyLock{}},
 		nodes:         map[string]*node{},
 		probes:        map[string]map[string]string{},
@@ -388,12 +394,10 @@ func (r *Runner) startOnce(ctx context.Context, s Spec, bin string, skip map[str
 	var args []string
 	switch s.Engine {
 	case "memcached":
-		if args, err = memcachedArgs(ctx, r.log, s, dir); err != nil {
+		if args, err = memcachedArgs(ctx, r.log, s); err != nil {
 			return "", err
 		}
-		if err := waitWarmRestart(ctx, dir); err != nil {
-			return "", fmt.Errorf("engine: node %q: %w", s.Key, err)
-		}
+		r.removeLegacyMemoryFile(ctx, s.Key, dir)
 	default:
 		known, err := r.knownConfig(ctx, bin)
 		if err != nil {
@@ -457,6 +461,9 @@ func (r *Runner) startOnce(ctx context.Context, s Spec, bin string, skip map[str
 	n.expected = false
 	r.mu.Unlock()
 	r.log.InfoContext(ctx, "engine: started node", "node", s.Key, "engine", s.Engine, "pid", n.pid, "address", hostPort(s))
+	if s.Engine == "memcached" {
+		r.loadMemcachedItems(ctx, s, dir)
+	}
 	return "", nil
 }
 
@@ -556,8 +563,8 @@ func (r *Runner) signal(n *node, sig syscall.Signal) {
 }
 
 // stopLocked ends n's process and waits for it. keep says the data must
-// survive (redis SHUTDOWN SAVE, memcached SIGUSR1 to write its memory
-// file); otherwise the data is about to be deleted and the engine is told
+// survive (redis SHUTDOWN SAVE; memcached's items are dumped to its
+// directory before SIGTERM); otherwise the data is about to be deleted and the engine is told
 // not to bother. A graceful stop that overruns the stop timeout or ctx
 // ends with SIGKILL of the process group.
 func (r *Runner) stopLocked(ctx context.Context, n *node, keep bool) error {
@@ -570,10 +577,10 @@ func (r *Runner) stopLocked(ctx context.Context, n *node, keep bool) error {
 	switch n.spec.Engine {
 	case "memcached":
 		if keep {
-			r.signal(n, syscall.SIGUSR1)
-		} else {
-			r.signal(n, syscall.SIGTERM)
+			r.saveMemcachedItems(sctx, n)
 		}
+		r.signal(n, syscall.SIGTERM)
+		go wakeMemcached(sctx, n)
 	default:
 		mode := "NOSAVE"
 		if keep {
@@ -629,7 +636,7 @@ func (r *Runner) lookup(ctx context.Context, key string) (*node, error) {
 }
 
 // Restart stops the node, keeping its data (redis SHUTDOWN SAVE, memcached
-// warm restart), and starts it again as s says. A node not running is
+// items dumped and loaded back), and starts it again as s says. A node not running is
 // just started.
 func (r *Runner) Restart(ctx context.Context, s Spec) error {
 	if err := s.Validate(); err != nil {
