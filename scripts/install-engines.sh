@@ -8,9 +8,9 @@
 # standard ports (6379, 11211). The engine package never uses them (every
 # node it runs is its own process on its own loopback address, under the
 # server's data dir), and a stray daemon would hold 127.0.0.1:6379 and
-# waste memory and CPU on a 2-core CI machine, so this script forbids
-# service starts while installing (policy-rc.d answering 101), stops and
-# disables the daemons if they started anyway, and fails if one is still
+# waste memory and CPU on a 2-core CI machine, so the install goes through
+# apt-install-quietly.sh (no service starts, the daemons stopped and
+# disabled if they started anyway), and this script fails if one is still
 # running afterwards.
 set -euo pipefail
 
@@ -35,44 +35,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-export DEBIAN_FRONTEND=noninteractive
-
-# Forbid service starts for the length of the install, restoring whatever
-# policy-rc.d was there before.
-policy=/usr/sbin/policy-rc.d
-saved=""
-if [ -e "$policy" ]; then
-  saved=$(mktemp)
-  cp -p "$policy" "$saved"
-fi
-restore_policy() {
-  if [ -n "$saved" ]; then
-    mv -f "$saved" "$policy"
-  else
-    rm -f "$policy"
-  fi
-}
-trap restore_policy EXIT
-printf '#!/bin/sh\nexit 101\n' >"$policy"
-chmod 755 "$policy"
-
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends redis-server redis-tools memcached >/dev/null
-
-# If a daemon started anyway (a systemd that ignores policy-rc.d, say),
-# stop it and keep it from starting at boot.
-for svc in redis-server memcached; do
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    systemctl stop "$svc.service" 2>/dev/null || true
-    systemctl disable "$svc.service" 2>/dev/null || true
-  fi
-  if command -v service >/dev/null 2>&1; then
-    service "$svc" stop >/dev/null 2>&1 || true
-  fi
-  if command -v update-rc.d >/dev/null 2>&1; then
-    update-rc.d "$svc" disable >/dev/null 2>&1 || true
-  fi
-done
+"$(dirname "$0")/apt-install-quietly.sh" redis-server,memcached redis-server redis-tools memcached
 
 for bin in redis-server redis-cli memcached; do
   if ! [ -x "/usr/bin/$bin" ]; then
