@@ -2,10 +2,13 @@ package catalogue
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -335,4 +338,20 @@ func cloneFamily(f *ParameterGroupFamily) ParameterGroupFamily {
 	out.Parameters = cloneParameters(f.Parameters)
 	out.CacheNodeTypeSpecificParameters = cloneNodeParams(f.CacheNodeTypeSpecificParameters)
 	return out
+}
+
+// CompareVersions orders two dotted engine versions part by part,
+// numerically (6.2 < 7.0, 1.4.5 < 1.4.24); a part that is not a number
+// (the x of 6.x) orders as 0, and of two versions equal as far as both
+// go, the shorter comes first. It returns -1, 0 or 1.
+func CompareVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) && i < len(bs); i++ {
+		x, _ := strconv.Atoi(as[i])
+		y, _ := strconv.Atoi(bs[i])
+		if x != y {
+			return cmp.Compare(x, y)
+		}
+	}
+	return cmp.Compare(len(as), len(bs))
 }

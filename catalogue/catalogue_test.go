@@ -36,7 +36,7 @@ func TestVersionsAndFamiliesAgree(t *testing.T) {
 		if f.Engine != v.Engine {
 			t.Errorf("%s %s: family %s is for engine %s", v.Engine, v.EngineVersion, f.Name, f.Engine)
 		}
-		if compareVersions(v.EngineVersion, f.FirstEngineVersion) < 0 {
+		if CompareVersions(v.EngineVersion, f.FirstEngineVersion) < 0 {
 			t.Errorf("%s %s is below %s's first version %s", v.Engine, v.EngineVersion, f.Name, f.FirstEngineVersion)
 		}
 		if v.Source == "" {
@@ -65,7 +65,7 @@ func TestVersionsPerEngine(t *testing.T) {
 			if v.Engine != engine {
 				t.Errorf("Versions(%q) returned %s %s", engine, v.Engine, v.EngineVersion)
 			}
-			if i > 0 && compareVersions(vs[i-1].EngineVersion, v.EngineVersion) >= 0 {
+			if i > 0 && CompareVersions(vs[i-1].EngineVersion, v.EngineVersion) >= 0 {
 				t.Errorf("%s versions out of order: %s before %s", engine, vs[i-1].EngineVersion, v.EngineVersion)
 			}
 		}
@@ -107,7 +107,7 @@ func TestFamiliesAreConsistent(t *testing.T) {
 			default:
 				t.Errorf("%s %s: ChangeType %q", name, p.ParameterName, p.ChangeType)
 			}
-			if compareVersions(p.MinimumEngineVersion, f.FirstEngineVersion) < 0 {
+			if CompareVersions(p.MinimumEngineVersion, f.FirstEngineVersion) < 0 {
 				t.Errorf("%s %s: MinimumEngineVersion %s below the family's %s", name, p.ParameterName, p.MinimumEngineVersion, f.FirstEngineVersion)
 			}
 		}
@@ -457,22 +457,16 @@ func TestUnknownNames(t *testing.T) {
 	}
 }
 
-func compareVersions(a, b string) int {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) || i < len(bs); i++ {
-		var x, y int
-		if i < len(as) {
-			x, _ = strconv.Atoi(as[i])
-		}
-		if i < len(bs) {
-			y, _ = strconv.Atoi(bs[i])
-		}
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
+func TestCompareVersions(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"6.2", "7.0", -1}, {"7.0", "6.2", 1}, {"1.4.5", "1.4.24", -1}, {"7.1", "7.1", 0},
+		{"7.0", "7.0.0", -1}, {"6.x", "6.2", -1}, {"10.0", "9.1", 1},
+	} {
+		if got := CompareVersions(c.a, c.b); got != c.want {
+			t.Errorf("CompareVersions(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
 		}
 	}
-	return len(as) - len(bs)
 }

@@ -250,7 +250,7 @@ func (m *clusterModify) engine() error {
 		if err != nil {
 			return err
 		}
-		if compareVersions(v.EngineVersion, rec.EngineVersion) < 0 {
+		if catalogue.CompareVersions(v.EngineVersion, rec.EngineVersion) < 0 {
 			return api.InvalidParameterCombination(fmt.Sprintf("Cannot downgrade cache cluster %s from engine version %s to %s.", rec.ID, rec.EngineVersion, v.EngineVersion))
 		}
 		version = v.EngineVersion

@@ -57,24 +57,7 @@ func cacheClusterID(param string, p *string) (string, error) {
 	if p == nil || *p == "" {
 		return "", api.InvalidParameterValue("The parameter " + param + " must be provided and must not be blank.")
 	}
-	s := *p
-	if len(s) > maxClusterIDLen {
-		return "", invalid(param, fmt.Sprintf("must be at most %d characters.", maxClusterIDLen))
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-		if i == 0 && !letter {
-			return "", invalid(param, "must begin with a letter.")
-		}
-		if !letter && !(c >= '0' && c <= '9') && c != '-' {
-			return "", invalid(param, "must contain only ASCII letters, digits and hyphens.")
-		}
-	}
-	if strings.HasSuffix(s, "-") || strings.Contains(s, "--") {
-		return "", invalid(param, "must not end with a hyphen or contain two consecutive hyphens.")
-	}
-	return strings.ToLower(s), nil
+	return hyphenatedName(param, *p, maxClusterIDLen)
 }
 
 // clusterEngine validates CreateCacheCluster's Engine: redis or memcached
@@ -139,25 +122,6 @@ func clusterVersion(engine string, p *string) (catalogue.EngineVersion, error) {
 		return catalogue.EngineVersion{}, api.InvalidParameterCombination(fmt.Sprintf("Cannot find version %s for %s", want, engine))
 	}
 	return *found, nil
-}
-
-// compareVersions orders two dotted versions numerically (6.2 < 7.0,
-// 1.4.5 < 1.4.24); a part that is not a number orders as 0.
-func compareVersions(a, b string) int {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) || i < len(bs); i++ {
-		var x, y int
-		if i < len(as) {
-			x, _ = strconv.Atoi(as[i])
-		}
-		if i < len(bs) {
-			y, _ = strconv.Atoi(bs[i])
-		}
-		if x != y {
-			return x - y
-		}
-	}
-	return 0
 }
 
 // numNodesParam validates NumCacheNodes for an engine: redis exactly 1

@@ -124,24 +124,7 @@ func rbacID(param string, p *string) (string, error) {
 	if p == nil || *p == "" {
 		return "", api.InvalidParameterValue(param + " is required")
 	}
-	s := *p
-	if len(s) > maxUserIDLen {
-		return "", invalid(param, fmt.Sprintf("must be at most %d characters.", maxUserIDLen))
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-		if i == 0 && !letter {
-			return "", invalid(param, "must begin with a letter.")
-		}
-		if !letter && !(c >= '0' && c <= '9') && c != '-' {
-			return "", invalid(param, "must contain only ASCII letters, digits and hyphens.")
-		}
-	}
-	if strings.HasSuffix(s, "-") || strings.Contains(s, "--") {
-		return "", invalid(param, "must not end with a hyphen or contain two consecutive hyphens.")
-	}
-	return strings.ToLower(s), nil
+	return hyphenatedName(param, *p, maxUserIDLen)
 }
 
 // engineParam validates an engine (redis or valkey, in any case) and

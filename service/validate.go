@@ -146,3 +146,27 @@ func maxRecords(p *int32) (int, error) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// hyphenatedName checks s, the value of param, against the rule AWS gives
+// user, user group and cache cluster IDs — a letter, then letters, digits
+// and hyphens, at most max characters, not ending in a hyphen nor holding
+// two in a row — and returns its stored, lowercase form.
+func hyphenatedName(param, s string, max int) (string, error) {
+	if len(s) > max {
+		return "", invalid(param, fmt.Sprintf("must be at most %d characters.", max))
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if i == 0 && !letter {
+			return "", invalid(param, "must begin with a letter.")
+		}
+		if !letter && !(c >= '0' && c <= '9') && c != '-' {
+			return "", invalid(param, "must contain only ASCII letters, digits and hyphens.")
+		}
+	}
+	if strings.HasSuffix(s, "-") || strings.Contains(s, "--") {
+		return "", invalid(param, "must not end with a hyphen or contain two consecutive hyphens.")
+	}
+	return strings.ToLower(s), nil
+}
