@@ -571,6 +571,24 @@ func TestClusterEngineMemcachedScale(t *testing.T) {
 	waitMemcachedGet(t, endpoint(t, cl.CacheNodes[1]), "key-0002", "on 0002")
 	waitEvents(t, c, "items", added("0001", azs[0]), added("0002", azs[1]), "Cache cluster created",
 		added("0003", aws.ToString(third.CustomerAvailabilityZone)), "Finished modifying number of nodes from 2 to 3", "Removed cache nodes 0003")
+
+	// A reboot empties a memcached node, as on AWS; the other keeps its
+	// items.
+	if _, err := c.RebootCacheCluster(ctx, &elasticache.RebootCacheClusterInput{CacheClusterId: aws.String("items"),
+		CacheNodeIdsToReboot: []string{"0001"}}); err != nil {
+		t.Fatal(err)
+	}
+	cl = waitAvailable(t, c, "items")
+	first := endpoint(t, cl.CacheNodes[0])
+	mc = memcachedAt(first)
+	if err := mc.Set(&memcache.Item{Key: "after-reboot", Value: []byte("yes")}); err != nil {
+		t.Fatalf("set on node 0001 after its reboot: %v", err)
+	}
+	if _, err := mc.Get("key-0001"); !errors.Is(err, memcache.ErrCacheMiss) {
+		t.Errorf("get key-0001 after the reboot: %v, want a miss: a rebooted memcached node starts empty", err)
+	}
+	mc.Close()
+	waitMemcachedGet(t, endpoint(t, cl.CacheNodes[1]), "key-0002", "on 0002")
 }
 
 // An engine killed with SIGKILL is started again on the same endpoint,

@@ -652,7 +652,16 @@ func TestReconcileMemcachedReboot(t *testing.T) {
 	if got.Status != clusterAvailable || got.Nodes[1].Status != nodeAvailable {
 		t.Fatalf("after reboot: %q, node 2 %q", got.Status, got.Nodes[1].Status)
 	}
-	wantStrings(t, "restarts", f.eng.callsLike("restart"), []string{"restart 111111111111/us-east-1/m1/0002"})
+	// AWS flushes a memcached node it reboots: the node's engine and data
+	// are removed and it starts empty, where a redis node is restarted
+	// on what it saved.
+	if n := len(f.eng.callsLike("restart")); n != 0 {
+		t.Fatalf("%d restarts of a memcached node, want none: it starts empty", n)
+	}
+	wantStrings(t, "removals", f.eng.callsLike("remove"), []string{"remove 111111111111/us-east-1/m1/0002"})
+	if ensures := f.eng.callsLike("ensure 111111111111/us-east-1/m1/0002"); len(ensures) != 2 {
+		t.Fatalf("ensures of node 0002 = %q, want the create's and the reboot's", ensures)
+	}
 	ev := f.events(t, "m1")
 	wantStrings(t, "events", ev[len(ev)-2:], []string{"Cache node 0002 shutdown", "Cache node 0002 restarted"})
 }

@@ -169,7 +169,18 @@ func (r *Reconciler) reboot(ctx context.Context, sc scope, rec *cacheClusterReco
 		}
 		if r.e != nil && n.Address != "" {
 			spec := r.nodeSpec(sc, rec, n, rec.AppliedParams)
-			if err := r.engineCall(ctx, func(ctx context.Context) error { return r.e.Restart(ctx, spec) }); err != nil {
+			restart := func(ctx context.Context) error { return r.e.Restart(ctx, spec) }
+			if rec.Engine == engineMemcached {
+				// AWS flushes a memcached node it reboots: the node comes
+				// back empty (a redis node keeps what it saved).
+				restart = func(ctx context.Context) error {
+					if err := r.e.Remove(ctx, spec.Key); err != nil {
+						return err
+					}
+					return r.e.Ensure(ctx, spec)
+				}
+			}
+			if err := r.engineCall(ctx, restart); err != nil {
 				return fmt.Errorf("restart node %s: %w", spec.Key, err)
 			}
 			r.running[spec.Key] = true
