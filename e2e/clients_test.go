@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/elasticache-server/elasticache-server/internal/serverproc"
 )
 
 // clientsScriptTimeout bounds the boto3/AWS CLI script; it aims at under
@@ -143,27 +145,7 @@ func clientsRequireTools(t *testing.T) string {
 // into a temp dir.
 func clientsBuildServer(t *testing.T) string {
 	t.Helper()
-	return buildCommand(t, "elasticache-server")
-}
-
-// buildCommand builds ./cmd/NAME from the module root (the parent of this
-// package's directory) into a temp dir.
-func buildCommand(t *testing.T, name string) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("module root not found at %s: %v", root, err)
-	}
-	bin := filepath.Join(t.TempDir(), name)
-	build := exec.Command("go", "build", "-o", bin, "./cmd/"+name)
-	build.Dir = root
-	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/%s: %v\n%s", name, err, b)
-	}
-	return bin
+	return serverproc.Build(t, "elasticache-server")
 }
 
 // clientsEnv is the environment of the script: the test's own without any

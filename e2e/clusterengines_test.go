@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -23,6 +22,7 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/elasticache-server/elasticache-server/internal/serverproc"
 	"github.com/elasticache-server/elasticache-server/server"
 )
 
@@ -696,93 +696,24 @@ func TestClusterEngineGracefulRestart(t *testing.T) {
 	}
 }
 
-// serverProcess is the server binary running.
-type serverProcess struct {
-	addr   string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    *syncBuffer
-}
-
 // startServerProcess runs the server binary on dataDir (its store, or on
-// an etcd run the test's key prefix, and its engines) and a free loopback
-// port, and waits for its start-up line. It is killed when t ends.
+// an etcd run the test's key prefix, and its engines); it is killed when
+// t ends.
 func startServerProcess(t *testing.T, bin, dataDir string) *serverProcess {
 	t.Helper()
-	args := append([]string{"--listen", "127.0.0.1:0", "--log-format", "json"}, storeArgs(dataDir)...)
+	args := storeArgs(dataDir)
 	if !slices.Contains(args, "--data-dir") {
 		args = append(args, "--data-dir", dataDir)
 	}
-	cmd := exec.Command(bin, args...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ELASTICACHE_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	// The server dies with the test process; its engines do not (they
-	// have their own process group, as in production), which is what
-	// engineDataDir's check is for.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &serverProcess{cmd: cmd, exited: make(chan struct{}), log: &syncBuffer{}}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	addrs := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			p.log.Write(append(line, '\n'))
-			var entry struct{ Msg, Addr string }
-			if json.Unmarshal(line, &entry) == nil && entry.Msg == "elasticache-server started" {
-				select {
-				case addrs <- entry.Addr:
-				default:
-				}
-			}
-		}
-		_ = cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-p.exited
-		if t.Failed() {
-			t.Logf("server binary log, last lines:\n%s", tail(p.log.String(), logTail))
-		}
-	})
-	select {
-	case p.addr = <-addrs:
-		return p
-	case <-p.exited:
-		t.Fatalf("server exited at start:\n%s", p.log.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server did not log its start within 30s:\n%s", p.log.String())
-	}
-	return nil
+	return &serverProcess{serverproc.Start(t, bin, args...)}
 }
 
-// kill9 ends the server with SIGKILL and waits until it has exited.
-func (p *serverProcess) kill9(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatalf("kill -9: %v", err)
-	}
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		t.Fatal("server still running 10s after SIGKILL")
-	}
-}
+// serverProcess is the server binary running.
+type serverProcess struct{ *serverproc.Process }
 
 // adopted reports whether the server logged that it adopted pid.
 func (p *serverProcess) adopted(pid int) bool {
-	for _, line := range strings.Split(p.log.String(), "\n") {
+	for _, line := range strings.Split(p.Log(), "\n") {
 		var entry struct {
 			Msg string
 			Pid int
@@ -800,12 +731,12 @@ func (p *serverProcess) adopted(pid int) bool {
 func TestClusterEngineServerKill9(t *testing.T) {
 	t.Parallel()
 	requireEngines(t)
-	bin := buildCommand(t, "elasticache-server")
+	bin := serverproc.Build(t, "elasticache-server")
 	dir := engineDataDir(t)
 	engines := filepath.Join(dir, "engines")
 	port := reservePort(t, 1)
 	first := startServerProcess(t, bin, dir)
-	c := client(t, first.addr, engAccount, engRegion)
+	c := client(t, first.Addr, engAccount, engRegion)
 	ctx := t.Context()
 
 	in := redisCluster("adopted")
@@ -817,12 +748,12 @@ func TestClusterEngineServerKill9(t *testing.T) {
 	}
 	pid := readPid(t, dir, "adopted", "0001")
 
-	first.kill9(t)
+	first.Kill9(t)
 	if !processAlive(pid) {
 		t.Fatalf("the engine (pid %d) died with the server", pid)
 	}
 	second := startServerProcess(t, bin, dir)
-	c = client(t, second.addr, engAccount, engRegion)
+	c = client(t, second.Addr, engAccount, engRegion)
 	poll(t, 30*time.Second, "the new server adopts pid "+strconv.Itoa(pid), func() (bool, string) {
 		return second.adopted(pid), "not in its log yet"
 	})

@@ -1,22 +1,17 @@
 package cluster
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"github.com/elasticache-server/elasticache-server/internal/etcdtest"
+	"github.com/elasticache-server/elasticache-server/internal/serverproc"
 )
 
 // TestBoltKill9 kills the real binary with SIGKILL in the middle of a
@@ -26,15 +21,15 @@ import (
 // counted apart.
 func TestBoltKill9(t *testing.T) {
 	t.Parallel()
-	bin := buildServer(t)
+	bin := serverproc.Build(t, "elasticache-server")
 	dir := t.TempDir()
-	first := startBinary(t, bin, dir)
+	first := serverproc.Start(t, bin, "--data-dir", dir, "--quota-cache-security-groups", "100000")
 
-	l := newLoad(t, []string{first.addr}, 10*time.Second, 3000)
+	l := newLoad(t, []string{first.Addr}, 10*time.Second, 3000)
 	l.setPhase("before kill -9")
 	l.start(6)
 	l.waitAnswered("load before the kill", 150, 60*time.Second)
-	first.kill9(t)
+	first.Kill9(t)
 	l.setPhase("after kill -9")
 	l.stopAndWait()
 
@@ -56,9 +51,9 @@ func TestBoltKill9(t *testing.T) {
 		t.Fatalf("bbolt consistency check after kill -9: %v", err)
 	}
 
-	second := startBinary(t, bin, dir)
+	second := serverproc.Start(t, bin, "--data-dir", dir, "--quota-cache-security-groups", "100000")
 	c := l.check(t, func(account string) []string {
-		return listNames(t, newClient(t, second.addr, account, 30*time.Second))
+		return listNames(t, newClient(t, second.Addr, account, 30*time.Second))
 	})
 	t.Logf("bbolt, kill -9 under load (6 workers):\n%s  %s", l.summary(), c)
 	if c.answered < 150 {
@@ -214,102 +209,4 @@ func TestEtcdMemberFaults(t *testing.T) {
 		t.Errorf("servers A and B see different states:\n  A: %s\n  B: %s", tallyA, tallyB)
 	}
 	t.Logf("etcd, 3 members, 2 servers, 6 workers then probes:\n%s  %s", l.summary(), tallyA)
-}
-
-// buildServer builds ./cmd/elasticache-server, the one binary of every
-// store, into a temp dir, from the module root two levels up.
-func buildServer(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("module root not found at %s: %v", root, err)
-	}
-	bin := filepath.Join(t.TempDir(), "elasticache-server")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/elasticache-server")
-	build.Dir = root
-	if b, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/elasticache-server: %v\n%s", err, b)
-	}
-	return bin
-}
-
-// process is the server binary running.
-type process struct {
-	addr   string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    *syncBuffer
-}
-
-// startBinary runs the server binary on dataDir and a free loopback port,
-// and waits for its start-up log line. It is killed when t ends.
-func startBinary(t *testing.T, bin, dataDir string) *process {
-	t.Helper()
-	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--data-dir", dataDir,
-		"--quota-cache-security-groups", "100000", "--log-format", "json")
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "ELASTICACHE_") {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = env
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &process{cmd: cmd, exited: make(chan struct{}), log: &syncBuffer{}}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	addrs := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Bytes()
-			p.log.Write(append(line, '\n'))
-			var entry struct{ Msg, Addr string }
-			if json.Unmarshal(line, &entry) == nil && entry.Msg == "elasticache-server started" {
-				select {
-				case addrs <- entry.Addr:
-				default:
-				}
-			}
-		}
-		_ = cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-p.exited
-		if t.Failed() {
-			t.Logf("server binary log, last lines:\n%s", tail(p.log.String(), 20))
-		}
-	})
-	select {
-	case p.addr = <-addrs:
-		return p
-	case <-p.exited:
-		t.Fatalf("server exited at start:\n%s", p.log.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("server did not log its start within 30s:\n%s", p.log.String())
-	}
-	return nil
-}
-
-// kill9 ends the server with SIGKILL and waits for it.
-func (p *process) kill9(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatalf("kill -9: %v", err)
-	}
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		t.Fatal("server still running 10s after SIGKILL")
-	}
 }
