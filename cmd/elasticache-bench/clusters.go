@@ -147,18 +147,11 @@ func startBenchServer(ctx context.Context, bin string, stderr io.Writer, extra .
 		Credentials:  aws.AnonymousCredentials{},
 		HTTPClient:   &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 30 * time.Second},
 	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return s, nil
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("clusters: the server did not listen on %s in 20 s", addr)
-		}
-		time.Sleep(10 * time.Millisecond)
+	if err := waitListening(ctx, addr, 20*time.Second, 10*time.Millisecond); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("clusters: the server: %w", err)
 	}
+	return s, nil
 }
 
 // stop ends the server gracefully (it stops its engines) and removes its
@@ -228,29 +221,59 @@ func measureStarts(ctx context.Context, res *clustersResult, serverBin, redisBin
 	return err
 }
 
-// bareRedisStart execs redis-server on a free loopback port in a temporary
-// directory and times it to its first PONG.
+// bareRedisStart execs redis-server alone and times it to its first PONG.
 func bareRedisStart(ctx context.Context, bin string) (time.Duration, error) {
-	dir, err := os.MkdirTemp("", "bench-bare-redis-")
+	b, err := startBare(bin, "--save", "", "--appendonly", "no")
 	if err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(dir)
+	defer b.stop()
+	if err := waitPong(ctx, b.addr, 20*time.Second); err != nil {
+		return 0, err
+	}
+	return time.Since(b.started), nil
+}
+
+// bareEngine is an engine started by hand, as the reference of a figure.
+type bareEngine struct {
+	cmd     *exec.Cmd
+	addr    string
+	started time.Time // when it was exec'd
+	dir     string
+}
+
+// startBare execs bin (redis-server or memcached) with args on a free
+// loopback port, in a temporary directory that stop removes.
+func startBare(bin string, args ...string) (*bareEngine, error) {
+	dir, err := os.MkdirTemp("", "bench-bare-")
+	if err != nil {
+		return nil, err
+	}
 	addr, err := freeAddr()
 	if err != nil {
-		return 0, err
+		os.RemoveAll(dir)
+		return nil, err
 	}
 	host, port, _ := net.SplitHostPort(addr)
-	start := time.Now()
-	cmd := exec.Command(bin, "--bind", host, "--port", port, "--dir", dir, "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		return 0, err
+	if filepath.Base(bin) == "memcached" {
+		args = append([]string{"-l", host, "-p", port}, args...)
+	} else {
+		args = append([]string{"--bind", host, "--port", port, "--dir", dir}, args...)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	if err := waitPong(ctx, addr, 20*time.Second); err != nil {
-		return 0, err
+	b := &bareEngine{cmd: exec.Command(bin, args...), addr: addr, dir: dir}
+	b.cmd.Dir = dir
+	b.started = time.Now()
+	if err := b.cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	return time.Since(start), nil
+	return b, nil
+}
+
+func (b *bareEngine) stop() {
+	_ = b.cmd.Process.Kill()
+	_ = b.cmd.Wait()
+	os.RemoveAll(b.dir)
 }
 
 // clusterStart creates a redis cluster and times it to the first PONG at
@@ -331,42 +354,18 @@ func nodeRSS(srv *benchServer, id string) (int64, error) {
 	return rssKiB(pid)
 }
 
-// bareRSS starts bin with args on a free loopback port, waits until it
-// listens, and reads its resident memory.
+// bareRSS starts bin with args alone, waits until it listens, and reads
+// its resident memory.
 func bareRSS(ctx context.Context, bin string, args ...string) (int64, error) {
-	dir, err := os.MkdirTemp("", "bench-bare-")
+	b, err := startBare(bin, args...)
 	if err != nil {
 		return 0, err
 	}
-	defer os.RemoveAll(dir)
-	addr, err := freeAddr()
-	if err != nil {
-		return 0, err
+	defer b.stop()
+	if err := waitListening(ctx, b.addr, 20*time.Second, time.Millisecond); err != nil {
+		return 0, fmt.Errorf("clusters: %s: %w", bin, err)
 	}
-	host, port, _ := net.SplitHostPort(addr)
-	if filepath.Base(bin) == "memcached" {
-		args = append([]string{"-l", host, "-p", port}, args...)
-	} else {
-		args = append([]string{"--bind", host, "--port", port, "--dir", dir}, args...)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	if err := cmd.Start(); err != nil {
-		return 0, err
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			return 0, fmt.Errorf("clusters: %s did not listen in 20 s", bin)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return rssKiB(cmd.Process.Pid)
+	return rssKiB(b.cmd.Process.Pid)
 }
 
 // rssKiB reads VmRSS of a process.

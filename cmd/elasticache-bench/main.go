@@ -137,16 +137,25 @@ func waitCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := checkLoopback(*addr); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(*timeout)
+	if err := waitListening(ctx, *addr, *timeout, 10*time.Millisecond); err != nil {
+		return fmt.Errorf("wait: %w", err)
+	}
+	return nil
+}
+
+// waitListening polls addr every poll until it accepts a connection, for
+// at most timeout.
+func waitListening(ctx context.Context, addr string, timeout, poll time.Duration) error {
+	deadline := time.Now().Add(timeout)
 	for {
-		c, err := net.DialTimeout("tcp", *addr, time.Second)
+		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
 			return nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("wait: %s not accepting connections after %s: %w", *addr, *timeout, err)
+			return fmt.Errorf("%s not accepting connections after %s: %w", addr, timeout, err)
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(poll)
 	}
 }
