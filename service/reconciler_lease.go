@@ -229,16 +229,8 @@ func (r *Reconciler) takeOver(ctx context.Context, sc scope, id string) (*cacheC
 				}
 			}
 			if n.Address != "" && !leaving && n.Status != nodeDeleting {
-				if res.ips == nil {
-					if res, err = readReservations(tx); err != nil {
-						return err
-					}
-				}
-				ip, port, err := r.allocate(res, cur.Port)
+				ip, port, err := r.reserve(tx, &res, sc, id, n.ID, cur.Port)
 				if err != nil {
-					return err
-				}
-				if err := tx.Put(addrKey(ip, port), []byte(nodeKey(sc, id, n.ID))); err != nil {
 					return err
 				}
 				n.Address, n.Port = ip, port

@@ -129,6 +129,23 @@ func (r *Reconciler) allocate(res reservations, port int) (string, int, error) {
 // 127.255.255.255.
 const loopbackNodeAddresses = 0x7fffffff - firstNodeAddress + 1
 
+// reserve picks an address for node of cluster id of sc whose cluster
+// port is port, and reserves it in tx. res holds the reservations read in
+// tx, read at the first call (zero until then), and takes the new one.
+func (r *Reconciler) reserve(tx storage.Tx, res *reservations, sc scope, id, node string, port int) (string, int, error) {
+	if res.ips == nil {
+		var err error
+		if *res, err = readReservations(tx); err != nil {
+			return "", 0, err
+		}
+	}
+	ip, p, err := r.allocate(*res, port)
+	if err != nil {
+		return "", 0, err
+	}
+	return ip, p, tx.Put(addrKey(ip, p), []byte(nodeKey(sc, id, node)))
+}
+
 func (res reservations) take(ip string, port int) {
 	res.ips[ip] = true
 	if res.ports[ip] == nil {
@@ -159,16 +176,8 @@ func (r *Reconciler) place(ctx context.Context, sc scope, id string, gen int, pl
 			if n.Address != "" || n.Status == nodeDeleting {
 				continue
 			}
-			if res.ips == nil {
-				if res, err = readReservations(tx); err != nil {
-					return err
-				}
-			}
-			ip, port, err := r.allocate(res, cur.Port)
+			ip, port, err := r.reserve(tx, &res, sc, id, n.ID, cur.Port)
 			if err != nil {
-				return err
-			}
-			if err := tx.Put(addrKey(ip, port), []byte(nodeKey(sc, id, n.ID))); err != nil {
 				return err
 			}
 			n.Address, n.Port, n.Owner = ip, port, r.cfg.ServerID
