@@ -172,9 +172,10 @@ func redisValue(name, value, def string) string {
 }
 
 // redisArgs are redis-server's command-line directives for s.
-// Directives in skip (refused by the engine at an earlier start) are left
-// out.
-func redisArgs(ctx context.Context, log *slog.Logger, s Spec, dir string, known map[string]string, skip map[string]bool) []string {
+// They are the runner's own, then directives (redisDirectives of the
+// node's parameters) but those in skip (refused by the engine at an
+// earlier start).
+func redisArgs(s Spec, dir string, directives []redisDirective, skip map[string]bool) []string {
 	args := []string{
 		"--bind", s.Address,
 		"--port", strconv.Itoa(s.Port),
@@ -186,7 +187,7 @@ func redisArgs(ctx context.Context, log *slog.Logger, s Spec, dir string, known 
 		"--protected-mode", "no",
 		"--maxmemory", strconv.FormatInt(s.MaxMemory, 10),
 	}
-	for _, d := range redisDirectives(ctx, log, s.Key, s.Params, s.Params, known) {
+	for _, d := range directives {
 		if !skip[d.name] {
 			args = append(args, "--"+d.name, d.value)
 		}

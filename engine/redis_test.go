@@ -84,7 +84,7 @@ func TestRedisDirectives(t *testing.T) {
 func TestRedisArgsCarryTheRunnersDirectivesFirst(t *testing.T) {
 	t.Parallel()
 	s := Spec{Key: "a/b", Engine: "redis", Address: "127.3.0.7", Port: 6379, MaxMemory: 1 << 20, Params: map[string]string{"timeout": "5", "port": "1"}}
-	got := redisArgs(context.Background(), slog.New(slog.DiscardHandler), s, "/data/a/b", testKnown, nil)
+	got := redisArgs(s, "/data/a/b", redisDirectives(context.Background(), slog.New(slog.DiscardHandler), s.Key, s.Params, s.Params, testKnown), nil)
 	want := []string{"--bind", "127.3.0.7", "--port", "6379", "--dir", "/data/a/b", "--dbfilename", "dump.rdb",
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--protected-mode", "no", "--maxmemory", "1048576",
 		"--timeout", "5"}

@@ -329,20 +329,24 @@ func (r *Runner) startLocked(ctx context.Context, s Spec, bin string) error {
 	// parameter the engine takes rather than not at all.
 	skip := map[string]bool{}
 	values := map[string]string{}
+	var directives []redisDirective
 	if s.Engine != "memcached" {
-		if known, err := r.knownConfig(ctx, bin); err == nil {
-			r.probeMu.Lock()
-			for _, d := range redisDirectives(ctx, r.log, s.Key, s.Params, s.Params, known) {
-				values[d.name] = d.value
-				if r.refused[[3]string{bin, d.name, d.value}] {
-					skip[d.name] = true
-				}
-			}
-			r.probeMu.Unlock()
+		known, err := r.knownConfig(ctx, bin)
+		if err != nil {
+			return err
 		}
+		directives = redisDirectives(ctx, r.log, s.Key, s.Params, s.Params, known)
+		r.probeMu.Lock()
+		for _, d := range directives {
+			values[d.name] = d.value
+			if r.refused[[3]string{bin, d.name, d.value}] {
+				skip[d.name] = true
+			}
+		}
+		r.probeMu.Unlock()
 	}
 	for tries := 0; ; tries++ {
-		bad, err := r.startOnce(ctx, s, bin, skip)
+		bad, err := r.startOnce(ctx, s, bin, directives, skip)
 		if err == nil || bad == "" || skip[bad] || tries >= maxRefusedDirectives {
 			return err
 		}
@@ -376,9 +380,10 @@ func refusedDirective(log string) string {
 	return strings.TrimSuffix(strings.ToLower(name), "'")
 }
 
-// startOnce starts the node without the directives in skip. When redis
-// refuses a directive, it returns that directive's name with the error.
-func (r *Runner) startOnce(ctx context.Context, s Spec, bin string, skip map[string]bool) (refused string, err error) {
+// startOnce starts the node, a redis one with its directives but those in
+// skip. When redis refuses a directive, it returns that directive's name
+// with the error.
+func (r *Runner) startOnce(ctx context.Context, s Spec, bin string, directives []redisDirective, skip map[string]bool) (refused string, err error) {
 	dir := r.nodeDir(s.Key)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("engine: node %q: %w", s.Key, err)
@@ -399,11 +404,7 @@ func (r *Runner) startOnce(ctx context.Context, s Spec, bin string, skip map[str
 		}
 		r.removeLegacyMemoryFile(ctx, s.Key, dir)
 	default:
-		known, err := r.knownConfig(ctx, bin)
-		if err != nil {
-			return "", err
-		}
-		args = redisArgs(ctx, r.log, s, dir, known, skip)
+		args = redisArgs(s, dir, directives, skip)
 	}
 
 	logPath := filepath.Join(dir, logFileName)
