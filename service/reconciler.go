@@ -311,21 +311,26 @@ func (r *Reconciler) transition(ctx context.Context, w workItem, rec *cacheClust
 		return r.delete(ctx, w.sc, rec)
 	case clusterAvailable:
 		// Its parameter group changed (markGroupClusters): apply what
-		// changed, then leave applying for in-sync (or pending-reboot,
-		// which syncParams wrote).
+		// changed, and leave applying for in-sync (or pending-reboot),
+		// in the Update that clears the mark.
 		values, err := r.groupValues(ctx, w.sc, rec)
 		if err != nil {
 			return err
 		}
-		if err := r.syncParams(ctx, clusterAt{sc: w.sc, rec: rec, values: values}); err != nil {
+		pc, err := r.applyGroup(ctx, clusterAt{sc: w.sc, rec: rec, values: values})
+		if err != nil {
 			return err
 		}
 		return r.commit(ctx, w.sc, rec.ID, rec.Generation, func(tx storage.Tx, cur *cacheClusterRecord) ([]string, error) {
+			var events []string
+			if pc != nil {
+				events = pc.record(cur)
+			}
 			if cur.ParamStatus == paramsApplying {
 				cur.ParamStatus = paramsInSync
 				setNodeParamStatus(cur, paramsInSync)
 			}
-			return nil, nil
+			return events, nil
 		})
 	default:
 		// Nothing for the engines to do in this status (the mark of a

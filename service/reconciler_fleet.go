@@ -149,31 +149,55 @@ func (r *Reconciler) adopt(ctx context.Context, sc scope, rec *cacheClusterRecor
 // AWS): dynamic parameters at once, static ones pending a reboot. The
 // cluster stays available.
 func (r *Reconciler) syncParams(ctx context.Context, c clusterAt) error {
-	rec := c.rec
-	changed := changedParams(effectiveParams(rec.Family, rec.AppliedParams), effectiveParams(rec.Family, c.values))
-	if len(changed) == 0 {
-		return nil
-	}
-	static, err := r.applyParams(ctx, c.sc, rec, rec.Nodes, c.values, changed)
-	if err != nil {
+	pc, err := r.applyGroup(ctx, c)
+	if err != nil || pc == nil {
 		return err
 	}
 	now := r.s.clock.Now()
 	return r.s.store.Update(ctx, func(tx storage.Tx) error {
-		cur, err := current(tx, c.sc, rec.ID, rec.Generation)
+		cur, err := current(tx, c.sc, c.rec.ID, c.rec.Generation)
 		if err != nil || cur.Status != clusterAvailable {
 			return err // changed meanwhile: its work applies the group
 		}
-		cur.AppliedParams = c.values
-		if len(static) > 0 {
-			cur.ParamStatus, cur.NodesToReboot = paramsPendingReboot, nodeIDs(cur)
-			setNodeParamStatus(cur, paramsPendingReboot)
-		}
+		events := pc.record(cur)
 		if err := cacheClusters.Put(tx, c.sc, cur); err != nil {
 			return err
 		}
-		return appendClusterEvents(tx, c.sc, cur.ID, now, paramEvents(changed))
+		return appendClusterEvents(tx, c.sc, cur.ID, now, events)
 	})
+}
+
+// paramChange is what applyGroup did to a cluster's engines.
+type paramChange struct {
+	values, changed map[string]string
+	// static are the changed names that wait for a reboot.
+	static []string
+}
+
+// applyGroup sends the engines of an available cluster what changed in
+// its parameter group since it was last applied; nil when nothing did.
+func (r *Reconciler) applyGroup(ctx context.Context, c clusterAt) (*paramChange, error) {
+	rec := c.rec
+	changed := changedParams(effectiveParams(rec.Family, rec.AppliedParams), effectiveParams(rec.Family, c.values))
+	if len(changed) == 0 {
+		return nil, nil
+	}
+	static, err := r.applyParams(ctx, c.sc, rec, rec.Nodes, c.values, changed)
+	if err != nil {
+		return nil, err
+	}
+	return &paramChange{values: c.values, changed: changed, static: static}, nil
+}
+
+// record writes the change into the cluster's record and returns its
+// events.
+func (pc *paramChange) record(cur *cacheClusterRecord) []string {
+	cur.AppliedParams = pc.values
+	if len(pc.static) > 0 {
+		cur.ParamStatus, cur.NodesToReboot = paramsPendingReboot, nodeIDs(cur)
+		setNodeParamStatus(cur, paramsPendingReboot)
+	}
+	return paramEvents(pc.changed)
 }
 
 // releaseStale deletes the address reservations of nodes no record has,
