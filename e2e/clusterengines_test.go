@@ -165,7 +165,7 @@ func withNoEngines() serverOption {
 // this machine, never put engines on one another's port, nor on 6379 or
 // 11211 (the server also skips node addresses something already listens
 // on).
-func reservePort(t *testing.T, nodes int) int32 {
+func reservePort(t *testing.T) int32 {
 	t.Helper()
 	for range 50 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -414,7 +414,7 @@ func TestClusterEngineRedisParameters(t *testing.T) {
 	srv := startEngineServer(t, dir)
 	c := client(t, srv.Addr, engAccount, engRegion)
 	ctx := t.Context()
-	port := reservePort(t, 1)
+	port := reservePort(t)
 	if _, err := createSubnetGroup(t, c, "cache-net", []string{"subnet-0a1b2c3d"}); err != nil {
 		t.Fatal(err)
 	}
@@ -499,7 +499,7 @@ func TestClusterEngineMemcachedScale(t *testing.T) {
 	srv := startEngineServer(t, dir)
 	c := client(t, srv.Addr, engAccount, engRegion)
 	ctx := t.Context()
-	port := reservePort(t, 3)
+	port := reservePort(t)
 
 	in := memcachedCluster("items", 2)
 	in.AZMode, in.Port = types.AZModeCrossAz, aws.Int32(port)
@@ -599,7 +599,7 @@ func TestClusterEngineRecovery(t *testing.T) {
 	dir := engineDataDir(t)
 	srv := startEngineServer(t, dir)
 	c := client(t, srv.Addr, engAccount, engRegion)
-	port := reservePort(t, 2)
+	port := reservePort(t)
 
 	r := redisCluster("crashy")
 	r.Port = aws.Int32(port)
@@ -652,7 +652,7 @@ func TestClusterEngineGracefulRestart(t *testing.T) {
 	first := startEngineServer(t, dir)
 	c := client(t, first.Addr, engAccount, engRegion)
 	ctx := t.Context()
-	port := reservePort(t, 2)
+	port := reservePort(t)
 
 	r := redisCluster("kept")
 	r.Port = aws.Int32(port)
@@ -734,7 +734,7 @@ func TestClusterEngineServerKill9(t *testing.T) {
 	bin := serverproc.Build(t, "elasticache-server")
 	dir := engineDataDir(t)
 	engines := filepath.Join(dir, "engines")
-	port := reservePort(t, 1)
+	port := reservePort(t)
 	first := startServerProcess(t, bin, dir)
 	c := client(t, first.Addr, engAccount, engRegion)
 	ctx := t.Context()
@@ -789,7 +789,7 @@ func TestClusterEngineDelete(t *testing.T) {
 	srv := startEngineServer(t, dir)
 	c := client(t, srv.Addr, engAccount, engRegion)
 	ctx := t.Context()
-	port := reservePort(t, 3)
+	port := reservePort(t)
 
 	r := redisCluster("doomed")
 	r.Port, r.Tags = aws.Int32(port), []types.Tag{tag("team", "cache")}
@@ -845,7 +845,7 @@ func TestClusterEngineNone(t *testing.T) {
 	dir := engineDataDir(t)
 	srv := startEngineServer(t, dir, withNoEngines())
 	c := client(t, srv.Addr, engAccount, engRegion)
-	port := reservePort(t, 3)
+	port := reservePort(t)
 
 	r := redisCluster("paper")
 	r.Port = aws.Int32(port)
