@@ -25,6 +25,26 @@ type Spec struct {
 	// Params are the ElastiCache parameters (from the cluster's parameter
 	// group) by name; those the installed engine does not know are skipped.
 	Params map[string]string
+	// ReplicaOf, when not "", is the "host:port" of the primary this node
+	// replicates (a replica of a replication group); "" is a primary or a
+	// node on its own. Redis and valkey only.
+	ReplicaOf string
+	// Users, when not nil, are the only users the engine lets in (Redis
+	// ACL users), replacing its built-in passwordless `default`; nil leaves
+	// the engine open to every client, as a cache without AUTH or access
+	// control is. Redis and valkey only.
+	Users []User
+}
+
+// User is one user of a redis or valkey node: what ElastiCache's AUTH
+// token (the user `default` with the token's hash) or a user group (each
+// member's access string and password hashes) makes of access control.
+type User struct {
+	// Name is the user name clients AUTH with.
+	Name string
+	// Rules are the user's ACL rules in Redis' ACL SETUSER syntax, e.g.
+	// "on #<sha256 hex> ~* +@all" or "on nopass ~app:* +@read".
+	Rules string
 }
 
 // Engines runs cache nodes. Runner implements it with real processes;
@@ -39,6 +59,10 @@ type Engines interface {
 	// Apply changes parameters of a running node where the engine allows
 	// it at once, and returns the names that need a restart.
 	Apply(ctx context.Context, s Spec, changed map[string]string) (needRestart []string, err error)
+	// Reconfigure brings a running node's replication source (ReplicaOf)
+	// and users (Users) to what s says, without a restart and keeping its
+	// data; its other fields are not looked at.
+	Reconfigure(ctx context.Context, s Spec) error
 	// Restart stops the node, keeping its data, and starts it as s says.
 	Restart(ctx context.Context, s Spec) error
 	// Stop stops a node gracefully, keeping its data. Unknown key: nil.

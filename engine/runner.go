@@ -636,6 +636,12 @@ func (r *Runner) lookup(ctx context.Context, key string) (*node, error) {
 	return r.fromPidFile(ctx, key)
 }
 
+// Reconfigure is not built yet: replicas and users arrive with replication
+// groups, and until then nothing calls it.
+func (r *Runner) Reconfigure(ctx context.Context, s Spec) error {
+	return fmt.Errorf("engine: node %q: Reconfigure is not built yet", s.Key)
+}
+
 // Restart stops the node, keeping its data (redis SHUTDOWN SAVE, memcached
 // items dumped and loaded back), and starts it again as s says. A node not running is
 // just started.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 	"sync"
 
@@ -22,7 +23,7 @@ type Call struct {
 	// Key is the node's key (Spec.Key for the methods taking a Spec);
 	// empty for Available, StopAll, Exited and Nodes.
 	Key string
-	// Spec is the Spec passed to Ensure, Apply and Restart.
+	// Spec is the Spec passed to Ensure, Apply, Reconfigure and Restart.
 	Spec engine.Spec
 	// Changed is Apply's changed parameters; Engine is Available's engine.
 	Changed map[string]string
@@ -231,6 +232,29 @@ func (f *Fake) Apply(ctx context.Context, s engine.Spec, changed map[string]stri
 	return static, nil
 }
 
+// Reconfigure sets the running node's ReplicaOf and Users to s's.
+func (f *Fake) Reconfigure(ctx context.Context, s engine.Spec) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record(Call{Method: "Reconfigure", Key: s.Key, Spec: cloneSpec(s)}); err != nil {
+		return err
+	}
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cur, ok := f.running[s.Key]
+	if !ok {
+		return fmt.Errorf("enginetest: node %q is not running", s.Key)
+	}
+	cur.ReplicaOf = s.ReplicaOf
+	cur.Users = slices.Clone(s.Users)
+	f.running[s.Key] = cur
+	return nil
+}
+
 // Restart marks the node running with s, keeping its data.
 func (f *Fake) Restart(ctx context.Context, s engine.Spec) error {
 	f.mu.Lock()
@@ -329,5 +353,6 @@ func (f *Fake) Nodes(ctx context.Context) ([]string, error) {
 
 func cloneSpec(s engine.Spec) engine.Spec {
 	s.Params = maps.Clone(s.Params)
+	s.Users = slices.Clone(s.Users)
 	return s
 }
