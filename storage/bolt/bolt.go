@@ -128,11 +128,18 @@ type Store struct {
 	failure   atomic.Pointer[error] // why transactions are refused: the log or bbolt failed
 	pubMu     sync.Mutex            // orders the syncer's and flusher's publications
 	published atomic.Pointer[snapshot]
-	spare     []byte       // syncer only: the previous pend, for reuse
-	soloMu    sync.Mutex   // NoBatch: one Update at a time, log write included
-	flushMu   sync.Mutex   // one flush at a time: the flusher's, or a test's Flush
-	abandon   atomic.Bool  // tests: Close as a crash would, leaving the log
-	syncs     atomic.Int64 // log writes, each with its fdatasync
+	// retired are the snapshots published before the current one that
+	// Views still stand on (pubMu).
+	retired []*snapshot
+	// committed is the ID of bbolt's newest commit.
+	committed atomic.Int64
+	// cache holds what transactions read from bbolt (cache.go).
+	cache   *readCache
+	spare   []byte       // syncer only: the previous pend, for reuse
+	soloMu  sync.Mutex   // NoBatch: one Update at a time, log write included
+	flushMu sync.Mutex   // one flush at a time: the flusher's, or a test's Flush
+	abandon atomic.Bool  // tests: Close as a crash would, leaving the log
+	syncs   atomic.Int64 // log writes, each with its fdatasync
 	// stalled is why the last flush could not commit (the disk is full),
 	// nil once one did: the flusher then waits for its timer, not for
 	// kicks, and Close leaves the log for the next Open.
@@ -165,6 +172,17 @@ func newBatch() *batch { return &batch{done: make(chan struct{})} }
 type snapshot struct {
 	newest, frozen *layer
 	baseTx         int
+	// readers counts the Views standing on the snapshot (pin): the
+	// flusher does not commit past what they can read (awaitReaders).
+	readers atomic.Int64
+}
+
+// maxTx is the newest bbolt transaction the snapshot can read over.
+func (p *snapshot) maxTx() int {
+	if p.frozen != nil {
+		return p.baseTx + 1
+	}
+	return p.baseTx
 }
 
 var _ storage.Store = (*Store)(nil)
@@ -228,6 +246,7 @@ func start(db *bbolt.DB, path string, cfg Config, tune tuning) (*Store, error) {
 	s := &Store{
 		db: db, path: path, log: log, noBatch: cfg.NoBatch, tune: tune,
 		top: newLayer(), baseTx: baseTx, rotateAt: -1,
+		cache:     newReadCache(defaultCacheBytes),
 		next:      newBatch(),
 		kickSync:  make(chan struct{}, 1),
 		kickFlush: make(chan struct{}, 1),
@@ -240,6 +259,7 @@ func start(db *bbolt.DB, path string, cfg Config, tune tuning) (*Store, error) {
 	s.lastSeq.Store(last)
 	s.durable.Store(last)
 	s.published.Store(&snapshot{baseTx: baseTx})
+	s.committed.Store(int64(baseTx))
 	go s.flusher()
 	if cfg.NoBatch {
 		close(s.syncDone) // Updates write the log themselves

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"time"
-
-	bbolt "go.etcd.io/bbolt"
 
 	"github.com/elasticache-server/elasticache-server/storage"
 )
@@ -17,11 +16,12 @@ import (
 // large import does not pin its size for the life of the process.
 const maxSpare = 1 << 20
 
-// View runs fn on the latest durable snapshot: the published layers over a
-// bbolt read transaction of the matching state, begun for this View and
-// rolled back when fn returns or panics. It returns storage.ErrClosed after
-// Close, and an error wrapping ctx.Err() without running fn if ctx is
-// already done. fn's error is returned unchanged.
+// View runs fn on the latest durable snapshot: the published layers over
+// bbolt as of the matching state, read through the read cache (cache.go);
+// a bbolt read transaction is begun only if fn reads a key that neither
+// has, and rolled back when fn returns or panics. It returns
+// storage.ErrClosed after Close, and an error wrapping ctx.Err() without
+// running fn if ctx is already done. fn's error is returned unchanged.
 func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 	if err := s.gate.Enter(ctx, "storage/bolt: view"); err != nil {
 		return err
@@ -33,34 +33,67 @@ func (s *Store) View(ctx context.Context, fn func(storage.Tx) error) error {
 		// server's health check say so.
 		return err
 	}
-	p, btx, err := s.beginView()
-	if err != nil {
-		return err
-	}
+	p := s.pin()
+	defer p.readers.Add(-1)
+	t := &tx{s: s, layers: [2]*layer{p.newest, p.frozen}, base: p.baseTx, maxTx: p.maxTx()}
 	// Rolled back even if fn panics: a read transaction left open would
 	// make the next commit that grows bbolt's memory map wait for ever.
-	defer func() { _ = btx.Rollback() }()
-	return runTx(&tx{s: s, layers: [2]*layer{p.newest, p.frozen}, b: btx.Bucket(bucketName)}, fn)
+	defer t.release()
+	return runTx(t, fn)
 }
 
-// beginView begins a bbolt read transaction of the state that goes with
-// the published snapshot it returns: bbolt as of the snapshot's baseTx,
-// or the commit after it when the snapshot has a frozen layer (that layer
-// holds exactly the commit's writes, so both read the same).
-func (s *Store) beginView() (*snapshot, *bbolt.Tx, error) {
+// pin returns the published snapshot with the caller counted among its
+// readers; the caller uncounts itself when done. Counting first and
+// checking that the snapshot is still the published one afterwards is
+// what lets the flusher trust the count of a snapshot it has replaced: a
+// View that counts itself on it later finds it replaced and tries again.
+// A snapshot that bbolt has already moved past (a syncer's, taken before a
+// commit and published after it) is skipped the same way: the one that
+// goes with the commit is out or about to be.
+func (s *Store) pin() *snapshot {
 	for {
 		p := s.published.Load()
-		btx, err := s.db.Begin(false)
-		if err != nil {
-			return nil, nil, fmt.Errorf("storage/bolt: view: %w", err)
+		p.readers.Add(1)
+		if s.published.Load() == p {
+			if c := int(s.committed.Load()); c >= p.baseTx && c <= p.maxTx() {
+				return p
+			}
 		}
-		if id := btx.ID(); id == p.baseTx || (p.frozen != nil && id == p.baseTx+1) {
-			return p, btx, nil
-		}
-		// The flusher committed after p was published; the snapshot
-		// that goes with its commit is out or about to be.
-		_ = btx.Rollback()
+		p.readers.Add(-1)
 		runtime.Gosched()
+	}
+}
+
+// publishLocked makes p the snapshot Views read. The caller holds pubMu.
+// The snapshot it replaces is kept among the retired while Views stand on
+// it; one without readers can get none any more (pin).
+func (s *Store) publishLocked(p *snapshot) {
+	if old := s.published.Swap(p); old != nil && old.readers.Load() > 0 {
+		s.retired = append(s.retired, old)
+	}
+	s.retired = slices.DeleteFunc(s.retired, func(r *snapshot) bool { return r.readers.Load() == 0 })
+}
+
+// awaitReaders waits until every View that stands on a snapshot unable to
+// read over bbolt as of base+1 (every snapshot but those of base with f
+// frozen) has ended, so that the commit of f can go ahead: a View reads
+// bbolt only when it first needs to, and must then find it as of its
+// snapshot. Views are short; a long one (an export) holds the flush back,
+// not the Updates, whose writes wait in the top layer.
+func (s *Store) awaitReaders(base int, f *layer) {
+	for spins := 0; ; spins++ {
+		s.pubMu.Lock()
+		s.retired = slices.DeleteFunc(s.retired, func(r *snapshot) bool { return r.readers.Load() == 0 })
+		busy := slices.ContainsFunc(s.retired, func(r *snapshot) bool { return r.baseTx != base || r.frozen != f })
+		s.pubMu.Unlock()
+		if !busy {
+			return
+		}
+		if spins < 64 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(100 * time.Microsecond)
+		}
 	}
 }
 
@@ -108,16 +141,16 @@ func (s *Store) apply(ctx context.Context, fn func(storage.Tx) error) (wait *bat
 	if err := s.failed(); err != nil {
 		return nil, err
 	}
-	// A read transaction of the Update's own, ended before the Update
-	// waits for the log. While a flush commits, bbolt may be as of
-	// baseTx or the commit after it; the frozen layer makes both read the
-	// same.
-	btx, err := s.db.Begin(false)
-	if err != nil {
-		return nil, fmt.Errorf("storage/bolt: update: %w", err)
+	// A read transaction of the Update's own, begun at its first read of
+	// bbolt and ended before the Update waits for the log. While a flush
+	// commits, bbolt may be as of baseTx or the commit after it; the
+	// frozen layer makes both read the same. No flush can freeze another
+	// layer, let alone commit it, while the Update holds wmu.
+	t := &tx{s: s, layers: [2]*layer{s.top, s.frozen}, base: s.baseTx, maxTx: s.baseTx, writable: true}
+	if s.frozen != nil {
+		t.maxTx++
 	}
-	defer func() { _ = btx.Rollback() }()
-	t := &tx{s: s, layers: [2]*layer{s.top, s.frozen}, b: btx.Bucket(bucketName), writable: true}
+	defer t.release()
 	start := len(s.pend)
 	s.pend = append(s.pend, make([]byte, walHeaderSize)...)
 	done := false
@@ -280,7 +313,7 @@ func (s *Store) syncOnce() {
 	err := s.log.write(buf, rot)
 	if err == nil {
 		s.pubMu.Lock()
-		s.published.Store(snap)
+		s.publishLocked(snap)
 		s.durable.Store(seq)
 		s.pubMu.Unlock()
 	}
@@ -367,9 +400,10 @@ func (s *Store) flush(final bool) bool {
 	// them as the frozen layer, so that Views accept bbolt's next state.
 	s.pubMu.Lock()
 	if p := s.published.Load(); p.frozen != f {
-		s.published.Store(&snapshot{frozen: f, baseTx: base})
+		s.publishLocked(&snapshot{frozen: f, baseTx: base})
 	}
 	s.pubMu.Unlock()
+	s.awaitReaders(base, f)
 
 	committed, err := s.commitLayer(f, top)
 	if err != nil {
@@ -384,12 +418,16 @@ func (s *Store) flush(final bool) bool {
 		return false
 	}
 	s.stalled.Store(nil)
+	// Before anything reads bbolt as of the commit: Views once a snapshot
+	// without f is published, Updates once the base moves.
+	s.committed.Store(int64(committed))
+	s.cache.committed(f, committed)
 	s.wmu.Lock()
 	s.frozen, s.frozenTop, s.baseTx = nil, 0, committed
 	s.wmu.Unlock()
 	s.pubMu.Lock()
 	if p := s.published.Load(); p.frozen == f {
-		s.published.Store(&snapshot{newest: p.newest, baseTx: committed})
+		s.publishLocked(&snapshot{newest: p.newest, baseTx: committed})
 	}
 	s.pubMu.Unlock()
 	return true

@@ -84,3 +84,6 @@ func Queued(s *Store) int {
 	}
 	return n
 }
+
+// BboltReads reports how many bbolt read transactions s has begun.
+func BboltReads(s *Store) int { return s.db.Stats().TxN }

@@ -31,8 +31,9 @@ func newLayer() *layer {
 }
 
 // tx is a storage.Tx over a stack: up to two in-memory layers, newest
-// first, over a bbolt read transaction. An entry in a layer hides what the
-// layers below and bbolt have for its key.
+// first, over the read cache and bbolt. An entry in a layer hides what the
+// layers below and bbolt have for its key. The bbolt read transaction is
+// begun at the first read that neither the layers nor the cache answer.
 //
 // Values from bbolt point into its read-only memory map and values from
 // layers are shared with other transactions: the storage contract says not
@@ -41,7 +42,14 @@ func newLayer() *layer {
 type tx struct {
 	s      *Store
 	layers [2]*layer // nil: absent
-	b      *bbolt.Bucket
+	// base is the bbolt transaction the layers go over; bbolt may also be
+	// read as of any later one up to maxTx (the commit of a frozen
+	// layer, which reads the same under it).
+	base, maxTx int
+	// btx and b are bbolt's read transaction and the keys' bucket, once
+	// begun (bucket).
+	btx *bbolt.Tx
+	b   *bbolt.Bucket
 	// cursor serves every Get of the transaction: bbolt allocates a
 	// cursor and grows its stack for each one otherwise.
 	cursor   *bbolt.Cursor
@@ -90,29 +98,64 @@ func (t *tx) finish() {
 	}
 }
 
-// get looks key up through the stack.
-func (t *tx) get(key []byte) ([]byte, bool) {
+// bucket returns the keys' bucket in bbolt, beginning the read
+// transaction at the first call. bbolt must then be as of a transaction
+// the layers go over: the flusher does not commit past it while a View
+// stands on its snapshot (awaitReaders), nor while an Update holds wmu.
+func (t *tx) bucket() (*bbolt.Bucket, error) {
+	if t.b != nil {
+		return t.b, nil
+	}
+	btx, err := t.s.db.Begin(false)
+	if err != nil {
+		return nil, fmt.Errorf("storage/bolt: read: %w", err)
+	}
+	if id := btx.ID(); id < t.base || id > t.maxTx {
+		_ = btx.Rollback()
+		return nil, fmt.Errorf("storage/bolt: read: bbolt is as of transaction %d, outside %d-%d that the layers go over", id, t.base, t.maxTx)
+	}
+	t.btx, t.b = btx, btx.Bucket(bucketName)
+	return t.b, nil
+}
+
+// release ends the bbolt read transaction, if one was begun.
+func (t *tx) release() {
+	if t.btx != nil {
+		_ = t.btx.Rollback()
+	}
+}
+
+// get looks key up through the stack: the layers, the read cache, bbolt.
+// What bbolt answers goes into the cache.
+func (t *tx) get(key []byte) ([]byte, bool, error) {
 	for _, l := range t.layers {
 		if l == nil {
 			continue
 		}
 		if e, ok := l.Get(&entry{key: key}); ok {
-			return e.val, !e.del
+			return e.val, !e.del, nil
 		}
+	}
+	if v, present, ok := t.s.cache.get(key, t.maxTx); ok {
+		return v, present, nil
+	}
+	b, err := t.bucket()
+	if err != nil {
+		return nil, false, err
 	}
 	// A cursor rather than Bucket.Get, whose nil means "missing" but which
 	// does not promise a non-nil slice for an empty value.
 	if t.cursor == nil {
-		t.cursor = t.b.Cursor()
+		t.cursor = b.Cursor()
 	}
 	k, v := t.cursor.Seek(key)
-	if !bytes.Equal(k, key) {
-		return nil, false
-	}
-	if v == nil {
+	present := bytes.Equal(k, key)
+	if !present {
+		v = nil
+	} else if v == nil {
 		v = []byte{}
 	}
-	return v, true
+	return t.s.cache.put(key, v, present, t.btx.ID()), present, nil
 }
 
 // Get returns the value of key or storage.ErrNotFound.
@@ -124,7 +167,10 @@ func (t *tx) Get(key []byte) ([]byte, error) {
 	if len(key) == 0 {
 		return nil, storage.ErrNotFound
 	}
-	v, ok := t.get(key)
+	v, ok, err := t.get(key)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
 		return nil, storage.ErrNotFound
 	}
@@ -167,8 +213,8 @@ func (t *tx) Delete(key []byte) error {
 	if len(key) == 0 {
 		return nil
 	}
-	if _, ok := t.get(key); !ok {
-		return nil // nothing to hide: no entry, no log
+	if _, ok, err := t.get(key); err != nil || !ok {
+		return err // nothing to hide: no entry, no log
 	}
 	t.write(&entry{key: append([]byte(nil), key...), del: true}, opDelete)
 	return nil
@@ -210,7 +256,11 @@ func (t *tx) Scan(prefix, after []byte, fn func(key, value []byte) (bool, error)
 		its[i] = layerIter{l: l, prefix: prefix}
 		its[i].seek(after)
 	}
-	c := t.b.Cursor()
+	b, err := t.bucket()
+	if err != nil {
+		return err
+	}
+	c := b.Cursor()
 	bk, bv := seekAfter(c, prefix, after)
 	var last []byte // copy of the key being visited, reused
 	for {

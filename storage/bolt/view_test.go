@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -43,6 +44,11 @@ func TestReadersAcrossFlushes(t *testing.T) {
 					return
 				default:
 				}
+				// A reader of the server reads the network between
+				// Views; one that never blocks would keep the writer,
+				// the syncer and the flusher off the two processors
+				// for whole scheduler slices.
+				runtime.Gosched()
 				n := written.Load()
 				if n == 0 {
 					continue
