@@ -378,10 +378,19 @@ func TestUsersAreEnforcedAndReconfigured(t *testing.T) {
 		t.Fatalf("the runner's user after Reconfigure: %v", err)
 	}
 
+	// A client's CONFIG REWRITE writes the live users into the node's
+	// configuration file; the next start's spec, without reader, wins.
+	if _, err := redisAs(t, s, "app", "app-pw2", "CONFIG", "REWRITE"); err != nil {
+		t.Fatalf("CONFIG REWRITE: %v", err)
+	}
+	s.Users = s.Users[:1]
+
 	// Restart (SHUTDOWN SAVE as the runner) keeps the data and the users.
 	if err := r.Restart(ctx, s); err != nil {
 		t.Fatalf("Restart: %v", err)
 	}
+	_, err = redisAs(t, s, "reader", "reader-pw", "PING")
+	wantRefused(t, "AUTH as a user CONFIG REWRITE saw but the spec dropped", err, "WRONGPASS")
 	if got := getAs(t, s, "app", "app-pw2", "other:2"); got != "z" {
 		t.Fatalf("GET after Restart = %q, want z", got)
 	}
@@ -451,6 +460,41 @@ func TestUsersAreEnforcedAndReconfigured(t *testing.T) {
 	}
 	if n := processesIn(t, second.nodeDir(s.Key)); n != 0 {
 		t.Fatalf("%d engine processes after Stop", n)
+	}
+}
+
+// A client with ACL rights that deletes the runner's user locks it out:
+// Health says so, and Stop still ends the node (SIGTERM, unsaved) rather
+// than leaving it running.
+func TestLockedOutRunnerStillStops(t *testing.T) {
+	t.Parallel()
+	requireBinary(t, "redis-server")
+	r := newTestRunner(t, "")
+	ctx := testContext(t)
+	s := spec(t, "redis", "123456789012/us-east-1/lockout/0001")
+	s.Users = []User{{Name: "admin", Rules: rules("pw", "~* +@all")}}
+	mustEnsure(t, r, s)
+	if _, err := redisAs(t, s, "admin", "pw", "ACL", "DELUSER", runnerUser); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Health(ctx, s.Key); err == nil || !strings.Contains(err.Error(), "WRONGPASS") {
+		t.Fatalf("Health of a node the runner is locked out of = %v", err)
+	}
+	pid := nodePid(t, r, s.Key)
+	start := procStart(t, pid)
+	if err := r.Stop(ctx, s.Key); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if alive(pid, start) {
+		t.Fatalf("process %d runs after Stop", pid)
+	}
+	if !strings.Contains(r.logs.String(), "SHUTDOWN failed; sending SIGTERM") {
+		t.Fatalf("no SIGTERM record in:\n%s", r.logs.String())
+	}
+	// The next start is the spec's again.
+	mustEnsure(t, r, s)
+	if err := r.Health(ctx, s.Key); err != nil {
+		t.Fatalf("Health after a new start: %v", err)
 	}
 }
 

@@ -136,11 +136,22 @@ func dialAs(ctx context.Context, network, addr string, cr *credentials) (*respCo
 	if cr != nil {
 		if _, err := c.do("AUTH", cr.user, cr.password); err != nil {
 			c.Close()
-			return nil, fmt.Errorf("AUTH as %s: %w", cr.user, err)
+			return nil, &authError{user: cr.user, err: err}
 		}
 	}
 	return c, nil
 }
+
+// authError is a failed AUTH: the command after it was never sent, which
+// a caller telling the engine's refusal of the command from a refusal of
+// the runner must know.
+type authError struct {
+	user string
+	err  error
+}
+
+func (e *authError) Error() string { return "AUTH as " + e.user + ": " + e.err.Error() }
+func (e *authError) Unwrap() error { return e.err }
 
 // redisDo dials, authenticates as cr (nil: as nobody), sends one command
 // and closes: the runner's commands are rare (start, apply, stop,

@@ -652,10 +652,11 @@ func (r *Runner) stopLocked(ctx context.Context, n *node, keep bool) error {
 		}
 		_, err := redisDo(sctx, "tcp", hostPort(n.spec), n.auth.Load(), "SHUTDOWN", mode)
 		var refused *respError
+		var authFailed *authError
 		switch {
 		case err == nil || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
 			// Shutting down: redis closes the connection instead of replying.
-		case errors.As(err, &refused) && keep:
+		case errors.As(err, &refused) && keep && !errors.As(err, &authFailed):
 			r.mu.Lock()
 			n.expected = false
 			r.mu.Unlock()
@@ -964,7 +965,10 @@ func (r *Runner) Apply(ctx context.Context, s Spec, changed map[string]string) (
 	for _, d := range redisDirectives(ctx, r.log, s.Key, changed, s.Params, known) {
 		_, err := redisDo(ctx, "tcp", hostPort(n.spec), n.auth.Load(), "CONFIG", "SET", d.name, d.value)
 		var refused *respError
+		var authFailed *authError
 		switch {
+		case errors.As(err, &authFailed):
+			return nil, fmt.Errorf("engine: node %q: %w", s.Key, err)
 		case err == nil:
 			r.log.InfoContext(ctx, "engine: parameter applied", "node", s.Key, "parameter", d.name, "value", d.value)
 		case errors.As(err, &refused) && strings.Contains(refused.msg, "immutable"):
