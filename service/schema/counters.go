@@ -8,7 +8,7 @@ import (
 	"github.com/elasticache-server/elasticache-server/storage"
 )
 
-func countKey(sc Scope, k *Kind) []byte { return []byte(sc.prefix() + "n/" + k.Segment) }
+func countKey(sc Scope, k *Kind) []byte { return sc.key("n/", k.Segment) }
 
 // getCount reads a counter; a missing counter is zero.
 func getCount(tx storage.Tx, key []byte) (int, error) {

@@ -39,7 +39,7 @@ type Event struct {
 	Message    string    `json:"message"`
 }
 
-func eventPrefix(sc Scope) []byte { return []byte(sc.prefix() + "ev/") }
+func eventPrefix(sc Scope) []byte { return sc.key("ev/") }
 
 func timeHex(t time.Time) string {
 	var b [8]byte

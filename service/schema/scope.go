@@ -18,6 +18,26 @@ var scopesPrefix = []byte("a/")
 
 func (s Scope) prefix() string { return "a/" + s.Account + "/" + s.Region + "/" }
 
+// key is the scope's prefix followed by parts, built in one allocation:
+// keys are made for every read, and concatenating strings and converting
+// the result cost two or three.
+func (s Scope) key(parts ...string) []byte {
+	n := len("a/") + len(s.Account) + 1 + len(s.Region) + 1
+	for _, p := range parts {
+		n += len(p)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, "a/"...)
+	b = append(b, s.Account...)
+	b = append(b, '/')
+	b = append(b, s.Region...)
+	b = append(b, '/')
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
 // AccountPrefix is the prefix of every key of one account, all regions;
 // "" is the prefix of every scope's keys.
 func AccountPrefix(account string) []byte {

@@ -58,10 +58,10 @@ func (t *Table[R, P]) materialize(tx storage.Tx, sc Scope, name string) error {
 	return t.Put(tx, sc, t.virtual(sc, name))
 }
 
-func (t *Table[R, P]) prefix(sc Scope) []byte { return []byte(sc.prefix() + t.Kind.Segment + "/") }
+func (t *Table[R, P]) prefix(sc Scope) []byte { return sc.key(t.Kind.Segment, "/") }
 
 func (t *Table[R, P]) key(sc Scope, name string) []byte {
-	return []byte(sc.prefix() + t.Kind.Segment + "/" + name)
+	return sc.key(t.Kind.Segment, "/", name)
 }
 
 func (t *Table[R, P]) generatedCodec() bool {

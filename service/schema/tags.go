@@ -25,7 +25,7 @@ func (ts Tags) SortedKeys() []string {
 }
 
 func tagKey(sc Scope, k *Kind, name string) []byte {
-	return []byte(sc.prefix() + "t/" + k.Segment + "/" + name)
+	return sc.key("t/", k.Segment, "/", name)
 }
 
 // GetTags returns the tags of a kind's record; none is an empty set.
