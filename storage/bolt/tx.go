@@ -52,7 +52,10 @@ type tx struct {
 	b   *bbolt.Bucket
 	// cursor serves every Get of the transaction: bbolt allocates a
 	// cursor and grows its stack for each one otherwise.
-	cursor   *bbolt.Cursor
+	cursor *bbolt.Cursor
+	// probe is the key a layer lookup searches for: a pointer to an
+	// entry of its own would be one more allocation for every Get.
+	probe    entry
 	writable bool
 	// writes counts Puts and Deletes, so that a Scan whose callback wrote
 	// knows to look again from the key it visited.
@@ -132,7 +135,10 @@ func (t *tx) get(key []byte) ([]byte, bool, error) {
 		if l == nil {
 			continue
 		}
-		if e, ok := l.Get(&entry{key: key}); ok {
+		t.probe.key = key
+		e, ok := l.Get(&t.probe)
+		t.probe.key = nil
+		if ok {
 			return e.val, !e.del, nil
 		}
 	}
