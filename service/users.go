@@ -627,7 +627,11 @@ func (s *ElastiCache) DeleteUser(ctx context.Context, in *api.DeleteUserInput) (
 		// "The user will be removed from all user groups and in turn
 		// removed from all replication groups" (the API reference): the
 		// engines of those groups drop it from their users.
-		if marked, err = markUserGroupsAccess(tx, sc, groupsByUser(holding)[id]); err != nil {
+		held := make([]string, len(holding))
+		for i, g := range holding {
+			held[i] = g.ID
+		}
+		if marked, err = markUserGroupsAccess(tx, sc, held); err != nil {
 			return nil, err
 		}
 		if delay > 0 {
