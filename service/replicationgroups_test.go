@@ -90,7 +90,9 @@ func TestCreateReplicationGroupFaults(t *testing.T) {
 		}), "CacheClusterNotFound", 404, ""},
 		{"primary with node type", with(func(in *api.CreateReplicationGroupInput) { in.PrimaryClusterId = s("nope") }), "InvalidParameterCombination", 400, ""},
 		{"AZ count", with(func(in *api.CreateReplicationGroupInput) { in.PreferredCacheClusterAZs = []string{"us-east-1a"} }), "InvalidParameterCombination", 400, ""},
-		{"bad AZ", with(func(in *api.CreateReplicationGroupInput) { in.PreferredCacheClusterAZs = []string{"us-east-1a", "mars-1a"} }), "InvalidParameterValue", 400, ""},
+		{"bad AZ", with(func(in *api.CreateReplicationGroupInput) {
+			in.PreferredCacheClusterAZs = []string{"us-east-1a", "mars-1a"}
+		}), "InvalidParameterValue", 400, ""},
 	}
 	for _, c := range cases {
 		_, err := f.svc.CreateReplicationGroup(ctxA, c.in)
