@@ -36,6 +36,9 @@ func waitRGStatus(tb testing.TB, c *elasticache.Client, id, want string) types.R
 	var last types.ReplicationGroup
 	poll(tb, 30*time.Second, "replication group "+id+" "+want, func() (bool, string) {
 		last = describeRGSDK(tb, c, id)
+		if s := aws.ToString(last.Status); s == "create-failed" && want != s {
+			tb.Fatalf("replication group %s is create-failed", id)
+		}
 		return aws.ToString(last.Status) == want, "status " + aws.ToString(last.Status)
 	})
 	return last

@@ -76,6 +76,9 @@ func (r *Reconciler) start(ctx context.Context, spec engine.Spec) error {
 	fp := specFingerprint(spec)
 	if fp != "" {
 		if err := r.engineCall(ctx, func(ctx context.Context) error { return r.e.Reconfigure(ctx, spec) }); err != nil {
+			// Not counted as running: the next attempt ensures it again
+			// (an adoption) and reconfigures it, rather than skip it.
+			delete(r.running, spec.Key)
 			return fmt.Errorf("configure replication and users: %w", err)
 		}
 	}
