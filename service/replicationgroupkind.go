@@ -248,9 +248,6 @@ func parseReplicationGroup(p *schema.Parser, path string, v any) (item schema.It
 	str("notificationTopicArn", false, &rec.NotificationTopicARN)
 	str("ipDiscovery", true, &rec.IPDiscovery)
 	str("networkType", true, &rec.NetworkType)
-	if rec.ID != "" && rec.Primary != "" && !strings.HasPrefix(rec.Primary, rec.ID+"-") {
-		p.Add(path+".primary", "must be a member of the group: %s-001, …", rec.ID)
-	}
 	if port, ok := p.Int(path, o, "port", true); ok {
 		if port < minPort || port > maxPort {
 			p.Add(path+".port", "must be between %d and %d", minPort, maxPort)

@@ -378,8 +378,9 @@ func (s *ElastiCache) ModifyReplicationGroup(ctx context.Context, in *api.Modify
 			}
 			work[m.ID] = mod.work || access
 		}
-		if len(c.members) > 0 {
-			p := c.members[slices.IndexFunc(c.members, func(m *cacheClusterRecord) bool { return m.ID == g.Primary })]
+		// The group answers what its primary now runs (or will).
+		if i := slices.IndexFunc(c.members, func(m *cacheClusterRecord) bool { return m.ID == g.Primary }); i >= 0 {
+			p := c.members[i]
 			g.EngineVersion, g.NodeType, g.Family, g.ParameterGroup = p.EngineVersion, p.NodeType, p.Family, p.ParameterGroup
 		}
 		for _, m := range c.members {
@@ -435,7 +436,7 @@ func copyGroupSettings(g *replicationGroupRecord, m *cacheClusterRecord) {
 func (s *ElastiCache) DeleteReplicationGroup(ctx context.Context, in *api.DeleteReplicationGroupInput) (*api.DeleteReplicationGroupOutput, error) {
 	retain := in.RetainPrimaryCluster != nil && *in.RetainPrimaryCluster
 	var out api.ReplicationGroup
-	c, err := s.changeRG(ctx, in.ReplicationGroupId, func(c *rgChange) (error, error) {
+	_, err := s.changeRG(ctx, in.ReplicationGroupId, func(c *rgChange) (error, error) {
 		g := c.g
 		if in.FinalSnapshotIdentifier != nil {
 			return &api.SnapshotFeatureNotSupportedFault{Message: "This server does not take snapshots yet: delete the replication group without FinalSnapshotIdentifier, or keep it."}, nil
@@ -478,7 +479,6 @@ func (s *ElastiCache) DeleteReplicationGroup(ctx context.Context, in *api.Delete
 	if err != nil {
 		return nil, err
 	}
-	_ = c
 	return &api.DeleteReplicationGroupOutput{ReplicationGroup: &out}, nil
 }
 
