@@ -249,7 +249,7 @@ func TestMetrics(t *testing.T) {
 
 	// Groups stored: alpha and gamma here, one in the other account and
 	// region; `default` is not counted.
-	if d := cmp.Diff(map[string]float64{"type=cache-security-group": 3, "type=cache-subnet-group": 0, "type=cache-parameter-group": 0, "type=user": 0, "type=user-group": 0, "type=cache-cluster": 0}, after.values("elasticache_resources")); d != "" {
+	if d := cmp.Diff(map[string]float64{"type=cache-security-group": 3, "type=cache-subnet-group": 0, "type=cache-parameter-group": 0, "type=user": 0, "type=user-group": 0, "type=cache-cluster": 0, "type=replication-group": 0}, after.values("elasticache_resources")); d != "" {
 		t.Errorf("elasticache_resources (-want +got):\n%s", d)
 	}
 	if d := cmp.Diff(map[string]float64{"goversion=" + runtime.Version() + ",version=" + server.Version(): 1},
@@ -334,7 +334,7 @@ func TestMetricsToken(t *testing.T) {
 	if d := cmp.Diff(map[string]float64{"action=CreateCacheSecurityGroup,code=": 1}, r.values("elasticache_requests_total")); d != "" {
 		t.Errorf("elasticache_requests_total (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff(map[string]float64{"type=cache-security-group": 1, "type=cache-subnet-group": 0, "type=cache-parameter-group": 0, "type=user": 0, "type=user-group": 0, "type=cache-cluster": 0}, r.values("elasticache_resources")); d != "" {
+	if d := cmp.Diff(map[string]float64{"type=cache-security-group": 1, "type=cache-subnet-group": 0, "type=cache-parameter-group": 0, "type=user": 0, "type=user-group": 0, "type=cache-cluster": 0, "type=replication-group": 0}, r.values("elasticache_resources")); d != "" {
 		t.Errorf("elasticache_resources (-want +got):\n%s", d)
 	}
 

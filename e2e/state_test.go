@@ -421,7 +421,7 @@ func TestStateCommands(t *testing.T) {
 	// Import into a new store, export it again, and serve it.
 	dir := filepath.Join(t.TempDir(), "imported")
 	stdout, stderr, code = run(doc, "import", storeArgs(dir))
-	if code != 0 || stdout != "imported 2 accounts, 4 regions, 12 cache security groups, 0 cache subnet groups, 0 cache parameter groups, 0 users, 0 user groups, 0 cache clusters, 28 events\n" {
+	if code != 0 || stdout != "imported 2 accounts, 4 regions, 12 cache security groups, 0 cache subnet groups, 0 cache parameter groups, 0 users, 0 user groups, 0 cache clusters, 0 replication groups, 28 events\n" {
 		t.Fatalf("import: exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
 	}
 	stdout, _, code = run(nil, "export", storeArgs(dir))

@@ -17,9 +17,6 @@ type resourceARN struct {
 // is not registered yet with that type's own NotFound fault from the
 // model. A registered kind answers its own (kindDecl.NotFound).
 var unstoredNotFound = map[string]func(name string) error{
-	"replicationgroup": func(n string) error {
-		return &api.ReplicationGroupNotFoundFault{Message: fmt.Sprintf("ReplicationGroup %s not found.", n)}
-	},
 	"reserved-instance": func(n string) error {
 		return &api.ReservedCacheNodeNotFoundFault{Message: fmt.Sprintf("ReservedCacheNode %s not found.", n)}
 	},

@@ -114,6 +114,17 @@ type cacheClusterRecord struct {
 	PendingEngineVersion string   `json:"pendingEngineVersion,omitempty"`
 	PendingNodeType      string   `json:"pendingNodeType,omitempty"`
 
+	// ReplicationGroupID is the replication group the cluster is a member
+	// of ("" for a cluster on its own): its settings are the group's, and
+	// unless it is the group's primary its engine replicates the
+	// primary's.
+	ReplicationGroupID string `json:"replicationGroupId,omitempty"`
+	// AccessChanged says that who may use the engines (the AUTH token, the
+	// users of the replication group's user groups) changed since the
+	// engines were configured: the reconciler's next work on the cluster
+	// reconfigures them (Engines.Reconfigure), and clears it.
+	AccessChanged bool `json:"accessChanged,omitempty"`
+
 	Nodes   []cacheNodeRecord `json:"nodes"`
 	Created time.Time         `json:"created"`
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/elasticache-server/elasticache-server/api"
 	"github.com/elasticache-server/elasticache-server/network"
@@ -24,12 +23,6 @@ import (
 // clusterStateFault is InvalidCacheClusterState with its message.
 func clusterStateFault(msg string) error { return &api.InvalidCacheClusterStateFault{Message: msg} }
 
-// replicationGroupNotFound answers a ReplicationGroupId: no replication
-// group exists yet.
-func replicationGroupNotFound(id string) error {
-	return &api.ReplicationGroupNotFoundFault{Message: fmt.Sprintf("ReplicationGroup %s not found.", strings.ToLower(id))}
-}
-
 // clusterRequest is what CreateCacheCluster's parameters say once checked
 // alone; what needs stored records is checked in the transaction.
 type clusterRequest struct {
@@ -45,6 +38,9 @@ func (s *ElastiCache) CreateCacheCluster(ctx context.Context, in *api.CreateCach
 	sc, err := scopeOf(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if in.ReplicationGroupId != nil {
+		return s.createMemberCluster(ctx, sc, in)
 	}
 	req, err := s.clusterRequest(sc, in)
 	if err != nil {
@@ -106,9 +102,6 @@ func (s *ElastiCache) clusterRequest(sc scope, in *api.CreateCacheClusterInput) 
 	id, err := cacheClusterID(paramClusterID, in.CacheClusterId)
 	if err != nil {
 		return nil, err
-	}
-	if in.ReplicationGroupId != nil {
-		return nil, replicationGroupNotFound(*in.ReplicationGroupId)
 	}
 	if in.SnapshotName != nil {
 		return nil, &api.SnapshotNotFoundFault{Message: fmt.Sprintf("Snapshot %s not found.", *in.SnapshotName)}
@@ -422,8 +415,9 @@ func clusterUsing(tx storage.Tx, sc scope, uses func(*cacheClusterRecord) bool) 
 
 // DescribeCacheClusters returns one cluster by ID, or a page of the
 // caller's clusters in ID order; nodes only with ShowCacheNodeInfo.
-// ShowCacheClustersNotInReplicationGroups changes nothing: no cluster is
-// in a replication group.
+// ShowCacheClustersNotInReplicationGroups leaves out the members of
+// replication groups: a page may then hold fewer clusters than
+// MaxRecords and still carry a marker.
 func (s *ElastiCache) DescribeCacheClusters(ctx context.Context, in *api.DescribeCacheClustersInput) (*api.DescribeCacheClustersOutput, error) {
 	sc, err := scopeOf(ctx)
 	if err != nil {
@@ -444,8 +438,12 @@ func (s *ElastiCache) DescribeCacheClusters(ctx context.Context, in *api.Describ
 		return nil, err
 	}
 	show := in.ShowCacheNodeInfo != nil && *in.ShowCacheNodeInfo
+	alone := in.ShowCacheClustersNotInReplicationGroups != nil && *in.ShowCacheClustersNotInReplicationGroups
 	out := &api.DescribeCacheClustersOutput{CacheClusters: make([]api.CacheCluster, 0, len(recs)), Marker: marker}
 	for _, r := range recs {
+		if alone && r.ReplicationGroupID != "" {
+			continue
+		}
 		out.CacheClusters = append(out.CacheClusters, renderCacheCluster(sc, r, show))
 	}
 	return out, nil
@@ -486,6 +484,9 @@ func renderCacheCluster(sc scope, r *cacheClusterRecord, showNodes bool) api.Cac
 	}
 	if r.Status != clusterCreating {
 		c.CacheClusterCreateTime = ptr(r.Created)
+	}
+	if r.ReplicationGroupID != "" {
+		c.ReplicationGroupId = ptr(r.ReplicationGroupID)
 	}
 	c.AuthTokenLastModifiedDate = r.AuthTokenModified
 	if r.TransitEncryption {
@@ -690,7 +691,10 @@ func (s *ElastiCache) DeleteCacheCluster(ctx context.Context, in *api.DeleteCach
 			return nil, err
 		}
 	}
-	rec, err := s.changeCluster(ctx, in.CacheClusterId, func(_ storage.Tx, _ scope, rec *cacheClusterRecord) (bool, error, error) {
+	rec, err := s.changeCluster(ctx, in.CacheClusterId, func(tx storage.Tx, sc scope, rec *cacheClusterRecord) (bool, error, error) {
+		if fault, err := memberDeleteFault(tx, sc, rec); fault != nil || err != nil {
+			return false, fault, err
+		}
 		if in.FinalSnapshotIdentifier != nil {
 			if rec.Engine == engineMemcached {
 				return false, &api.SnapshotFeatureNotSupportedFault{Message: "Snapshots are not supported for Memcached clusters."}, nil

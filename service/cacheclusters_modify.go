@@ -122,6 +122,9 @@ func (s *ElastiCache) ModifyCacheCluster(ctx context.Context, in *api.ModifyCach
 		if rec.Status != clusterAvailable {
 			return false, clusterStateFault(fmt.Sprintf("Cache cluster %s is not in available state; it is %s.", rec.ID, rec.Status)), nil
 		}
+		if rec.ReplicationGroupID != "" {
+			return false, clusterStateFault(fmt.Sprintf("Cache cluster %s is a member of replication group %s; modify the replication group instead.", rec.ID, rec.ReplicationGroupID)), nil
+		}
 		m := clusterModify{in: in, rec: rec, apply: apply, perCluster: perCluster, perRegion: perRegion}
 		if fault := m.engine(); fault != nil {
 			return false, fault, nil
@@ -208,6 +211,7 @@ func (s *ElastiCache) ModifyCacheCluster(ctx context.Context, in *api.ModifyCach
 				rec.AuthTokenHashes = append(slices.Clone(keep), tokenHash)
 			}
 			rec.AuthTokenModified = &now
+			rec.AccessChanged = true
 			m.work = true
 		}
 		if m.work {

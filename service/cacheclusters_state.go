@@ -56,6 +56,8 @@ type stateCacheCluster struct {
 	PendingNodesToRemove    []string           `json:"pendingNodesToRemove"`
 	PendingEngineVersion    string             `json:"pendingEngineVersion,omitempty"`
 	PendingNodeType         string             `json:"pendingNodeType,omitempty"`
+	ReplicationGroupID      string             `json:"replicationGroupId,omitempty"`
+	AccessChanged           bool               `json:"accessChanged,omitempty"`
 	Nodes                   []stateCacheNode   `json:"nodes"`
 	Tags                    []schema.Tag       `json:"tags"`
 }
@@ -105,7 +107,8 @@ func exportCacheCluster(b []byte, tags schema.Tags) (any, error) {
 		NotificationTopicStatus: r.NotificationTopicStatus, TransitEncryption: r.TransitEncryption,
 		AuthTokenHashes: orEmpty(r.AuthTokenHashes), IPDiscovery: r.IPDiscovery, NetworkType: r.NetworkType,
 		LogDelivery: []stateLogDelivery{}, PendingNumNodes: r.PendingNumNodes, PendingNodesToRemove: orEmpty(r.PendingNodesToRemove),
-		PendingEngineVersion: r.PendingEngineVersion, PendingNodeType: r.PendingNodeType, Nodes: []stateCacheNode{},
+		PendingEngineVersion: r.PendingEngineVersion, PendingNodeType: r.PendingNodeType, ReplicationGroupID: r.ReplicationGroupID,
+		AccessChanged: r.AccessChanged, Nodes: []stateCacheNode{},
 		Tags: schema.TagList(tags)}
 	if c.AppliedParams == nil {
 		c.AppliedParams = map[string]string{}
@@ -165,7 +168,7 @@ func parseCacheCluster(p *schema.Parser, path string, v any) (item schema.Item, 
 		"appliedParams", "preferredAz", "azMode", "newAzs", "maintenanceWindow", "snapshotWindow", "snapshotRetention",
 		"autoMinorVersionUpgrade", "notificationTopicArn", "notificationTopicStatus", "transitEncryption", "authTokenHashes",
 		"authTokenModified", "ipDiscovery", "networkType", "logDelivery", "pendingNumNodes", "pendingNodesToRemove",
-		"pendingEngineVersion", "pendingNodeType", "nodes", "tags")
+		"pendingEngineVersion", "pendingNodeType", "replicationGroupId", "accessChanged", "nodes", "tags")
 	if !ok {
 		return schema.Item{}, false, false
 	}
@@ -289,28 +292,18 @@ func parseCacheCluster(p *schema.Parser, path string, v any) (item schema.Item, 
 	}
 	r.IPDiscovery = str("ipDiscovery", true, func(s string) string { return oneOf(s, []string{network.IPv4, network.IPv6}) })
 	r.NetworkType = str("networkType", true, func(s string) string { return oneOf(s, []string{network.IPv4, network.IPv6, network.DualStack}) })
-	for i, lv := range p.List(path, o, "logDelivery", true) {
-		lpath := fmt.Sprintf("%s.logDelivery[%d]", path, i)
-		lo, ok := p.Object(lpath, lv, "logType", "destinationType", "destination", "logFormat", "status", "message")
-		if !ok {
-			continue
-		}
-		var l logDeliveryRecord
-		l.LogType, _ = p.Str(lpath, lo, "logType", true)
-		l.DestinationType, _ = p.Str(lpath, lo, "destinationType", true)
-		l.Destination, _ = p.Str(lpath, lo, "destination", true)
-		l.LogFormat, _ = p.Str(lpath, lo, "logFormat", true)
-		l.Status, _ = p.Str(lpath, lo, "status", true)
-		l.Message, _ = p.Str(lpath, lo, "message", false)
-		if problem := oneOf(l.LogType, logTypes) + oneOf(l.DestinationType, logDestinations) + oneOf(l.LogFormat, logFormats); problem != "" {
-			p.Add(lpath, "%s", problem)
-		}
-		r.LogDelivery = append(r.LogDelivery, l)
-	}
+	r.LogDelivery = parseStateLogDelivery(p, path, o)
 	r.PendingNumNodes, _ = p.Int(path, o, "pendingNumNodes", true)
 	r.PendingNodesToRemove = stateStrings(p, path, o, "pendingNodesToRemove", func(string) string { return "" })
 	r.PendingEngineVersion = str("pendingEngineVersion", false, nil)
 	r.PendingNodeType = str("pendingNodeType", false, nil)
+	r.ReplicationGroupID = str("replicationGroupId", false, func(s string) string {
+		if id, err := replicationGroupID("replicationGroupId", &s); err != nil || id != s {
+			return "must be a replication group ID, lowercase"
+		}
+		return ""
+	})
+	r.AccessChanged, _ = p.Bool(path, o, "accessChanged", false)
 	r.Nodes = []cacheNodeRecord{}
 	for i, nv := range p.List(path, o, "nodes", true) {
 		npath := fmt.Sprintf("%s.nodes[%d]", path, i)
@@ -353,6 +346,31 @@ func parseCacheCluster(p *schema.Parser, path string, v any) (item schema.Item, 
 		p.Add(path, "%v", err)
 	}
 	return schema.Item{Name: r.ID, Record: b, Tags: tags}, p.Found() == n, nameOK
+}
+
+// parseStateLogDelivery reads the logDelivery list of a cluster or a
+// replication group of a state document.
+func parseStateLogDelivery(p *schema.Parser, path string, o schema.Object) []logDeliveryRecord {
+	var out []logDeliveryRecord
+	for i, lv := range p.List(path, o, "logDelivery", true) {
+		lpath := fmt.Sprintf("%s.logDelivery[%d]", path, i)
+		lo, ok := p.Object(lpath, lv, "logType", "destinationType", "destination", "logFormat", "status", "message")
+		if !ok {
+			continue
+		}
+		var l logDeliveryRecord
+		l.LogType, _ = p.Str(lpath, lo, "logType", true)
+		l.DestinationType, _ = p.Str(lpath, lo, "destinationType", true)
+		l.Destination, _ = p.Str(lpath, lo, "destination", true)
+		l.LogFormat, _ = p.Str(lpath, lo, "logFormat", true)
+		l.Status, _ = p.Str(lpath, lo, "status", true)
+		l.Message, _ = p.Str(lpath, lo, "message", false)
+		if problem := oneOf(l.LogType, logTypes) + oneOf(l.DestinationType, logDestinations) + oneOf(l.LogFormat, logFormats); problem != "" {
+			p.Add(lpath, "%s", problem)
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // checkCacheClusters holds the clusters of a region of a state document

@@ -20,5 +20,6 @@ func registeredKinds() []*kindDecl {
 		userKind,
 		userGroupKind,
 		cacheClusterKind,
+		replicationGroupKind,
 	}
 }

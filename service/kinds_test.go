@@ -187,6 +187,42 @@ var kindDrivers = map[string]kindDriver{
 		},
 		exists: "UserAlreadyExists", notFound: "UserNotFound",
 	},
+	replicationGroupKind.Name: {
+		create: func(f *fixture, ctx context.Context, name string, tags []api.Tag) error {
+			_, err := f.svc.CreateReplicationGroup(ctx, &api.CreateReplicationGroupInput{ReplicationGroupId: &name,
+				ReplicationGroupDescription: s("conformance"), CacheNodeType: s("cache.t3.micro"), Tags: tags})
+			if err == nil {
+				f.reconcile()
+			}
+			return err
+		},
+		describe: func(f *fixture, ctx context.Context, name string) (string, error) {
+			out, err := f.svc.DescribeReplicationGroups(ctx, &api.DescribeReplicationGroupsInput{ReplicationGroupId: &name})
+			if err != nil {
+				return "", err
+			}
+			return *out.ReplicationGroups[0].ReplicationGroupId, nil
+		},
+		page: func(f *fixture, ctx context.Context, max int32, marker *string) ([]string, *string, error) {
+			out, err := f.svc.DescribeReplicationGroups(ctx, &api.DescribeReplicationGroupsInput{MaxRecords: &max, Marker: marker})
+			if err != nil {
+				return nil, nil, err
+			}
+			var names []string
+			for _, g := range out.ReplicationGroups {
+				names = append(names, *g.ReplicationGroupId)
+			}
+			return names, out.Marker, nil
+		},
+		delete: func(f *fixture, ctx context.Context, name string) error {
+			_, err := f.svc.DeleteReplicationGroup(ctx, &api.DeleteReplicationGroupInput{ReplicationGroupId: &name})
+			if err == nil {
+				f.reconcile()
+			}
+			return err
+		},
+		exists: "ReplicationGroupAlreadyExists", notFound: "ReplicationGroupNotFoundFault", quota: "ClusterQuotaForCustomerExceeded",
+	},
 	userGroupKind.Name: {
 		create: func(f *fixture, ctx context.Context, name string, tags []api.Tag) error {
 			_, err := f.svc.CreateUserGroup(ctx, &api.CreateUserGroupInput{UserGroupId: &name, Engine: s("redis"),

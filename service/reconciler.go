@@ -107,6 +107,10 @@ type Reconciler struct {
 	// adopted: what a full pass compares with the records to find
 	// orphans, and what it need not ensure again.
 	running map[string]bool
+	// applied holds, per running node, the fingerprint of the access
+	// (replication source and users) it was last given: what a full pass
+	// compares with the records to find engines to reconfigure.
+	applied map[string]string
 	// retries holds, per marked cluster, the failures of its work so far.
 	retries map[string]*retryState
 	// started is when the reconciler was made: an owner with no lease
@@ -155,6 +159,7 @@ func (s *ElastiCache) NewReconciler(e engine.Engines, cfg ReconcilerConfig) *Rec
 		s: s, e: e, cfg: cfg, log: log.With("component", "reconciler"),
 		poke:    make(chan struct{}, 1),
 		running: map[string]bool{},
+		applied: map[string]string{},
 		retries: map[string]*retryState{},
 		started: s.clock.Now(),
 	}
@@ -289,6 +294,10 @@ func (r *Reconciler) reconcile(ctx context.Context, w workItem) {
 		// Another server placed the nodes first: its reconciler does the
 		// work.
 		delete(r.retries, w.String())
+	case errors.Is(err, errWaitPrimary):
+		// Not a failure: the replica starts once its primary is placed,
+		// at a later pass.
+		r.log.Debug("replica waits for its primary", "cluster", w)
 	case errors.Is(err, errGenerationMoved), errors.Is(err, errGone):
 		r.log.Debug("cluster changed during its work; again at the next pass", "cluster", w)
 		r.Poke()
@@ -320,6 +329,14 @@ func (r *Reconciler) transition(ctx context.Context, w workItem, rec *cacheClust
 		pc, err := r.applyGroup(ctx, clusterAt{sc: w.sc, rec: rec, values: values})
 		if err != nil {
 			return err
+		}
+		if rec.AccessChanged {
+			if err := r.ensureNodes(ctx, w.sc, rec, rec.Nodes, rec.AppliedParams); err != nil {
+				return err
+			}
+			if err := r.reconfigure(ctx, w.sc, rec, false); err != nil {
+				return err
+			}
 		}
 		return r.commit(ctx, w.sc, rec.ID, rec.Generation, func(tx storage.Tx, cur *cacheClusterRecord) ([]string, error) {
 			var events []string
@@ -429,6 +446,8 @@ func (r *Reconciler) commit(ctx context.Context, sc scope, id string, gen int,
 		if err != nil {
 			return err
 		}
+		// The work of this generation configured the engines' access.
+		cur.AccessChanged = false
 		if err := cacheClusters.Put(tx, sc, cur); err != nil {
 			return err
 		}

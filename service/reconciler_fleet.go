@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 
 	"github.com/elasticache-server/elasticache-server/service/schema"
 	"github.com/elasticache-server/elasticache-server/storage"
@@ -76,6 +77,11 @@ func (r *Reconciler) fullPass(ctx context.Context) {
 		}
 		if c.rec.Status == clusterAvailable && r.mine(c.rec) {
 			r.adopt(ctx, c.sc, c.rec)
+			// A primary taken over elsewhere has a new address, a user
+			// changed while this server was down: the engines follow.
+			if err := r.reconfigure(ctx, c.sc, c.rec, true); err != nil && ctx.Err() == nil && !errors.Is(err, errWaitPrimary) {
+				r.log.Warn("reconfigure the engines' access", "cluster", c.rec.ID, "err", err)
+			}
 			if err := r.syncParams(ctx, c); err != nil && ctx.Err() == nil {
 				r.log.Warn("apply parameter group changes", "cluster", c.rec.ID, "err", err)
 			}
@@ -131,14 +137,16 @@ func (r *Reconciler) adopt(ctx context.Context, sc scope, rec *cacheClusterRecor
 		if n.Address == "" || n.Owner != r.cfg.ServerID || r.running[nodeKey(sc, rec.ID, n.ID)] {
 			continue
 		}
-		spec := r.nodeSpec(sc, rec, n, rec.AppliedParams)
-		if err := r.engineCall(ctx, func(ctx context.Context) error { return r.e.Ensure(ctx, spec) }); err != nil {
+		spec, err := r.nodeSpec(ctx, sc, rec, n, rec.AppliedParams)
+		if err == nil {
+			err = r.start(ctx, spec)
+		}
+		if err != nil {
 			if ctx.Err() == nil {
-				r.log.Warn("start node", "node", spec.Key, "err", err)
+				r.log.Warn("start node", "node", nodeKey(sc, rec.ID, n.ID), "err", err)
 			}
 			continue
 		}
-		r.running[spec.Key] = true
 		r.log.Debug("node running", "node", spec.Key, "address", spec.Address, "port", spec.Port)
 	}
 }
@@ -273,13 +281,15 @@ func (r *Reconciler) recover(ctx context.Context, key string) {
 	if err := r.event(ctx, sc, id, "Recovering cache nodes "+nodeID); err != nil {
 		r.log.Warn("record recovery event", "node", key, "err", err)
 	}
-	spec := r.nodeSpec(sc, rec, &rec.Nodes[i], rec.AppliedParams)
-	if err := r.engineCall(ctx, func(ctx context.Context) error { return r.e.Ensure(ctx, spec) }); err != nil {
+	spec, err := r.nodeSpec(ctx, sc, rec, &rec.Nodes[i], rec.AppliedParams)
+	if err == nil {
+		err = r.start(ctx, spec)
+	}
+	if err != nil {
 		// The next full pass tries again.
 		r.log.Warn("recover node", "node", key, "err", err)
 		return
 	}
-	r.running[key] = true
 	if err := r.event(ctx, sc, id, "Finished recovery for cache nodes "+nodeID); err != nil {
 		r.log.Warn("record recovery event", "node", key, "err", err)
 	}

@@ -281,22 +281,25 @@ func (r *Reconciler) startRecovered(ctx context.Context, sc scope, rec *cacheClu
 			if !slices.Contains(ids, n.ID) {
 				continue
 			}
-			spec := r.nodeSpec(sc, rec, n, rec.AppliedParams)
-			err := r.engineCall(ctx, func(ctx context.Context) error {
-				if err := r.e.Remove(ctx, spec.Key); err != nil {
-					return fmt.Errorf("remove what is left of the node here: %w", err)
-				}
-				return r.e.Ensure(ctx, spec)
-			})
+			spec, err := r.nodeSpec(ctx, sc, rec, n, rec.AppliedParams)
+			if err == nil {
+				err = r.engineCall(ctx, func(ctx context.Context) error {
+					if err := r.e.Remove(ctx, spec.Key); err != nil {
+						return fmt.Errorf("remove what is left of the node here: %w", err)
+					}
+					return r.e.Ensure(ctx, spec)
+				})
+			}
 			if err != nil {
 				// The full pass starts it later (adopt); the recovery's
 				// end then goes without an event.
 				if ctx.Err() == nil {
-					r.log.Warn("start a node taken over", "node", spec.Key, "err", err)
+					r.log.Warn("start a node taken over", "node", nodeKey(sc, rec.ID, n.ID), "err", err)
 				}
 				return
 			}
 			r.running[spec.Key] = true
+			r.applied[spec.Key] = specFingerprint(spec)
 		}
 	}
 	now := r.s.clock.Now()

@@ -94,12 +94,22 @@ func maxMemory(eng, nodeType string, params map[string]string) int64 {
 }
 
 // nodeSpec is what one node of the cluster should run, with the group
-// values given.
+// values given, and the access the records give it now (accessOf):
+// errWaitPrimary for a replica whose primary has no address yet.
+func (r *Reconciler) nodeSpec(ctx context.Context, sc scope, rec *cacheClusterRecord, n *cacheNodeRecord, values map[string]string) (engine.Spec, error) {
+	a, err := r.access(ctx, sc, rec)
+	if err != nil {
+		return engine.Spec{}, err
+	}
+	return r.specWith(sc, rec, n, values, a), nil
+}
+
+// specWith is nodeSpec with the access given.
 //
 // The engine binds the node's address, or BindAddress when the server has
 // one: the node's address is then what clients are told (the advertised
 // host) and the engine listens on the bind address.
-func (r *Reconciler) nodeSpec(sc scope, rec *cacheClusterRecord, n *cacheNodeRecord, values map[string]string) engine.Spec {
+func (r *Reconciler) specWith(sc scope, rec *cacheClusterRecord, n *cacheNodeRecord, values map[string]string, a nodeAccess) engine.Spec {
 	params := effectiveParams(rec.Family, values)
 	addr := n.Address
 	if r.cfg.BindAddress != "" {
@@ -112,6 +122,8 @@ func (r *Reconciler) nodeSpec(sc scope, rec *cacheClusterRecord, n *cacheNodeRec
 		Port:      n.Port,
 		MaxMemory: maxMemory(rec.Engine, rec.NodeType, params),
 		Params:    params,
+		ReplicaOf: a.replicaOf,
+		Users:     a.users,
 	}
 }
 

@@ -99,6 +99,20 @@ func (f *fakeEngines) Apply(_ context.Context, s engine.Spec, changed map[string
 	return nil, nil
 }
 
+// Reconfigure sets a running node's replication source and users.
+func (f *fakeEngines) Reconfigure(_ context.Context, s engine.Spec) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("reconfigure %s", s.Key)
+	cur, ok := f.procs[s.Key]
+	if !ok {
+		return fmt.Errorf("%s: not running", s.Key)
+	}
+	cur.ReplicaOf, cur.Users = s.ReplicaOf, slices.Clone(s.Users)
+	f.procs[s.Key] = cur
+	return nil
+}
+
 func (f *fakeEngines) Restart(_ context.Context, s engine.Spec) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -48,6 +48,12 @@ func (r *Reconciler) create(ctx context.Context, sc scope, rec *cacheClusterReco
 	if err := r.ensureNodes(ctx, sc, rec, rec.Nodes, values); err != nil {
 		return err
 	}
+	if rec.AccessChanged {
+		// Who may use the engines changed while they were being made.
+		if err := r.reconfigure(ctx, sc, rec, true); err != nil {
+			return err
+		}
+	}
 	return r.commit(ctx, sc, rec.ID, rec.Generation, func(tx storage.Tx, cur *cacheClusterRecord) ([]string, error) {
 		now := r.s.clock.Now()
 		var events []string
@@ -66,7 +72,7 @@ func (r *Reconciler) create(ctx context.Context, sc scope, rec *cacheClusterReco
 		if r.e == nil {
 			events = append(events, noEngineEvent)
 		}
-		return events, nil
+		return events, memberAvailable(tx, sc, cur, now)
 	})
 }
 
@@ -86,11 +92,13 @@ func (r *Reconciler) ensureNodes(ctx context.Context, sc scope, rec *cacheCluste
 			// Never a second process for another server's node.
 			return fmt.Errorf("node %s: %w", nodeKey(sc, rec.ID, n.ID), errNotMine)
 		}
-		spec := r.nodeSpec(sc, rec, n, values)
-		if err := r.engineCall(ctx, func(ctx context.Context) error { return r.e.Ensure(ctx, spec) }); err != nil {
+		spec, err := r.nodeSpec(ctx, sc, rec, n, values)
+		if err != nil {
+			return err
+		}
+		if err := r.start(ctx, spec); err != nil {
 			return fmt.Errorf("start node %s: %w", spec.Key, err)
 		}
-		r.running[spec.Key] = true
 	}
 	return nil
 }
@@ -108,6 +116,7 @@ func (r *Reconciler) removeEngines(ctx context.Context, sc scope, rec *cacheClus
 			continue
 		}
 		delete(r.running, key)
+		delete(r.applied, key)
 	}
 	return errors.Join(errs...)
 }
@@ -139,7 +148,10 @@ func (r *Reconciler) delete(ctx context.Context, sc scope, rec *cacheClusterReco
 		if err := tx.Delete(workKey(sc, cur.ID)); err != nil {
 			return err
 		}
-		return appendClusterEvents(tx, sc, cur.ID, now, []string{"Cache cluster deleted"})
+		if err := appendClusterEvents(tx, sc, cur.ID, now, []string{"Cache cluster deleted"}); err != nil {
+			return err
+		}
+		return memberGone(tx, sc, cur, now)
 	})
 }
 
@@ -168,7 +180,10 @@ func (r *Reconciler) reboot(ctx context.Context, sc scope, rec *cacheClusterReco
 			continue
 		}
 		if r.e != nil && n.Address != "" {
-			spec := r.nodeSpec(sc, rec, n, rec.AppliedParams)
+			spec, err := r.nodeSpec(ctx, sc, rec, n, rec.AppliedParams)
+			if err != nil {
+				return err
+			}
 			restart := func(ctx context.Context) error { return r.e.Restart(ctx, spec) }
 			if rec.Engine == engineMemcached {
 				// AWS flushes a memcached node it reboots: the node comes
@@ -184,12 +199,18 @@ func (r *Reconciler) reboot(ctx context.Context, sc scope, rec *cacheClusterReco
 				return fmt.Errorf("restart node %s: %w", spec.Key, err)
 			}
 			r.running[spec.Key] = true
+			r.applied[spec.Key] = specFingerprint(spec)
 		}
 		if rec.Engine == "memcached" {
 			// AWS's memcached nodes say they shut down, then restarted.
 			events = append(events, fmt.Sprintf("Cache node %s shutdown", n.ID))
 		}
 		events = append(events, fmt.Sprintf("Cache node %s restarted", n.ID))
+	}
+	if rec.AccessChanged {
+		if err := r.reconfigure(ctx, sc, rec, false); err != nil {
+			return err
+		}
 	}
 	return r.commit(ctx, sc, rec.ID, rec.Generation, func(tx storage.Tx, cur *cacheClusterRecord) ([]string, error) {
 		for i := range cur.Nodes {
@@ -322,11 +343,15 @@ func (r *Reconciler) modify(ctx context.Context, sc scope, rec *cacheClusterReco
 	if restart {
 		if r.e != nil {
 			for i := range kept {
-				spec := r.nodeSpec(sc, &next, &kept[i], values)
+				spec, err := r.nodeSpec(ctx, sc, &next, &kept[i], values)
+				if err != nil {
+					return err
+				}
 				if err := r.engineCall(ctx, func(ctx context.Context) error { return r.e.Restart(ctx, spec) }); err != nil {
 					return fmt.Errorf("restart node %s: %w", spec.Key, err)
 				}
 				r.running[spec.Key] = true
+				r.applied[spec.Key] = specFingerprint(spec)
 			}
 		}
 	} else if len(changed) > 0 {
@@ -335,6 +360,13 @@ func (r *Reconciler) modify(ctx context.Context, sc scope, rec *cacheClusterReco
 		}
 	}
 	events = append(events, paramEvents(changed)...)
+	if rec.AccessChanged && !restart {
+		// An AUTH token, a user or the primary changed: the running
+		// engines take it without a restart.
+		if err := r.reconfigure(ctx, sc, &next, false); err != nil {
+			return err
+		}
+	}
 	return r.commit(ctx, sc, rec.ID, rec.Generation, func(tx storage.Tx, cur *cacheClusterRecord) ([]string, error) {
 		now := r.s.clock.Now()
 		var out []string
@@ -413,9 +445,12 @@ func (r *Reconciler) applyParams(ctx context.Context, sc scope, rec *cacheCluste
 		return static, nil
 	}
 	for i := range nodes {
-		spec := r.nodeSpec(sc, rec, &nodes[i], values)
+		spec, err := r.nodeSpec(ctx, sc, rec, &nodes[i], values)
+		if err != nil {
+			return nil, err
+		}
 		var need []string
-		err := r.engineCall(ctx, func(ctx context.Context) error {
+		err = r.engineCall(ctx, func(ctx context.Context) error {
 			var err error
 			need, err = r.e.Apply(ctx, spec, live)
 			return err

@@ -132,6 +132,14 @@ func (r *cacheClusterRecord) AppendJSON(b []byte) ([]byte, bool) {
 		b = append(b, `,"pendingNodeType":`...)
 		b = schema.AppendString(b, r.PendingNodeType)
 	}
+	if r.ReplicationGroupID != "" {
+		b = append(b, `,"replicationGroupId":`...)
+		b = schema.AppendString(b, r.ReplicationGroupID)
+	}
+	if r.AccessChanged {
+		b = append(b, `,"accessChanged":`...)
+		b = schema.AppendBool(b, r.AccessChanged)
+	}
 	b = append(b, `,"nodes":`...)
 	if b, ok = schema.AppendSlice(b, r.Nodes, (*cacheNodeRecord).AppendJSON); !ok {
 		return nil, false
@@ -271,11 +279,17 @@ func (r *cacheClusterRecord) decodeJSON(d *schema.Decoder) {
 		case "pendingNodeType":
 			i = 37
 			r.PendingNodeType = d.String()
-		case "nodes":
+		case "replicationGroupId":
 			i = 38
+			r.ReplicationGroupID = d.String()
+		case "accessChanged":
+			i = 39
+			r.AccessChanged = d.Bool()
+		case "nodes":
+			i = 40
 			r.Nodes = schema.DecodeSlice(d, (*cacheNodeRecord).decodeJSON)
 		case "created":
-			i = 39
+			i = 41
 			r.Created = d.Time()
 		default:
 			d.Fail()
@@ -617,6 +631,243 @@ func (r *parameterGroupRecord) decodeJSON(d *schema.Decoder) {
 		case "values":
 			i = 5
 			r.Values = d.StringMap()
+		default:
+			d.Fail()
+			return
+		}
+		if seen&(1<<i) != 0 {
+			d.Fail() // encoding/json would keep the last
+			return
+		}
+		seen |= 1 << i
+	}
+}
+
+// AppendJSON appends r as json.Marshal writes it. It reports false where
+// json.Marshal fails (a time it cannot write); b is then unusable.
+func (r *replicationGroupRecord) AppendJSON(b []byte) ([]byte, bool) {
+	start := len(b)
+	var ok bool
+	b = append(b, `,"v":`...)
+	b = schema.AppendInt(b, r.V)
+	b = append(b, `,"id":`...)
+	b = schema.AppendString(b, r.ID)
+	b = append(b, `,"description":`...)
+	b = schema.AppendString(b, r.Description)
+	b = append(b, `,"engine":`...)
+	b = schema.AppendString(b, r.Engine)
+	b = append(b, `,"engineVersion":`...)
+	b = schema.AppendString(b, r.EngineVersion)
+	b = append(b, `,"family":`...)
+	b = schema.AppendString(b, r.Family)
+	b = append(b, `,"nodeType":`...)
+	b = schema.AppendString(b, r.NodeType)
+	b = append(b, `,"port":`...)
+	b = schema.AppendInt(b, r.Port)
+	b = append(b, `,"parameterGroup":`...)
+	b = schema.AppendString(b, r.ParameterGroup)
+	if r.SubnetGroup != "" {
+		b = append(b, `,"subnetGroup":`...)
+		b = schema.AppendString(b, r.SubnetGroup)
+	}
+	if len(r.SecurityGroupIDs) != 0 {
+		b = append(b, `,"securityGroupIds":`...)
+		b = schema.AppendStrings(b, r.SecurityGroupIDs)
+	}
+	if len(r.CacheSecurityGroups) != 0 {
+		b = append(b, `,"cacheSecurityGroups":`...)
+		b = schema.AppendStrings(b, r.CacheSecurityGroups)
+	}
+	b = append(b, `,"primary":`...)
+	b = schema.AppendString(b, r.Primary)
+	b = append(b, `,"nextMember":`...)
+	b = schema.AppendInt(b, r.NextMember)
+	if r.AutomaticFailover {
+		b = append(b, `,"automaticFailover":`...)
+		b = schema.AppendBool(b, r.AutomaticFailover)
+	}
+	if r.MultiAZ {
+		b = append(b, `,"multiAz":`...)
+		b = schema.AppendBool(b, r.MultiAZ)
+	}
+	if r.TransitEncryption {
+		b = append(b, `,"transitEncryption":`...)
+		b = schema.AppendBool(b, r.TransitEncryption)
+	}
+	if r.AtRestEncryption {
+		b = append(b, `,"atRestEncryption":`...)
+		b = schema.AppendBool(b, r.AtRestEncryption)
+	}
+	if len(r.AuthTokenHashes) != 0 {
+		b = append(b, `,"authTokenHashes":`...)
+		b = schema.AppendStrings(b, r.AuthTokenHashes)
+	}
+	if r.AuthTokenModified != nil {
+		b = append(b, `,"authTokenModified":`...)
+		if b, ok = schema.AppendTimePtr(b, r.AuthTokenModified); !ok {
+			return nil, false
+		}
+	}
+	if len(r.UserGroupIDs) != 0 {
+		b = append(b, `,"userGroupIds":`...)
+		b = schema.AppendStrings(b, r.UserGroupIDs)
+	}
+	if r.KMSKeyID != "" {
+		b = append(b, `,"kmsKeyId":`...)
+		b = schema.AppendString(b, r.KMSKeyID)
+	}
+	b = append(b, `,"maintenanceWindow":`...)
+	b = schema.AppendString(b, r.MaintenanceWindow)
+	b = append(b, `,"snapshotWindow":`...)
+	b = schema.AppendString(b, r.SnapshotWindow)
+	if r.SnapshotRetention != 0 {
+		b = append(b, `,"snapshotRetention":`...)
+		b = schema.AppendInt(b, r.SnapshotRetention)
+	}
+	b = append(b, `,"autoMinorVersionUpgrade":`...)
+	b = schema.AppendBool(b, r.AutoMinorVersionUpgrade)
+	if r.NotificationTopicARN != "" {
+		b = append(b, `,"notificationTopicArn":`...)
+		b = schema.AppendString(b, r.NotificationTopicARN)
+	}
+	b = append(b, `,"ipDiscovery":`...)
+	b = schema.AppendString(b, r.IPDiscovery)
+	b = append(b, `,"networkType":`...)
+	b = schema.AppendString(b, r.NetworkType)
+	if len(r.LogDelivery) != 0 {
+		b = append(b, `,"logDelivery":`...)
+		if b, ok = schema.AppendSlice(b, r.LogDelivery, (*logDeliveryRecord).AppendJSON); !ok {
+			return nil, false
+		}
+	}
+	if r.Ready {
+		b = append(b, `,"ready":`...)
+		b = schema.AppendBool(b, r.Ready)
+	}
+	if r.Deleting {
+		b = append(b, `,"deleting":`...)
+		b = schema.AppendBool(b, r.Deleting)
+	}
+	b = append(b, `,"created":`...)
+	if b, ok = schema.AppendTime(b, r.Created); !ok {
+		return nil, false
+	}
+	return schema.CloseObject(b, start), true
+}
+
+// DecodeJSON sets r to the value b holds, if b is exactly what json.Marshal
+// writes; it reports false for anything else, which encoding/json must
+// decode instead.
+func (r *replicationGroupRecord) DecodeJSON(b []byte) bool {
+	d := schema.NewDecoder(b)
+	r.decodeJSON(&d)
+	return d.Done()
+}
+
+func (r *replicationGroupRecord) decodeJSON(d *schema.Decoder) {
+	*r = replicationGroupRecord{}
+	var seen uint64
+	for more := d.Object(); more; more = d.NextMember() {
+		var i uint
+		switch d.Key() {
+		case "v":
+			r.V = d.Int()
+		case "id":
+			i = 1
+			r.ID = d.String()
+		case "description":
+			i = 2
+			r.Description = d.String()
+		case "engine":
+			i = 3
+			r.Engine = d.String()
+		case "engineVersion":
+			i = 4
+			r.EngineVersion = d.String()
+		case "family":
+			i = 5
+			r.Family = d.String()
+		case "nodeType":
+			i = 6
+			r.NodeType = d.String()
+		case "port":
+			i = 7
+			r.Port = d.Int()
+		case "parameterGroup":
+			i = 8
+			r.ParameterGroup = d.String()
+		case "subnetGroup":
+			i = 9
+			r.SubnetGroup = d.String()
+		case "securityGroupIds":
+			i = 10
+			r.SecurityGroupIDs = d.Strings()
+		case "cacheSecurityGroups":
+			i = 11
+			r.CacheSecurityGroups = d.Strings()
+		case "primary":
+			i = 12
+			r.Primary = d.String()
+		case "nextMember":
+			i = 13
+			r.NextMember = d.Int()
+		case "automaticFailover":
+			i = 14
+			r.AutomaticFailover = d.Bool()
+		case "multiAz":
+			i = 15
+			r.MultiAZ = d.Bool()
+		case "transitEncryption":
+			i = 16
+			r.TransitEncryption = d.Bool()
+		case "atRestEncryption":
+			i = 17
+			r.AtRestEncryption = d.Bool()
+		case "authTokenHashes":
+			i = 18
+			r.AuthTokenHashes = d.Strings()
+		case "authTokenModified":
+			i = 19
+			r.AuthTokenModified = d.TimePtr()
+		case "userGroupIds":
+			i = 20
+			r.UserGroupIDs = d.Strings()
+		case "kmsKeyId":
+			i = 21
+			r.KMSKeyID = d.String()
+		case "maintenanceWindow":
+			i = 22
+			r.MaintenanceWindow = d.String()
+		case "snapshotWindow":
+			i = 23
+			r.SnapshotWindow = d.String()
+		case "snapshotRetention":
+			i = 24
+			r.SnapshotRetention = d.Int()
+		case "autoMinorVersionUpgrade":
+			i = 25
+			r.AutoMinorVersionUpgrade = d.Bool()
+		case "notificationTopicArn":
+			i = 26
+			r.NotificationTopicARN = d.String()
+		case "ipDiscovery":
+			i = 27
+			r.IPDiscovery = d.String()
+		case "networkType":
+			i = 28
+			r.NetworkType = d.String()
+		case "logDelivery":
+			i = 29
+			r.LogDelivery = schema.DecodeSlice(d, (*logDeliveryRecord).decodeJSON)
+		case "ready":
+			i = 30
+			r.Ready = d.Bool()
+		case "deleting":
+			i = 31
+			r.Deleting = d.Bool()
+		case "created":
+			i = 32
+			r.Created = d.Time()
 		default:
 			d.Fail()
 			return

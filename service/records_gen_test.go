@@ -11,6 +11,7 @@ var recordCodecTypes = []any{
 	(*groupRecord)(nil),
 	(*logDeliveryRecord)(nil),
 	(*parameterGroupRecord)(nil),
+	(*replicationGroupRecord)(nil),
 	(*subnetGroupRecord)(nil),
 	(*subnetRecord)(nil),
 	(*userGroupRecord)(nil),

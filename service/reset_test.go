@@ -29,7 +29,7 @@ func TestResetOneAccount(t *testing.T) {
 
 		res, err := f.svc.Reset(context.Background(), "111111111111", b)
 		mustOK(t, err)
-		if want := (ResetResult{Records: map[string]int{"cacheSecurityGroups": 6, "cacheSubnetGroups": 0, "cacheParameterGroups": 0, "users": 0, "userGroups": 0, "cacheClusters": 0}, Events: 16}); !reflect.DeepEqual(res, want) {
+		if want := (ResetResult{Records: map[string]int{"cacheSecurityGroups": 6, "cacheSubnetGroups": 0, "cacheParameterGroups": 0, "users": 0, "userGroups": 0, "cacheClusters": 0, "replicationGroups": 0}, Events: 16}); !reflect.DeepEqual(res, want) {
 			t.Errorf("batching %+v: reset = %+v, want %+v", b, res, want)
 		}
 		after := viewAll(t, f)

@@ -138,7 +138,7 @@ func testRoundTrip(t *testing.T, f *fixture, b Batching) {
 
 	imp, err := f.svc.ImportState(context.Background(), doc, ImportOptions{Batching: b})
 	mustOK(t, err)
-	if want := (ImportResult{Accounts: 2, Regions: 4, Records: map[string]int{"cacheSecurityGroups": 12, "cacheSubnetGroups": 0, "cacheParameterGroups": 0, "users": 0, "userGroups": 0, "cacheClusters": 0}, Events: 32}); !reflect.DeepEqual(imp, want) {
+	if want := (ImportResult{Accounts: 2, Regions: 4, Records: map[string]int{"cacheSecurityGroups": 12, "cacheSubnetGroups": 0, "cacheParameterGroups": 0, "users": 0, "userGroups": 0, "cacheClusters": 0, "replicationGroups": 0}, Events: 32}); !reflect.DeepEqual(imp, want) {
 		t.Errorf("import = %+v, want %+v", imp, want)
 	}
 	if again := mustExport(t, f); !bytes.Equal(again, doc) {
@@ -237,6 +237,7 @@ func TestImportNormalises(t *testing.T) {
           "users": [],
           "userGroups": [],
           "cacheClusters": [],
+          "replicationGroups": [],
           "events": [
             {
               "date": "2026-11-21T00:00:00Z",
@@ -296,6 +297,7 @@ func TestImportNormalises(t *testing.T) {
           "users": [],
           "userGroups": [],
           "cacheClusters": [],
+          "replicationGroups": [],
           "events": []
         }
       ]
@@ -456,7 +458,7 @@ func TestImportRefusesBadDocuments(t *testing.T) {
 		{"too deep", deep, []Problem{{Path: "$", Message: "not valid JSON: nested more than 16 levels deep at $.accounts[0][0][0][0][0][0][0][0][0][0][0][0][0][0][0][0]"}}},
 		{"huge values are cut", `{"format": "elasticache-server/state", "version": 1, "accounts": [{"id": "111111111111", "regions": [{"region": "` + strings.Repeat("x", 10000) + `", "` + strings.Repeat("k", 10000) + `": 1}]}]}`,
 			[]Problem{
-				{Path: "$.accounts[0].regions[0]." + strings.Repeat("k", 64) + "…", Message: "unknown field (known: region, cacheSecurityGroups, cacheSubnetGroups, cacheParameterGroups, users, userGroups, cacheClusters, events)"},
+				{Path: "$.accounts[0].regions[0]." + strings.Repeat("k", 64) + "…", Message: "unknown field (known: region, cacheSecurityGroups, cacheSubnetGroups, cacheParameterGroups, users, userGroups, cacheClusters, replicationGroups, events)"},
 				{Path: "$.accounts[0].regions[0].region", Message: `must be a region name such as us-east-1, not "` + strings.Repeat("x", 64) + `"…`},
 			}},
 		{"null accounts", `{"format": "elasticache-server/state", "version": 1, "accounts": null}`, []Problem{{Path: "$.accounts", Message: "must be a list, not null"}}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/elasticache-server/elasticache-server/api"
@@ -71,21 +72,31 @@ func (r *userGroupRecord) RecordName() string { return r.ID }
 // for users (userRecord.goneAt), it is then absent to every reader.
 func (r *userGroupRecord) goneAt(now time.Time) bool { return deletionDone(r.Deleted, now) }
 
-// usedBy is what uses the group: replication groups and serverless caches.
-// None can yet (neither kind exists); when they do, this is where a group
-// in use is found, and DeleteUserGroup refuses it
-// (InvalidUserGroupState), as AWS does.
-func (r *userGroupRecord) usedBy() (replicationGroups, serverlessCaches []string) {
-	return nil, nil
+// rgsByUserGroup lists, by user group, the replication groups of sc that use
+// it, in ID order (serverless caches do not exist yet): what
+// DescribeUserGroups answers as ReplicationGroups, and why DeleteUserGroup
+// refuses a group in use (InvalidUserGroupState), as AWS does.
+func rgsByUserGroup(tx storage.Tx, sc scope) (map[string][]string, error) {
+	all, err := replicationGroups.All(tx, sc)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, g := range all {
+		for _, ug := range g.UserGroupIDs {
+			out[ug] = append(out[ug], g.ID)
+		}
+	}
+	return out, nil
 }
 
 // renderUserGroup shows a group as AWS does. status, when not "", is the
 // status of the answer to a change.
-func (s *ElastiCache) renderUserGroup(sc scope, r *userGroupRecord, now time.Time, status string) api.UserGroup {
+func (s *ElastiCache) renderUserGroup(sc scope, r *userGroupRecord, now time.Time, status string, rgs []string) api.UserGroup {
 	if status == "" {
 		status = s.rbacStatus(r.Created, r.Modified, r.Deleted, now)
 	}
-	rgs, caches := r.usedBy()
+	var caches []string
 	g := api.UserGroup{
 		ARN:                  ptr(arn(sc, userGroupKind, r.ID)),
 		Engine:               ptr(r.Engine),
@@ -206,7 +217,7 @@ func (s *ElastiCache) CreateUserGroup(ctx context.Context, in *api.CreateUserGro
 	if err != nil {
 		return nil, err
 	}
-	g := s.renderUserGroup(sc, rec, now, statusCreating)
+	g := s.renderUserGroup(sc, rec, now, statusCreating, nil)
 	return (*api.CreateUserGroupOutput)(&g), nil
 }
 
@@ -227,7 +238,12 @@ func (s *ElastiCache) DescribeUserGroups(ctx context.Context, in *api.DescribeUs
 	if err != nil {
 		return nil, err
 	}
-	recs, marker, err := describe(ctx, s, sc, userGroups, in.UserGroupId != nil, id, pg)
+	var used map[string][]string
+	recs, marker, err := describeWith(ctx, s, sc, userGroups, in.UserGroupId != nil, id, pg, func(tx storage.Tx) error {
+		var err error
+		used, err = rgsByUserGroup(tx, sc)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +251,7 @@ func (s *ElastiCache) DescribeUserGroups(ctx context.Context, in *api.DescribeUs
 	out := &api.DescribeUserGroupsOutput{UserGroups: make([]api.UserGroup, 0, len(recs)), Marker: marker}
 	for _, r := range recs {
 		if !r.goneAt(now) {
-			out.UserGroups = append(out.UserGroups, s.renderUserGroup(sc, r, now, ""))
+			out.UserGroups = append(out.UserGroups, s.renderUserGroup(sc, r, now, "", used[r.ID]))
 		}
 	}
 	if in.UserGroupId != nil && len(out.UserGroups) == 0 {
@@ -280,6 +296,7 @@ func (s *ElastiCache) ModifyUserGroup(ctx context.Context, in *api.ModifyUserGro
 	}
 	now := s.clock.Now()
 	var out api.UserGroup
+	marked := false
 	err = s.update(ctx, func(tx storage.Tx) (error, error) {
 		rec, err := userGroups.GetStored(tx, sc, id)
 		if err != nil || rec == nil || rec.goneAt(now) {
@@ -287,6 +304,13 @@ func (s *ElastiCache) ModifyUserGroup(ctx context.Context, in *api.ModifyUserGro
 		}
 		if st := s.rbacStatus(rec.Created, rec.Modified, rec.Deleted, now); st != statusActive {
 			return userGroupNotActive(id, st, "modified"), nil
+		}
+		used, err := rgsByUserGroup(tx, sc)
+		if err != nil {
+			return nil, err
+		}
+		if in.Engine != nil && engine != rec.Engine && len(used[id]) > 0 {
+			return &api.InvalidUserGroupStateFault{Message: fmt.Sprintf("User group %s is associated with replication group %s; its engine cannot change.", id, used[id][0])}, nil
 		}
 		for _, u := range remove {
 			if !slices.Contains(rec.UserIDs, u) {
@@ -311,11 +335,19 @@ func (s *ElastiCache) ModifyUserGroup(ctx context.Context, in *api.ModifyUserGro
 		if err := userGroups.Put(tx, sc, rec); err != nil {
 			return nil, err
 		}
-		out = s.renderUserGroup(sc, rec, now, statusModifying)
+		// The engines of the replication groups that use the group
+		// take its new users.
+		if marked, err = markUserGroupsAccess(tx, sc, []string{id}); err != nil {
+			return nil, err
+		}
+		out = s.renderUserGroup(sc, rec, now, statusModifying, used[id])
 		return nil, schema.AppendEvent(tx, sc, now, userGroupKind, id, "User group modified")
 	})
 	if err != nil {
 		return nil, err
+	}
+	if marked {
+		s.workMarked()
 	}
 	return (*api.ModifyUserGroupOutput)(&out), nil
 }
@@ -345,10 +377,14 @@ func (s *ElastiCache) DeleteUserGroup(ctx context.Context, in *api.DeleteUserGro
 		if st := s.rbacStatus(rec.Created, rec.Modified, rec.Deleted, now); st != statusActive {
 			return userGroupNotActive(id, st, "deleted"), nil
 		}
-		if rgs, caches := rec.usedBy(); len(rgs)+len(caches) > 0 {
-			return &api.InvalidUserGroupStateFault{Message: fmt.Sprintf("User group %s is associated with a replication group or serverless cache.", id)}, nil
+		used, err := rgsByUserGroup(tx, sc)
+		if err != nil {
+			return nil, err
 		}
-		out = s.renderUserGroup(sc, rec, now, statusDeleting)
+		if rgs := used[id]; len(rgs) > 0 {
+			return &api.InvalidUserGroupStateFault{Message: fmt.Sprintf("User group %s is associated with replication group %s; disassociate it first.", id, strings.Join(rgs, ", "))}, nil
+		}
+		out = s.renderUserGroup(sc, rec, now, statusDeleting, nil)
 		if delay > 0 {
 			rec.Deleted = ptr(now.Add(delay))
 		}

@@ -514,6 +514,7 @@ func (s *ElastiCache) ModifyUser(ctx context.Context, in *api.ModifyUserInput) (
 	}
 	now := s.clock.Now()
 	var out api.User
+	marked := false
 	err = s.update(ctx, func(tx storage.Tx) (error, error) {
 		rec, err := users.GetStored(tx, sc, id)
 		if err != nil || rec == nil || rec.goneAt(now) {
@@ -554,11 +555,19 @@ func (s *ElastiCache) ModifyUser(ctx context.Context, in *api.ModifyUserInput) (
 		if err := users.Put(tx, sc, rec); err != nil {
 			return nil, err
 		}
+		// The engines that let the user in take its new passwords and
+		// access string.
+		if marked, err = markUserGroupsAccess(tx, sc, groupsByUser(groups)[id]); err != nil {
+			return nil, err
+		}
 		out = s.renderUser(sc, rec, now, statusModifying, groupsByUser(groups)[id])
 		return nil, schema.AppendEvent(tx, sc, now, userKind, id, "User modified")
 	})
 	if err != nil {
 		return nil, err
+	}
+	if marked {
+		s.workMarked()
 	}
 	return (*api.ModifyUserOutput)(&out), nil
 }
@@ -586,6 +595,7 @@ func (s *ElastiCache) DeleteUser(ctx context.Context, in *api.DeleteUserInput) (
 	now := s.clock.Now()
 	delay := s.cfg.UserTransitionDelay
 	var out api.User
+	marked := false
 	err = s.update(ctx, func(tx storage.Tx) (error, error) {
 		rec, err := users.GetStored(tx, sc, id)
 		if err != nil || rec == nil || rec.goneAt(now) {
@@ -614,6 +624,16 @@ func (s *ElastiCache) DeleteUser(ctx context.Context, in *api.DeleteUserInput) (
 				return nil, err
 			}
 		}
+		// "The user will be removed from all user groups and in turn
+		// removed from all replication groups" (the API reference): the
+		// engines of those groups drop it from their users.
+		held := make([]string, len(holding))
+		for i, g := range holding {
+			held[i] = g.ID
+		}
+		if marked, err = markUserGroupsAccess(tx, sc, held); err != nil {
+			return nil, err
+		}
 		if delay > 0 {
 			rec.Deleted = ptr(now.Add(delay))
 		}
@@ -624,6 +644,9 @@ func (s *ElastiCache) DeleteUser(ctx context.Context, in *api.DeleteUserInput) (
 	})
 	if err != nil {
 		return nil, err
+	}
+	if marked {
+		s.workMarked()
 	}
 	return (*api.DeleteUserOutput)(&out), nil
 }

@@ -42,6 +42,7 @@ const canonical = `{
           "users": [],
           "userGroups": [],
           "cacheClusters": [],
+          "replicationGroups": [],
           "events": []
         }
       ]
@@ -59,7 +60,7 @@ func TestImportThenExport(t *testing.T) {
 	if code := Run([]string{"import", "--data-dir", dir}, noEnv, strings.NewReader(seedDoc), &stdout, &stderr); code != 0 {
 		t.Fatalf("import = %d, stderr:\n%s", code, stderr.String())
 	}
-	if got := stdout.String(); got != "imported 1 accounts, 1 regions, 1 cache security groups, 0 cache subnet groups, 0 cache parameter groups, 0 users, 0 user groups, 0 cache clusters, 0 events\n" {
+	if got := stdout.String(); got != "imported 1 accounts, 1 regions, 1 cache security groups, 0 cache subnet groups, 0 cache parameter groups, 0 users, 0 user groups, 0 cache clusters, 0 replication groups, 0 events\n" {
 		t.Errorf("import said %q", got)
 	}
 	stdout.Reset()
