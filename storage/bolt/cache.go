@@ -33,7 +33,7 @@ const cacheShards = 64
 
 // defaultCacheBytes bounds the cache: the keys, values and a rough
 // per-entry overhead of all shards together.
-const defaultCacheBytes = 32 << 20
+const defaultCacheBytes = 16 << 20
 
 // cacheEntryOverhead is a rough count of what an entry costs besides its
 // key and value (map slot, string and slice headers).
