@@ -63,4 +63,41 @@
 //     without backups) and memcached starts empty. A kill -9 of the
 //     server loses nothing: the engines keep running and are adopted.
 //     Remove deletes the node's directory with its data, dump included.
+//   - Users and replication (redis, valkey). Spec.Users and
+//     Spec.ReplicaOf are written to redis.conf in the node's directory
+//     (0600, every word quoted; Validate refuses control characters, so
+//     nothing leaves its line), which redis reads as its first argument:
+//     the node is never open when its spec says it is not, and no
+//     password is in argv, which ps shows to everyone. The file is
+//     rewritten from the spec at every start and by Reconfigure, so
+//     neither a client's CONFIG REWRITE nor an old file brings back a
+//     user the spec dropped. With Users set, `default` is reset to off
+//     unless Users defines it; Users nil is the open `default`.
+//   - The runner's own user. elasticache_runner (an underscore, which
+//     ElastiCache user names cannot have; Validate refuses it in Users)
+//     has +@all on every key and channel and a random password per node,
+//     kept in runner.secret (0600) in the node's directory: it outlives a
+//     kill -9 of the server, so the runner that adopts the node AUTHs
+//     with it. Every runner connection to redis (readiness and health
+//     PING, CONFIG SET, SHUTDOWN, Reconfigure) AUTHs as it; redis.conf
+//     holds only its hash. Reconfigure never deletes it. A node adopted
+//     without the file (started before the runner had a user) is open,
+//     and gets the user before it is closed. A client with ACL rights can
+//     still lock the runner out: Health then fails, Apply says so, and a
+//     stop falls back to SIGTERM, which saves nothing.
+//   - Replication. Every node has a replication user
+//     (elasticache_replication: PSYNC, REPLCONF, PING) whose password is
+//     an HMAC of the node's address under the replication secret
+//     (Spec.ReplicationSecret, or replication.secret in the runner's
+//     directory); a replica derives its primary's (masteruser,
+//     masterauth) and so replicates from a primary that requires AUTH.
+//     Derived per primary, the masterauth a replica's +@all users can
+//     read opens no other group's node. A replica retries a primary that
+//     is not up yet by itself; Reconfigure runs REPLICAOF host port or
+//     REPLICAOF NO ONE, which keeps a promoted replica's data.
+//   - Adoption and users. What an earlier server set is not known:
+//     Ensure of an adopted node brings its users and replication to the
+//     spec it is given (ACL SETUSER for each, ACL DELUSER for every user
+//     it does not name but the runner's two), and so does Ensure of a
+//     running node whose users or replication the spec changed.
 package engine

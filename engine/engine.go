@@ -34,6 +34,16 @@ type Spec struct {
 	// the engine open to every client, as a cache without AUTH or access
 	// control is. Redis and valkey only.
 	Users []User
+	// ReplicationSecret is what a replica authenticates to its primary
+	// with (a primary that requires AUTH refuses it otherwise): every
+	// redis and valkey node has a replication user whose password is
+	// derived from the secret and the node's address, and a replica
+	// derives its primary's. Every node of one replication group must
+	// have the same. "" uses the runner's own secret (replication.secret
+	// in its directory), which serves every group whose nodes run under
+	// one runner; a group spread over several servers needs one from its
+	// record. Redis and valkey only.
+	ReplicationSecret string
 }
 
 // User is one user of a redis or valkey node: what ElastiCache's AUTH
@@ -84,7 +94,11 @@ type Engines interface {
 }
 
 // Validate checks s before anything runs: a valid key, a known engine, an
-// IP address, a port, a non-negative memory limit.
+// IP address, a port, a non-negative memory limit; ReplicaOf a host:port,
+// Users with distinct names and rules that cannot break the line of the
+// configuration file they are written to (no control characters), none of
+// them one of the runner's own users; and for memcached none of ReplicaOf,
+// Users or ReplicationSecret, which it has no use for.
 func (s Spec) Validate() error {
 	if err := ValidateKey(s.Key); err != nil {
 		return err
@@ -103,7 +117,13 @@ func (s Spec) Validate() error {
 	if s.MaxMemory < 0 {
 		return fmt.Errorf("engine: node %q: negative MaxMemory %d", s.Key, s.MaxMemory)
 	}
-	return nil
+	if s.Engine == "memcached" {
+		if s.ReplicaOf != "" || s.Users != nil || s.ReplicationSecret != "" {
+			return fmt.Errorf("engine: node %q: memcached has no replicas or users (ReplicaOf, Users and ReplicationSecret must be empty)", s.Key)
+		}
+		return nil
+	}
+	return validateAccess(s)
 }
 
 // ValidateKey checks a node key: [A-Za-z0-9._/-] only, slash-separated

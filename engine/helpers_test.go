@@ -174,7 +174,7 @@ func mustEnsure(tb testing.TB, r testRunner, s Spec) {
 // error; an error reply is returned as a *respError.
 func redisCmd(tb testing.TB, s Spec, args ...string) (any, error) {
 	tb.Helper()
-	v, err := redisDo(testContext(tb), "tcp", hostPort(s), args...)
+	v, err := redisDo(testContext(tb), "tcp", hostPort(s), nil, args...)
 	var re *respError
 	if err != nil && !errors.As(err, &re) {
 		tb.Fatalf("%v: %v", args, err)

@@ -234,7 +234,7 @@ func probeRedis(ctx context.Context, bin string) (map[string]string, error) {
 	defer cancel()
 	for {
 		pctx, pcancel := context.WithTimeout(ctx, time.Second)
-		err = redisPing(pctx, "unix", sock)
+		err = redisPing(pctx, "unix", sock, nil)
 		pcancel()
 		if err == nil {
 			break
@@ -249,9 +249,9 @@ func probeRedis(ctx context.Context, bin string) (map[string]string, error) {
 		case <-time.After(readyPoll):
 		}
 	}
-	v, err := redisDo(ctx, "unix", sock, "CONFIG", "GET", "*")
+	v, err := redisDo(ctx, "unix", sock, nil, "CONFIG", "GET", "*")
 	// Stop it whatever CONFIG GET said; the deferred wait reaps it.
-	_, _ = redisDo(ctx, "unix", sock, "SHUTDOWN", "NOSAVE")
+	_, _ = redisDo(ctx, "unix", sock, nil, "SHUTDOWN", "NOSAVE")
 	if err != nil {
 		return nil, fmt.Errorf("engine: probing %s: CONFIG GET *: %w", bin, err)
 	}

@@ -21,7 +21,7 @@ type respError struct{ msg string }
 func (e *respError) Error() string { return e.msg }
 
 // respConn is the few commands the runner sends to redis and valkey
-// (PING, CONFIG GET/SET, SHUTDOWN) over the engine's own protocol; a client
+// (AUTH, PING, CONFIG GET/SET, SHUTDOWN, ACL, REPLICAOF) over the engine's own protocol; a client
 // library would bring connection pools and retries the runner must not have
 // (a retried SHUTDOWN is a second shutdown).
 type respConn struct {
@@ -124,11 +124,41 @@ func readRESP(r *bufio.Reader, depth int) (any, error) {
 	return nil, fmt.Errorf("resp: unknown reply type %q", kind)
 }
 
-// redisDo dials, sends one command and closes: the runner's commands are
-// rare (start, apply, stop, health), so a connection per command keeps no
-// state that a restarted engine could invalidate.
-func redisDo(ctx context.Context, network, addr string, args ...string) (any, error) {
+// dialAs connects like dialRESP and, when cr is not nil, authenticates as
+// cr's user: a node with users lets nobody else run a command. AUTH is
+// one of the commands redis answers while it loads its dump, so a node
+// starting up can be authenticated against and then polled with PING.
+func dialAs(ctx context.Context, network, addr string, cr *credentials) (*respConn, error) {
 	c, err := dialRESP(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if cr != nil {
+		if _, err := c.do("AUTH", cr.user, cr.password); err != nil {
+			c.Close()
+			return nil, &authError{user: cr.user, err: err}
+		}
+	}
+	return c, nil
+}
+
+// authError is a failed AUTH: the command after it was never sent, which
+// a caller telling the engine's refusal of the command from a refusal of
+// the runner must know.
+type authError struct {
+	user string
+	err  error
+}
+
+func (e *authError) Error() string { return "AUTH as " + e.user + ": " + e.err.Error() }
+func (e *authError) Unwrap() error { return e.err }
+
+// redisDo dials, authenticates as cr (nil: as nobody), sends one command
+// and closes: the runner's commands are rare (start, apply, stop,
+// health), so a connection per command keeps no state that a restarted
+// engine could invalidate.
+func redisDo(ctx context.Context, network, addr string, cr *credentials, args ...string) (any, error) {
+	c, err := dialAs(ctx, network, addr, cr)
 	if err != nil {
 		return nil, err
 	}
@@ -139,8 +169,8 @@ func redisDo(ctx context.Context, network, addr string, args ...string) (any, er
 // redisPing answers nil when the server replies PONG. A LOADING reply (the
 // server is reading its dump file) is an error, so a caller polling for
 // readiness keeps waiting.
-func redisPing(ctx context.Context, network, addr string) error {
-	v, err := redisDo(ctx, network, addr, "PING")
+func redisPing(ctx context.Context, network, addr string, cr *credentials) error {
+	v, err := redisDo(ctx, network, addr, cr, "PING")
 	if err != nil {
 		return err
 	}

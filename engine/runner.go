@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -69,6 +70,9 @@ type Runner struct {
 	// refused at a start, so that later starts leave them out at once.
 	refused map[[3]string]bool
 
+	// secretMu serialises creating the runner's replication secret.
+	secretMu sync.Mutex
+
 	exited chan string
 }
 
@@ -84,6 +88,15 @@ type node struct {
 	// expected is set (under Runner.mu) when the runner itself ends the
 	// process, and while it starts: no Exited for those.
 	expected bool
+	// auth is who the runner connects to a redis or valkey node as: its
+	// own user, or nil for memcached and for a redis node adopted from a
+	// runner that had no user of its own. Health reads it without the
+	// key's lock, hence atomic.
+	auth atomic.Pointer[credentials]
+	// access is what the node's users and replication were last set to,
+	// by its start or by Reconfigure; zero for an adopted node until
+	// Ensure reconfigures it. Read and written under the key's lock only.
+	access access
 }
 
 var _ Engines = (*Runner)(nil)
@@ -200,7 +213,10 @@ func (r *Runner) running(key string) *node {
 // that is how a server restarted after kill -9 takes its nodes back. A
 // pid file naming any other live process, or an address held by another
 // process, is an error; a pid file of a dead process is removed and the
-// node started on its data. Idempotent.
+// node started on its data. A redis or valkey node, running or adopted,
+// gets s's users and replication live when they differ from what the
+// runner last set (an adopted node always: the previous server's are not
+// known); a node started here starts with them. Idempotent.
 func (r *Runner) Ensure(ctx context.Context, s Spec) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -224,7 +240,7 @@ func (r *Runner) ensureLocked(ctx context.Context, s Spec, bin string) error {
 			defer cancel()
 			err := r.waitReady(wctx, n)
 			if err == nil {
-				return nil
+				return r.ensureAccess(ctx, n, s)
 			}
 			if !errors.Is(err, errExited) {
 				return fmt.Errorf("engine: node %q: process %d does not answer: %w", s.Key, n.pid, err)
@@ -250,7 +266,12 @@ func (r *Runner) ensureLocked(ctx context.Context, s Spec, bin string) error {
 				return fmt.Errorf("engine: node %q: adopted process %d does not answer: %w", s.Key, n.pid, err)
 			}
 			r.log.InfoContext(ctx, "engine: adopted running node", "node", s.Key, "pid", n.pid, "address", hostPort(s))
-			return nil
+			if s.Engine == "memcached" {
+				return nil
+			}
+			// What the previous server last set is unknown (and may be
+			// older than s): s's users and replication win.
+			return r.reconfigureLocked(ctx, n, s)
 		}
 		r.log.InfoContext(ctx, "engine: adopted node runs another engine or address; restarting", "node", s.Key, "pid", n.pid)
 		if err := r.stopLocked(ctx, n, true); err != nil {
@@ -258,6 +279,22 @@ func (r *Runner) ensureLocked(ctx context.Context, s Spec, bin string) error {
 		}
 	}
 	return r.startLocked(ctx, s, bin)
+}
+
+// ensureAccess reconfigures the running redis or valkey node n when s's
+// users or replication differ from what the runner last set.
+func (r *Runner) ensureAccess(ctx context.Context, n *node, s Spec) error {
+	if s.Engine == "memcached" {
+		return nil
+	}
+	want, err := r.accessOf(s)
+	if err != nil {
+		return err
+	}
+	if n.access.equal(want) {
+		return nil
+	}
+	return r.reconfigureLocked(ctx, n, s)
 }
 
 // sameListener tells whether n runs s's binary on s's address and port.
@@ -313,6 +350,13 @@ func (r *Runner) fromPidFile(ctx context.Context, key string) (*node, error) {
 			key, pid, strings.Join(p.args, " "), dir, filepath.Base(nf.Binary), hostPort(spec), nodeFileName)
 	}
 	n := &node{spec: spec, bin: nf.Binary, dir: dir, pid: pid, start: p.start, done: make(chan struct{})}
+	if nf.Engine != "memcached" {
+		cr, err := adoptedCredentials(dir)
+		if err != nil {
+			return nil, fmt.Errorf("engine: node %q: %w", key, err)
+		}
+		n.auth.Store(cr)
+	}
 	r.mu.Lock()
 	r.nodes[key] = n
 	r.mu.Unlock()
@@ -347,7 +391,9 @@ func (r *Runner) startLocked(ctx context.Context, s Spec, bin string) error {
 	}
 	for tries := 0; ; tries++ {
 		bad, err := r.startOnce(ctx, s, bin, directives, skip)
-		if err == nil || bad == "" || skip[bad] || tries >= maxRefusedDirectives {
+		if _, param := values[bad]; err == nil || !param || skip[bad] || tries >= maxRefusedDirectives {
+			// A refused line that is no parameter's (a user's rules the
+			// engine does not take) fails the start as it is.
 			return err
 		}
 		r.log.WarnContext(ctx, "engine: parameter refused by the installed engine; starting without it",
@@ -397,6 +443,8 @@ func (r *Runner) startOnce(ctx context.Context, s Spec, bin string, directives [
 	ln.Close()
 
 	var args []string
+	var creds *credentials
+	var acc access
 	switch s.Engine {
 	case "memcached":
 		if args, err = memcachedArgs(ctx, r.log, s); err != nil {
@@ -404,7 +452,21 @@ func (r *Runner) startOnce(ctx context.Context, s Spec, bin string, directives [
 		}
 		r.removeLegacyMemoryFile(ctx, s.Key, dir)
 	default:
-		args = redisArgs(s, dir, directives, skip)
+		// Users and replication go in a file of the node's (0600), read
+		// before the first client can connect, so the node is never open
+		// when its spec says it is not and no password is in argv.
+		if creds, err = nodeCredentials(dir); err != nil {
+			return "", fmt.Errorf("engine: node %q: %w", s.Key, err)
+		}
+		if acc, err = r.accessOf(s); err != nil {
+			return "", err
+		}
+		conf := filepath.Join(dir, configFileName)
+		if err := writeFileAtomic(conf, redisConfig(s, creds, acc.replSecret)); err != nil {
+			return "", fmt.Errorf("engine: node %q: %w", s.Key, err)
+		}
+		// redis reads a configuration file only as its first argument.
+		args = append([]string{conf}, redisArgs(s, dir, directives, skip)...)
 	}
 
 	logPath := filepath.Join(dir, logFileName)
@@ -428,7 +490,8 @@ func (r *Runner) startOnce(ctx context.Context, s Spec, bin string, directives [
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("engine: node %q: starting %s: %w", s.Key, bin, err)
 	}
-	n := &node{spec: s, bin: bin, dir: dir, pid: cmd.Process.Pid, child: true, done: make(chan struct{}), expected: true}
+	n := &node{spec: s, bin: bin, dir: dir, pid: cmd.Process.Pid, child: true, done: make(chan struct{}), expected: true, access: acc}
+	n.auth.Store(creds)
 	if p, err := readProc(n.pid); err == nil {
 		n.start = p.start
 	}
@@ -474,7 +537,7 @@ var errExited = errors.New("the process exited")
 // waitReady polls n until it answers, it ends, or ctx ends.
 func (r *Runner) waitReady(ctx context.Context, n *node) error {
 	for {
-		err := ping(ctx, n.spec)
+		err := ping(ctx, n)
 		if err == nil {
 			return nil
 		}
@@ -496,13 +559,13 @@ func (r *Runner) waitReady(ctx context.Context, n *node) error {
 }
 
 // ping asks the node's engine once whether it answers.
-func ping(ctx context.Context, s Spec) error {
+func ping(ctx context.Context, n *node) error {
 	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
-	if s.Engine == "memcached" {
-		return memcachedVersion(ctx, hostPort(s))
+	if n.spec.Engine == "memcached" {
+		return memcachedVersion(ctx, hostPort(n.spec))
 	}
-	return redisPing(ctx, "tcp", hostPort(s))
+	return redisPing(ctx, "tcp", hostPort(n.spec), n.auth.Load())
 }
 
 // watchAdopted polls an adopted process, which is not our child and so
@@ -587,12 +650,13 @@ func (r *Runner) stopLocked(ctx context.Context, n *node, keep bool) error {
 		if keep {
 			mode = "SAVE"
 		}
-		_, err := redisDo(sctx, "tcp", hostPort(n.spec), "SHUTDOWN", mode)
+		_, err := redisDo(sctx, "tcp", hostPort(n.spec), n.auth.Load(), "SHUTDOWN", mode)
 		var refused *respError
+		var authFailed *authError
 		switch {
 		case err == nil || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
 			// Shutting down: redis closes the connection instead of replying.
-		case errors.As(err, &refused) && keep:
+		case errors.As(err, &refused) && keep && !errors.As(err, &authFailed):
 			r.mu.Lock()
 			n.expected = false
 			r.mu.Unlock()
@@ -636,10 +700,30 @@ func (r *Runner) lookup(ctx context.Context, key string) (*node, error) {
 	return r.fromPidFile(ctx, key)
 }
 
-// Reconfigure is not built yet: replicas and users arrive with replication
-// groups, and until then nothing calls it.
+// Reconfigure brings the running node's users and replication to s's
+// live, without a restart and keeping its data (reconfigureLocked says
+// how); the node's configuration file follows, so its next start is the
+// same. A memcached node has neither (Validate refused any): nil.
 func (r *Runner) Reconfigure(ctx context.Context, s Spec) error {
-	return fmt.Errorf("engine: node %q: Reconfigure is not built yet", s.Key)
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	unlock, err := r.locks.lock(ctx, s.Key)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	n := r.running(s.Key)
+	if n == nil {
+		return fmt.Errorf("engine: node %q is not running", s.Key)
+	}
+	if n.spec.Engine != s.Engine {
+		return fmt.Errorf("engine: node %q runs %s, not %s", s.Key, n.spec.Engine, s.Engine)
+	}
+	if s.Engine == "memcached" {
+		return nil
+	}
+	return r.reconfigureLocked(ctx, n, s)
 }
 
 // Restart stops the node, keeping its data (redis SHUTDOWN SAVE, memcached
@@ -782,7 +866,7 @@ func (r *Runner) Health(ctx context.Context, key string) error {
 	if n == nil {
 		return fmt.Errorf("engine: node %q is not running", key)
 	}
-	if err := ping(ctx, n.spec); err != nil {
+	if err := ping(ctx, n); err != nil {
 		return fmt.Errorf("engine: node %q (pid %d) does not answer: %w", key, n.pid, err)
 	}
 	return nil
@@ -879,9 +963,12 @@ func (r *Runner) Apply(ctx context.Context, s Spec, changed map[string]string) (
 	}
 	var errs []error
 	for _, d := range redisDirectives(ctx, r.log, s.Key, changed, s.Params, known) {
-		_, err := redisDo(ctx, "tcp", hostPort(n.spec), "CONFIG", "SET", d.name, d.value)
+		_, err := redisDo(ctx, "tcp", hostPort(n.spec), n.auth.Load(), "CONFIG", "SET", d.name, d.value)
 		var refused *respError
+		var authFailed *authError
 		switch {
+		case errors.As(err, &authFailed):
+			return nil, fmt.Errorf("engine: node %q: %w", s.Key, err)
 		case err == nil:
 			r.log.InfoContext(ctx, "engine: parameter applied", "node", s.Key, "parameter", d.name, "value", d.value)
 		case errors.As(err, &refused) && strings.Contains(refused.msg, "immutable"):

@@ -50,15 +50,37 @@ func standInServer(dir, specJSON string) int {
 
 // A server killed with SIGKILL leaves its engines running (own process
 // group, no parent-death signal), and the next server adopts them with
-// their data.
+// their data: an open node, and one with users, which the next server
+// authenticates to with the password its predecessor left in the node's
+// directory.
 func TestEnginesOutliveAKilledServer(t *testing.T) {
 	t.Parallel()
 	requireBinary(t, "redis-server")
+	for _, tc := range []struct {
+		name     string
+		users    []User
+		user, pw string
+	}{
+		{name: "open"},
+		{name: "users", users: []User{{Name: "app", Rules: rules("pw", "~* +@all")}}, user: "app", pw: "pw"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := spec(t, "redis", "123456789012/us-east-1/outlive/0001")
+			s.Users = tc.users
+			outliveKilledServer(t, s, tc.user, tc.pw)
+		})
+	}
+}
+
+// outliveKilledServer runs s under a stand-in server, kills it, and has a
+// runner in the test adopt the node (as user, password when user is not
+// "").
+func outliveKilledServer(t *testing.T, s Spec, user, password string) {
 	dir := t.TempDir()
 	// Registered first, so it runs last: whatever happens, the engine
 	// the stand-in started is stopped (and killed by pid file).
 	after := newTestRunner(t, dir)
-	s := spec(t, "redis", "123456789012/us-east-1/outlive/0001")
 	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +122,7 @@ func TestEnginesOutliveAKilledServer(t *testing.T) {
 	case <-time.After(25 * time.Second):
 		t.Fatalf("the stand-in server is not ready: %s", stderr.String())
 	}
-	if _, err := redisCmd(t, s, "SET", "k", "survives"); err != nil {
+	if _, err := redisAs(t, s, user, password, "SET", "k", "survives"); err != nil {
 		t.Fatal(err)
 	}
 	pid := nodePid(t, after, s.Key)
@@ -125,7 +147,10 @@ func TestEnginesOutliveAKilledServer(t *testing.T) {
 	if n := processesIn(t, after.nodeDir(s.Key)); n != 1 {
 		t.Fatalf("%d engine processes for the node, want 1", n)
 	}
-	if v, err := redisCmd(t, s, "GET", "k"); err != nil || v != "survives" {
+	if v, err := redisAs(t, s, user, password, "GET", "k"); err != nil || v != "survives" {
 		t.Fatalf("GET = %v, %v; want survives", v, err)
+	}
+	if err := after.Health(testContext(t), s.Key); err != nil {
+		t.Fatalf("Health of the adopted node: %v", err)
 	}
 }
