@@ -583,7 +583,8 @@ func TestJournalFiltersAndRedaction(t *testing.T) {
 	create(t, c1, "one", "first")
 	create(t, c2, "two", "second")
 	describe(t, c1, "one")
-	// An operation not implemented yet still carries its secret parameters.
+	// A refused request still carries its secret parameters (no
+	// CacheNodeType: InvalidParameterValue).
 	const secret = "s3cr3t-auth-token-value"
 	resp, err := a.hc.PostForm("http://"+s.Addr+"/", url.Values{
 		"Action": {"CreateReplicationGroup"}, "Version": {"2015-02-02"}, "ReplicationGroupId": {"rg"},
@@ -594,8 +595,8 @@ func TestJournalFiltersAndRedaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotImplemented {
-		t.Fatalf("CreateReplicationGroup: HTTP %d, want 501", resp.StatusCode)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("CreateReplicationGroup: HTTP %d, want 400", resp.StatusCode)
 	}
 
 	all := a.requests("", 4)
@@ -611,7 +612,7 @@ func TestJournalFiltersAndRedaction(t *testing.T) {
 	}
 	rg := all[3]
 	if rg.Parameters["AuthToken"] != "(redacted)" || rg.Parameters["AuthenticationMode.Passwords.member.1"] != "(redacted)" ||
-		rg.Parameters["ReplicationGroupId"] != "rg" || rg.Status != 501 || *rg.Code != "NotImplemented" {
+		rg.Parameters["ReplicationGroupId"] != "rg" || rg.Status != 400 || *rg.Code != "InvalidParameterValue" {
 		t.Errorf("CreateReplicationGroup entry = %+v, want its secrets redacted", rg)
 	}
 	_, body := a.do(http.MethodGet, "/_admin/requests", "")

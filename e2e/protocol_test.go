@@ -179,7 +179,7 @@ func TestProtocol(t *testing.T) {
 	}{
 		{"no Action", "Version=2015-02-02", 400, "MissingAction", "Missing Action"},
 		{"unknown Action", "Action=Foo&Version=2015-02-02", 400, "InvalidAction", "The action Foo is not valid for this web service."},
-		{"action not implemented", "Action=CreateReplicationGroup&Version=2015-02-02&ReplicationGroupId=rg&ReplicationGroupDescription=d", 501, "NotImplemented", "The action CreateReplicationGroup is not implemented yet."},
+		{"action not implemented", "Action=CreateSnapshot&Version=2015-02-02&SnapshotName=s&CacheClusterId=c", 501, "NotImplemented", "The action CreateSnapshot is not implemented yet."},
 		{"no Version", "Action=DescribeCacheSecurityGroups", 400, "MissingParameter", "The request must contain the parameter Version."},
 		{"old Version", "Action=DescribeCacheSecurityGroups&Version=2012-01-01", 400, "InvalidParameterValue", "Unsupported API version 2012-01-01."},
 		{"bad percent-encoding", describeForm + "&CacheSecurityGroupName=%zz", 404, "MalformedQueryString", ""},

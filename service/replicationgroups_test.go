@@ -419,3 +419,27 @@ type storageTx = storage.Tx
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
 func errorsIs(err, target error) bool     { return errors.Is(err, target) }
+
+func TestReplicasFollowAMovedPrimary(t *testing.T) {
+	t.Parallel()
+	eng := newFakeEngines("redis")
+	f := newRecFixture(t, eng)
+	_, err := f.svc.CreateReplicationGroup(ctxA, rgInput("moved", 2))
+	mustOK(t, err)
+	f.r.workPass(context.Background())
+	// A takeover gives the primary's node a new address (the record is
+	// all a full pass reads).
+	err = f.svc.store.Update(context.Background(), func(tx storage.Tx) error {
+		p, err := cacheClusters.Get(tx, scA, "moved-001")
+		if err != nil {
+			return err
+		}
+		p.Nodes[0].Address = "127.9.9.9"
+		return cacheClusters.Put(tx, scA, p)
+	})
+	mustOK(t, err)
+	f.r.fullPass(context.Background())
+	if r, _ := eng.proc("111111111111/us-east-1/moved-002/0001"); r.ReplicaOf != "127.9.9.9:6379" {
+		t.Fatalf("replica replicates %q after the primary moved", r.ReplicaOf)
+	}
+}

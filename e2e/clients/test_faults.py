@@ -214,7 +214,8 @@ class Faults(unittest.TestCase):
         with self.assertRaises(botocore.exceptions.ClientError) as cm:
             b3(acct, {"mode": "standard", "total_max_attempts": 1}).create_replication_group(
                 ReplicationGroupId="rg", ReplicationGroupDescription="d", AuthToken=secret)
-        self.assertEqual(cm.exception.response["Error"]["Code"], "NotImplemented")
+        # Refused (no CacheNodeType), but journaled with its secret redacted.
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidParameterValue")
         got = journal(acct, 1)
         self.assertEqual(len(got), 1, got)
         params = got[0]["parameters"]
