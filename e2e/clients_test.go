@@ -51,6 +51,12 @@ var clientsNotes = regexp.MustCompile(`(?m)^(note: .*|elapsed .*)$`)
 //     (redis-server, memcached): create, wait for available, talk to the
 //     node endpoints, modify, reboot, delete, and the common faults; no
 //     engine outlives the script.
+//   - test_replication_groups.py: replication groups of real redis-server
+//     processes: create, wait for available, the node group's endpoints
+//     and members, a write on the primary read on the replicas,
+//     IncreaseReplicaCount, delete, ReplicationGroupNotFoundFault, and
+//     describe-replication-groups through the AWS CLI; no engine outlives
+//     the script.
 //
 // It never skips, not even under -short: a missing python3, boto3 or aws
 // CLI fails.
@@ -64,6 +70,7 @@ func TestBoto3AndCLI(t *testing.T) {
 		{"test_parameter_groups.py", "boto3/AWS CLI parameter group suite"},
 		{"test_users.py", "boto3/AWS CLI users suite"},
 		{"test_clusters.py", "boto3/AWS CLI cache cluster suite"},
+		{"test_replication_groups.py", "boto3/AWS CLI replication group suite"},
 	} {
 		t.Run(strings.TrimSuffix(s.script, ".py"), func(t *testing.T) {
 			t.Parallel()

@@ -30,6 +30,7 @@ var jsSuiteFiles = []string{
 	filepath.Join("js", "parametergroups.test.mjs"),
 	filepath.Join("js", "users.test.mjs"),
 	filepath.Join("js", "clusters.test.mjs"),
+	filepath.Join("js", "replicationgroups.test.mjs"),
 }
 
 // jsSummary matches the closing lines of node's spec reporter, e.g.
@@ -40,9 +41,10 @@ var jsSummary = regexp.MustCompile(`(?m)^\S* ?(tests|pass|fail|cancelled|skipped
 // group family), e2e/js/subnetgroups.test.mjs (cache subnet groups, on
 // servers whose --config declares a network),
 // e2e/js/parametergroups.test.mjs (cache parameter groups and the engine
-// catalogue), e2e/js/users.test.mjs (users and user groups) and
+// catalogue), e2e/js/users.test.mjs (users and user groups),
 // e2e/js/clusters.test.mjs (cache clusters, with the real engines the
-// server runs for them) in one node --test run: the AWS SDK for
+// server runs for them) and e2e/js/replicationgroups.test.mjs (replication
+// groups, each member a real engine) in one node --test run: the AWS SDK for
 // JavaScript v3, pinned by e2e/js/package-lock.json and
 // installed by scripts/install-js-sdk.sh into a cache directory outside the
 // repo, against the real binary, which each suite starts itself. It never

@@ -1,7 +1,8 @@
 """The harness the Python client suites of this directory share.
 
 test_boto3_cli.py, test_subnet_groups.py, test_parameter_groups.py,
-test_users.py, test_clusters.py, test_sigv4.py and test_faults.py each import it first (from their own
+test_users.py, test_clusters.py, test_replication_groups.py, test_sigv4.py and
+test_faults.py each import it first (from their own
 directory, which Python puts on sys.path for a script) and keep only their
 scenarios and what differs between them. What it gives:
 
