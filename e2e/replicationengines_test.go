@@ -56,7 +56,7 @@ func TestReplicationGroupEngines(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := rgInput("real", 3)
-	in.UserGroupIds = []string{"team"}
+	in.UserGroupIds, in.TransitEncryptionEnabled = []string{"team"}, aws.Bool(true)
 	if _, err := c.CreateReplicationGroup(ctx, in); err != nil {
 		t.Fatal(err)
 	}

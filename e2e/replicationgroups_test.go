@@ -216,6 +216,11 @@ func TestReplicationGroupsUserGroups(t *testing.T) {
 	}
 	in := rgInput("rbac", 2)
 	in.UserGroupIds = []string{"team"}
+	// AWS lets user groups in only with encryption in transit.
+	_, err = c.CreateReplicationGroup(ctx, in)
+	wantAPIErr(t, err, apiErr{status: 400, code: "InvalidParameterCombination",
+		msg: "User group based access control requires encryption-in-transit to be enabled on the replication group."})
+	in.TransitEncryptionEnabled = aws.Bool(true)
 	if _, err := c.CreateReplicationGroup(ctx, in); err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +249,7 @@ func TestReplicationGroupsUserGroups(t *testing.T) {
 	})
 	_, err = c.CreateReplicationGroup(ctx, func() *elasticache.CreateReplicationGroupInput {
 		in := rgInput("bad-ug", 1)
-		in.UserGroupIds = []string{"nope"}
+		in.UserGroupIds, in.TransitEncryptionEnabled = []string{"nope"}, aws.Bool(true)
 		return in
 	}())
 	wantAPIErr(t, err, apiErr{status: 404, code: "UserGroupNotFound"})

@@ -329,6 +329,9 @@ func (s *ElastiCache) rgRequest(sc scope, in *api.CreateReplicationGroupInput) (
 	if len(rec.UserGroupIDs) == 0 {
 		rec.UserGroupIDs = nil
 	}
+	if rec.UserGroupIDs != nil && !rec.TransitEncryption {
+		return nil, userGroupsNeedTransit()
+	}
 	if rec.SecurityGroupIDs, err = securityGroupIDs(in.SecurityGroupIds); err != nil {
 		return nil, err
 	}
@@ -783,4 +786,11 @@ func memberGone(tx storage.Tx, sc scope, m *cacheClusterRecord, now time.Time) e
 		return err
 	}
 	return deleteRG(tx, sc, g.ID, now)
+}
+
+// userGroupsNeedTransit answers user groups on a group without encryption
+// in transit, in AWS's words (quoted in
+// hashicorp/terraform-provider-aws#42966).
+func userGroupsNeedTransit() error {
+	return api.InvalidParameterCombination("User group based access control requires encryption-in-transit to be enabled on the replication group.")
 }

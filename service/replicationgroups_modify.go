@@ -351,6 +351,9 @@ func (s *ElastiCache) ModifyReplicationGroup(ctx context.Context, in *api.Modify
 			}
 			g.UserGroupIDs, access = ugs, true
 		}
+		if (len(add) > 0 || in.TransitEncryptionEnabled != nil) && len(g.UserGroupIDs) > 0 && !g.TransitEncryption {
+			return userGroupsNeedTransit(), nil
+		}
 		if in.Engine != nil && strings.ToLower(*in.Engine) != g.Engine {
 			e, err := rgEngine(in.Engine)
 			if err != nil {

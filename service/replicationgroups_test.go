@@ -79,9 +79,11 @@ func TestCreateReplicationGroupFaults(t *testing.T) {
 		{"token and user groups", with(func(in *api.CreateReplicationGroupInput) {
 			in.AuthToken, in.TransitEncryptionEnabled, in.UserGroupIds = s("0123456789abcdefgh"), ptr(true), []string{"ug"}
 		}), "InvalidParameterCombination", 400, ""},
-		{"unknown user group", with(func(in *api.CreateReplicationGroupInput) { in.UserGroupIds = []string{"nope"} }), "UserGroupNotFound", 404, ""},
+		{"unknown user group", with(func(in *api.CreateReplicationGroupInput) { in.UserGroupIds, in.TransitEncryptionEnabled = []string{"nope"}, ptr(true) }), "UserGroupNotFound", 404, ""},
+		{"user groups without encryption in transit", with(func(in *api.CreateReplicationGroupInput) { in.UserGroupIds = []string{"ug"} }), "InvalidParameterCombination", 400,
+			"User group based access control requires encryption-in-transit to be enabled on the replication group."},
 		{"user group of another engine", with(func(in *api.CreateReplicationGroupInput) {
-			in.Engine, in.UserGroupIds = s("valkey"), []string{"ug"}
+			in.Engine, in.UserGroupIds, in.TransitEncryptionEnabled = s("valkey"), []string{"ug"}, ptr(true)
 		}), "InvalidParameterCombination", 400, ""},
 		{"family mismatch", with(func(in *api.CreateReplicationGroupInput) { in.CacheParameterGroupName = s("default.redis6.x") }), "InvalidParameterCombination", 400, ""},
 		{"unknown subnet group", with(func(in *api.CreateReplicationGroupInput) { in.CacheSubnetGroupName = s("nope") }), "CacheSubnetGroupNotFoundFault", 400, ""},
@@ -285,7 +287,7 @@ func TestReplicationGroupUsersReachTheEngines(t *testing.T) {
 	_, err = f.svc.CreateUserGroup(ctxA, &api.CreateUserGroupInput{UserGroupId: s("team"), Engine: s("redis"), UserIds: []string{"default", "alice", "bob"}})
 	mustOK(t, err)
 	in := rgInput("rg", 2)
-	in.UserGroupIds = []string{"team"}
+	in.UserGroupIds, in.TransitEncryptionEnabled = []string{"team"}, ptr(true)
 	_, err = f.svc.CreateReplicationGroup(ctxA, in)
 	mustOK(t, err)
 	f.r.workPass(context.Background())
@@ -339,6 +341,15 @@ func TestReplicationGroupUsersReachTheEngines(t *testing.T) {
 	f.r.workPass(context.Background())
 	if got := users("rg-002"); len(got) != 1 || got[0].Name != "default" {
 		t.Fatalf("users after ModifyUserGroup = %+v", got)
+	}
+	// Encryption in transit cannot be turned off while user groups are
+	// in use, and nothing changes.
+	_, err = f.svc.ModifyReplicationGroup(ctxA, &api.ModifyReplicationGroupInput{ReplicationGroupId: s("rg"), TransitEncryptionEnabled: ptr(false), ReplicationGroupDescription: s("changed"), ApplyImmediately: ptr(true)})
+	wantFault(t, err, "InvalidParameterCombination", 400, "User group based access control requires encryption-in-transit to be enabled on the replication group.")
+	desc, err := f.svc.DescribeReplicationGroups(ctxA, &api.DescribeReplicationGroupsInput{ReplicationGroupId: s("rg")})
+	mustOK(t, err)
+	if g := desc.ReplicationGroups[0]; *g.Description == "changed" || !*g.TransitEncryptionEnabled {
+		t.Fatalf("a refused modify changed the group: %q, transit %v", *g.Description, *g.TransitEncryptionEnabled)
 	}
 	// Leaving RBAC for an AUTH token is refused while a group is used;
 	// removing the groups opens the engines.
