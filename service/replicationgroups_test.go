@@ -79,7 +79,9 @@ func TestCreateReplicationGroupFaults(t *testing.T) {
 		{"token and user groups", with(func(in *api.CreateReplicationGroupInput) {
 			in.AuthToken, in.TransitEncryptionEnabled, in.UserGroupIds = s("0123456789abcdefgh"), ptr(true), []string{"ug"}
 		}), "InvalidParameterCombination", 400, ""},
-		{"unknown user group", with(func(in *api.CreateReplicationGroupInput) { in.UserGroupIds, in.TransitEncryptionEnabled = []string{"nope"}, ptr(true) }), "UserGroupNotFound", 404, ""},
+		{"unknown user group", with(func(in *api.CreateReplicationGroupInput) {
+			in.UserGroupIds, in.TransitEncryptionEnabled = []string{"nope"}, ptr(true)
+		}), "UserGroupNotFound", 404, ""},
 		{"user groups without encryption in transit", with(func(in *api.CreateReplicationGroupInput) { in.UserGroupIds = []string{"ug"} }), "InvalidParameterCombination", 400,
 			"User group based access control requires encryption-in-transit to be enabled on the replication group."},
 		{"user group of another engine", with(func(in *api.CreateReplicationGroupInput) {
