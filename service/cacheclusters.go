@@ -200,31 +200,10 @@ func (s *ElastiCache) clusterRequest(sc scope, in *api.CreateCacheClusterInput) 
 		return nil, err
 	}
 	req := &clusterRequest{rec: rec, askedAZs: asked}
-	if len(in.CacheSecurityGroupNames) > 0 {
-		if in.CacheSubnetGroupName != nil || len(in.SecurityGroupIds) > 0 {
-			return nil, api.InvalidParameterCombination("Use of cache security groups is not permitted along with cache subnet group and/or security group Ids.")
-		}
-		if err := s.classic(sc); err != nil {
-			return nil, err
-		}
-		for _, raw := range in.CacheSecurityGroupNames {
-			name, err := groupName("CacheSecurityGroupNames", &raw)
-			if err != nil {
-				return nil, err
-			}
-			if !slices.Contains(rec.CacheSecurityGroups, name) {
-				rec.CacheSecurityGroups = append(rec.CacheSecurityGroups, name)
-			}
-		}
-	} else {
-		req.subnetGroup = defaultGroupName
-		if in.CacheSubnetGroupName != nil {
-			if req.subnetGroup, err = subnetGroupName(in.CacheSubnetGroupName); err != nil {
-				return nil, err
-			}
-		}
-		rec.SubnetGroup = req.subnetGroup
+	if rec.CacheSecurityGroups, req.subnetGroup, err = s.placementParams(sc, in.CacheSecurityGroupNames, in.CacheSubnetGroupName, in.SecurityGroupIds); err != nil {
+		return nil, err
 	}
+	rec.SubnetGroup = req.subnetGroup
 	if in.CacheParameterGroupName != nil {
 		if req.paramGroup, err = describedParameterGroupName(in.CacheParameterGroupName); err != nil {
 			return nil, err

@@ -40,27 +40,9 @@ func (s *ElastiCache) ModifyCacheCluster(ctx context.Context, in *api.ModifyCach
 	if in.ScaleConfig != nil {
 		return nil, api.InvalidParameterValue("ScaleConfig is not supported: change CacheNodeType or NumCacheNodes instead.")
 	}
-	var maint, snap string
-	if in.PreferredMaintenanceWindow != nil {
-		if maint, err = maintenanceWindow(*in.PreferredMaintenanceWindow); err != nil {
-			return nil, err
-		}
-	}
-	if in.SnapshotWindow != nil {
-		if snap, err = snapshotWindow(*in.SnapshotWindow); err != nil {
-			return nil, err
-		}
-	}
-	var retention int
-	if in.SnapshotRetentionLimit != nil {
-		if retention, err = snapshotRetention(*in.SnapshotRetentionLimit); err != nil {
-			return nil, err
-		}
-	}
-	if in.NotificationTopicArn != nil {
-		if err := topicARN(sc, *in.NotificationTopicArn); err != nil {
-			return nil, err
-		}
+	maint, snap, retention, err := windowParams(sc, in.PreferredMaintenanceWindow, in.SnapshotWindow, in.SnapshotRetentionLimit, in.NotificationTopicArn)
+	if err != nil {
+		return nil, err
 	}
 	if in.NotificationTopicStatus != nil && *in.NotificationTopicStatus != topicActive && *in.NotificationTopicStatus != topicInactive {
 		return nil, invalid("NotificationTopicStatus", "must be active or inactive.")
@@ -69,19 +51,13 @@ func (s *ElastiCache) ModifyCacheCluster(ctx context.Context, in *api.ModifyCach
 	if err != nil {
 		return nil, err
 	}
-	var cacheSGs []string
-	for _, raw := range in.CacheSecurityGroupNames {
-		name, err := groupName("CacheSecurityGroupNames", &raw)
-		if err != nil {
-			return nil, err
-		}
-		if !slices.Contains(cacheSGs, name) {
-			cacheSGs = append(cacheSGs, name)
-		}
+	cacheSGs, err := cacheSecurityGroupNames(in.CacheSecurityGroupNames)
+	if err != nil {
+		return nil, err
 	}
 	if len(cacheSGs) > 0 {
 		if len(sgIDs) > 0 {
-			return nil, api.InvalidParameterCombination("Use of cache security groups is not permitted along with cache subnet group and/or security group Ids.")
+			return nil, cacheSGsWithVPC()
 		}
 		if err := s.classic(sc); err != nil {
 			return nil, err
@@ -161,13 +137,13 @@ func (s *ElastiCache) ModifyCacheCluster(ctx context.Context, in *api.ModifyCach
 		}
 		if in.SecurityGroupIds != nil {
 			if rec.SubnetGroup == "" {
-				return false, api.InvalidParameterCombination("Use of cache security groups is not permitted along with cache subnet group and/or security group Ids."), nil
+				return false, cacheSGsWithVPC(), nil
 			}
 			rec.SecurityGroupIDs = sgIDs
 		}
 		if len(cacheSGs) > 0 {
 			if rec.SubnetGroup != "" {
-				return false, api.InvalidParameterCombination("Use of cache security groups is not permitted along with cache subnet group and/or security group Ids."), nil
+				return false, cacheSGsWithVPC(), nil
 			}
 			for _, name := range cacheSGs {
 				ok, err := securityGroups.Exists(tx, sc, name)

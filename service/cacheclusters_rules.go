@@ -450,3 +450,74 @@ func preferredAZ(mode string, azs []string) string {
 	}
 	return azs[0]
 }
+
+// windowParams validates the maintenance window, snapshot window,
+// snapshot retention and notification topic a modification asks for
+// (each nil when not asked): "" and 0 for those not given.
+func windowParams(sc scope, maintenance, snapshot *string, retention *int32, topic *string) (maint, snap string, keep int, err error) {
+	if maintenance != nil {
+		if maint, err = maintenanceWindow(*maintenance); err != nil {
+			return "", "", 0, err
+		}
+	}
+	if snapshot != nil {
+		if snap, err = snapshotWindow(*snapshot); err != nil {
+			return "", "", 0, err
+		}
+	}
+	if retention != nil {
+		if keep, err = snapshotRetention(*retention); err != nil {
+			return "", "", 0, err
+		}
+	}
+	if topic != nil {
+		if err = topicARN(sc, *topic); err != nil {
+			return "", "", 0, err
+		}
+	}
+	return maint, snap, keep, nil
+}
+
+// cacheSGsWithVPC answers cache security groups asked together with a
+// subnet group or VPC security groups.
+func cacheSGsWithVPC() error {
+	return api.InvalidParameterCombination("Use of cache security groups is not permitted along with cache subnet group and/or security group Ids.")
+}
+
+// cacheSecurityGroupNames validates CacheSecurityGroupNames: the names,
+// each once, in the order given.
+func cacheSecurityGroupNames(raw []string) ([]string, error) {
+	var names []string
+	for _, r := range raw {
+		name, err := groupName("CacheSecurityGroupNames", &r)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return names, nil
+}
+
+// placementParams reads where a new cluster or replication group lives:
+// cache security groups (EC2-Classic, refused for modern accounts and
+// with a subnet group or VPC security groups), or a subnet group, the
+// default one when none is named.
+func (s *ElastiCache) placementParams(sc scope, cacheSGs []string, subnetGroup *string, sgIDs []string) (names []string, subnet string, err error) {
+	if len(cacheSGs) > 0 {
+		if subnetGroup != nil || len(sgIDs) > 0 {
+			return nil, "", cacheSGsWithVPC()
+		}
+		if err := s.classic(sc); err != nil {
+			return nil, "", err
+		}
+		names, err = cacheSecurityGroupNames(cacheSGs)
+		return names, "", err
+	}
+	if subnetGroup == nil {
+		return nil, defaultGroupName, nil
+	}
+	subnet, err = subnetGroupName(subnetGroup)
+	return nil, subnet, err
+}

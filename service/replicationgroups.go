@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -263,23 +264,12 @@ func (s *ElastiCache) rgRequest(sc scope, in *api.CreateReplicationGroupInput) (
 	} else if in.Port != nil {
 		return nil, api.InvalidParameterCombination("Port cannot be specified with PrimaryClusterId: the group takes it from its primary cluster.")
 	}
-	maint, snap := defaultWindows(sc, id)
-	if in.PreferredMaintenanceWindow != nil {
-		if maint, err = maintenanceWindow(*in.PreferredMaintenanceWindow); err != nil {
-			return nil, err
-		}
+	maint, snap, keep, err := windowParams(sc, in.PreferredMaintenanceWindow, in.SnapshotWindow, in.SnapshotRetentionLimit, in.NotificationTopicArn)
+	if err != nil {
+		return nil, err
 	}
-	if in.SnapshotWindow != nil {
-		if snap, err = snapshotWindow(*in.SnapshotWindow); err != nil {
-			return nil, err
-		}
-	}
-	rec.MaintenanceWindow, rec.SnapshotWindow = maint, snap
-	if in.SnapshotRetentionLimit != nil {
-		if rec.SnapshotRetention, err = snapshotRetention(*in.SnapshotRetentionLimit); err != nil {
-			return nil, err
-		}
-	}
+	defMaint, defSnap := defaultWindows(sc, id)
+	rec.MaintenanceWindow, rec.SnapshotWindow, rec.SnapshotRetention = cmp.Or(maint, defMaint), cmp.Or(snap, defSnap), keep
 	if rec.LogDelivery, err = applyLogDelivery(nil, in.LogDeliveryConfigurations); err != nil {
 		return nil, err
 	}
@@ -287,9 +277,6 @@ func (s *ElastiCache) rgRequest(sc scope, in *api.CreateReplicationGroupInput) (
 		rec.AutoMinorVersionUpgrade = *in.AutoMinorVersionUpgrade
 	}
 	if in.NotificationTopicArn != nil {
-		if err := topicARN(sc, *in.NotificationTopicArn); err != nil {
-			return nil, err
-		}
 		rec.NotificationTopicARN = *in.NotificationTopicArn
 	}
 	if rec.NetworkType, rec.IPDiscovery, err = networkParams(in.NetworkType, in.IpDiscovery); err != nil {
@@ -335,29 +322,8 @@ func (s *ElastiCache) rgRequest(sc scope, in *api.CreateReplicationGroupInput) (
 	if rec.SecurityGroupIDs, err = securityGroupIDs(in.SecurityGroupIds); err != nil {
 		return nil, err
 	}
-	if len(in.CacheSecurityGroupNames) > 0 {
-		if in.CacheSubnetGroupName != nil || len(in.SecurityGroupIds) > 0 {
-			return nil, api.InvalidParameterCombination("Use of cache security groups is not permitted along with cache subnet group and/or security group Ids.")
-		}
-		if err := s.classic(sc); err != nil {
-			return nil, err
-		}
-		for _, raw := range in.CacheSecurityGroupNames {
-			name, err := groupName("CacheSecurityGroupNames", &raw)
-			if err != nil {
-				return nil, err
-			}
-			if !slices.Contains(rec.CacheSecurityGroups, name) {
-				rec.CacheSecurityGroups = append(rec.CacheSecurityGroups, name)
-			}
-		}
-	} else {
-		rec.SubnetGroup = defaultGroupName
-		if in.CacheSubnetGroupName != nil {
-			if rec.SubnetGroup, err = subnetGroupName(in.CacheSubnetGroupName); err != nil {
-				return nil, err
-			}
-		}
+	if rec.CacheSecurityGroups, rec.SubnetGroup, err = s.placementParams(sc, in.CacheSecurityGroupNames, in.CacheSubnetGroupName, in.SecurityGroupIds); err != nil {
+		return nil, err
 	}
 	if in.CacheParameterGroupName != nil {
 		if req.paramGroup, err = describedParameterGroupName(in.CacheParameterGroupName); err != nil {

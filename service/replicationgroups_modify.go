@@ -106,27 +106,9 @@ func (s *ElastiCache) ModifyReplicationGroup(ctx context.Context, in *api.Modify
 			return nil, err
 		}
 	}
-	var maint, snap string
-	if in.PreferredMaintenanceWindow != nil {
-		if maint, err = maintenanceWindow(*in.PreferredMaintenanceWindow); err != nil {
-			return nil, err
-		}
-	}
-	if in.SnapshotWindow != nil {
-		if snap, err = snapshotWindow(*in.SnapshotWindow); err != nil {
-			return nil, err
-		}
-	}
-	var retention int
-	if in.SnapshotRetentionLimit != nil {
-		if retention, err = snapshotRetention(*in.SnapshotRetentionLimit); err != nil {
-			return nil, err
-		}
-	}
-	if in.NotificationTopicArn != nil {
-		if err := topicARN(sc, *in.NotificationTopicArn); err != nil {
-			return nil, err
-		}
+	maint, snap, retention, err := windowParams(sc, in.PreferredMaintenanceWindow, in.SnapshotWindow, in.SnapshotRetentionLimit, in.NotificationTopicArn)
+	if err != nil {
+		return nil, err
 	}
 	sgIDs, err := securityGroupIDs(in.SecurityGroupIds)
 	if err != nil {
@@ -262,26 +244,22 @@ func (s *ElastiCache) ModifyReplicationGroup(ctx context.Context, in *api.Modify
 		}
 		if in.SecurityGroupIds != nil {
 			if g.SubnetGroup == "" {
-				return api.InvalidParameterCombination("Use of cache security groups is not permitted along with cache subnet group and/or security group Ids."), nil
+				return cacheSGsWithVPC(), nil
 			}
 			g.SecurityGroupIDs = sgIDs
 		}
 		if len(in.CacheSecurityGroupNames) > 0 {
 			if g.SubnetGroup != "" {
-				return api.InvalidParameterCombination("Use of cache security groups is not permitted along with cache subnet group and/or security group Ids."), nil
+				return cacheSGsWithVPC(), nil
 			}
-			var names []string
-			for _, raw := range in.CacheSecurityGroupNames {
-				name, err := groupName("CacheSecurityGroupNames", &raw)
-				if err != nil {
-					return err, nil
-				}
+			names, err := cacheSecurityGroupNames(in.CacheSecurityGroupNames)
+			if err != nil {
+				return err, nil
+			}
+			for _, name := range names {
 				ok, err := securityGroups.Exists(c.tx, c.sc, name)
 				if err != nil || !ok {
 					return groupNotFound(name), err
-				}
-				if !slices.Contains(names, name) {
-					names = append(names, name)
 				}
 			}
 			g.CacheSecurityGroups = names
