@@ -8,7 +8,7 @@
 // ELASTICACHE_TF_MIRROR override it); a missing or wrong one fails the
 // tests, they never skip. The harness (harness_test.go) gives each test
 // working directories with a hermetic environment: a CLI config that
-// installs only from the mirror, one plugin cache for the run, static
+// installs only from the mirror (linked, no shared plugin cache), static
 // credentials for account 123456789012, no instance metadata, empty AWS
 // config files, and a proxy that refuses everything but loopback.
 //

@@ -33,30 +33,6 @@ const (
 // a plan takes 10–20 s there. A hang must still end.
 const commandTimeout = 4 * time.Minute
 
-// pluginCache is TF_PLUGIN_CACHE_DIR for every working directory of the
-// run, made and removed by TestMain. From an unpacked mirror Terraform only
-// links the provider into it, so init takes a second or two.
-var pluginCache string
-
-// initMu serializes terraform init: Terraform does not promise that
-// concurrent inits may share one plugin cache directory.
-var initMu sync.Mutex
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "elasticache-tf-plugin-cache-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "terraform e2e: plugin cache:", err)
-		os.Exit(1)
-	}
-	pluginCache = dir
-	code := m.Run()
-	if err := os.RemoveAll(dir); err != nil {
-		fmt.Fprintln(os.Stderr, "terraform e2e: remove the plugin cache:", err)
-		code = 1
-	}
-	os.Exit(code)
-}
-
 // toolchain is what scripts/find-terraform.sh found.
 type toolchain struct {
 	// Bin is the terraform binary, Mirror the provider mirror root (the
@@ -129,8 +105,11 @@ func newTerraform(t testing.TB, serverURL string) *terraform {
 	}
 	tf.env = hermeticEnv(t, home, tc.Mirror)
 	tf.writeFile("providers.tf", providersTF(serverURL))
-	initMu.Lock()
-	defer initMu.Unlock()
+	// No plugin cache: from the unpacked mirror init links the provider
+	// into the working directory itself in under a second, and a cache
+	// shared by the parallel tests is re-linked by every init, under
+	// another test's running command ("failed to verify checksum …
+	// readlink … no such file or directory").
 	tf.run("init", "-input=false", "-no-color")
 	return tf
 }
@@ -170,7 +149,7 @@ provider "aws" {
 // provider it starts): the test's own without AWS_*, TF_* (but TF_LOG and
 // TF_LOG_PATH, for debugging), CHECKPOINT_* and proxy settings, plus
 //   - a CLI config that installs hashicorp/aws from the mirror only, and
-//     nothing else from anywhere; the shared plugin cache;
+//     nothing else from anywhere, linked into the working directory;
 //   - no checkpoint (version and advisory) calls, automation mode, no input;
 //   - static credentials, a region, no instance metadata, empty AWS config
 //     and credentials files (the environment may name a CA bundle the
@@ -214,7 +193,6 @@ func hermeticEnv(t testing.TB, home, mirror string) []string {
 	}
 	return append(env,
 		"TF_CLI_CONFIG_FILE="+cliConfig,
-		"TF_PLUGIN_CACHE_DIR="+pluginCache,
 		"CHECKPOINT_DISABLE=1",
 		"TF_IN_AUTOMATION=1",
 		"TF_INPUT=0",
