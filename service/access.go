@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -43,16 +45,25 @@ var errWaitPrimary = errors.New("the replication group's primary is not placed y
 type nodeAccess struct {
 	replicaOf string
 	users     []engine.User
+	// replSecret is the replication group's ReplicationSecret; "" for a
+	// cluster of no group (the runner's own then serves).
+	replSecret string
 }
 
 // fingerprint is a short form that changes when the access does; "" for
 // an open engine that replicates nothing.
 func (a nodeAccess) fingerprint() string {
-	if a.replicaOf == "" && a.users == nil {
+	if a.replicaOf == "" && a.users == nil && a.replSecret == "" {
 		return ""
 	}
 	var b strings.Builder
 	b.WriteString(a.replicaOf)
+	if a.replSecret != "" {
+		// Not the secret itself: fingerprints are compared and kept,
+		// and a digest changes with it all the same.
+		sum := sha256.Sum256([]byte(a.replSecret))
+		b.WriteString("|repl " + hex.EncodeToString(sum[:8]))
+	}
 	for _, u := range a.users {
 		b.WriteString("|" + u.Name + " " + u.Rules)
 	}
@@ -61,7 +72,7 @@ func (a nodeAccess) fingerprint() string {
 
 // specFingerprint is the fingerprint of a spec's access.
 func specFingerprint(s engine.Spec) string {
-	return nodeAccess{replicaOf: s.ReplicaOf, users: s.Users}.fingerprint()
+	return nodeAccess{replicaOf: s.ReplicaOf, users: s.Users, replSecret: s.ReplicationSecret}.fingerprint()
 }
 
 // start makes a node's engine run (Engines.Ensure: started, or adopted
@@ -99,7 +110,7 @@ func accessOf(tx storage.Tx, sc scope, rec *cacheClusterRecord, now time.Time) (
 			return a, err
 		}
 		if g != nil {
-			ugs = g.UserGroupIDs
+			ugs, a.replSecret = g.UserGroupIDs, g.ReplicationSecret
 			if g.Primary != rec.ID && rec.Status != clusterDeleting {
 				p, err := cacheClusters.GetStored(tx, sc, g.Primary)
 				if err != nil {

@@ -124,6 +124,9 @@ func (r *Reconciler) specWith(sc scope, rec *cacheClusterRecord, n *cacheNodeRec
 		Params:    params,
 		ReplicaOf: a.replicaOf,
 		Users:     a.users,
+		// The group's, so that replicas and primary agree on the
+		// replication credentials whichever servers run them.
+		ReplicationSecret: a.replSecret,
 	}
 }
 

@@ -740,6 +740,10 @@ func (r *replicationGroupRecord) AppendJSON(b []byte) ([]byte, bool) {
 			return nil, false
 		}
 	}
+	if r.ReplicationSecret != "" {
+		b = append(b, `,"replicationSecret":`...)
+		b = schema.AppendString(b, r.ReplicationSecret)
+	}
 	if r.Ready {
 		b = append(b, `,"ready":`...)
 		b = schema.AppendBool(b, r.Ready)
@@ -859,14 +863,17 @@ func (r *replicationGroupRecord) decodeJSON(d *schema.Decoder) {
 		case "logDelivery":
 			i = 29
 			r.LogDelivery = schema.DecodeSlice(d, (*logDeliveryRecord).decodeJSON)
-		case "ready":
+		case "replicationSecret":
 			i = 30
+			r.ReplicationSecret = d.String()
+		case "ready":
+			i = 31
 			r.Ready = d.Bool()
 		case "deleting":
-			i = 31
+			i = 32
 			r.Deleting = d.Bool()
 		case "created":
-			i = 32
+			i = 33
 			r.Created = d.Time()
 		default:
 			d.Fail()

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"crypto/rand"
 	"fmt"
 	"strings"
 	"time"
@@ -106,6 +107,12 @@ type replicationGroupRecord struct {
 	IPDiscovery             string              `json:"ipDiscovery"`
 	NetworkType             string              `json:"networkType"`
 	LogDelivery             []logDeliveryRecord `json:"logDelivery,omitempty"`
+	// ReplicationSecret is what the members' engines derive the
+	// replication credentials from (engine.Spec.ReplicationSecret): one
+	// per group, so that a replica on another server of the fleet than its
+	// primary still authenticates to it. Made at create (or import), never
+	// answered nor exported.
+	ReplicationSecret string `json:"replicationSecret,omitempty"`
 	// Ready is set by the reconciler when every member was first
 	// available: the group is no longer creating.
 	Ready bool `json:"ready,omitempty"`
@@ -207,7 +214,7 @@ func parseReplicationGroup(p *schema.Parser, path string, v any) (item schema.It
 		return schema.Item{}, false, false
 	}
 	n := p.Found()
-	rec := &replicationGroupRecord{}
+	rec := &replicationGroupRecord{ReplicationSecret: rand.Text()}
 	if raw, ok := p.Str(path, o, "name", true); ok {
 		id, err := replicationGroupID("name", &raw)
 		switch {

@@ -3,6 +3,7 @@ package service
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"slices"
 	"strings"
@@ -227,7 +228,8 @@ func (s *ElastiCache) rgRequest(sc scope, in *api.CreateReplicationGroupInput) (
 	if in.DataTieringEnabled != nil && *in.DataTieringEnabled {
 		return nil, api.InvalidParameterCombination("Data tiering is only supported for node types of the r6gd family, which this server does not run.")
 	}
-	rec := &replicationGroupRecord{ID: id, Description: desc, NextMember: 2, AutoMinorVersionUpgrade: true, Created: s.clock.Now()}
+	rec := &replicationGroupRecord{ID: id, Description: desc, NextMember: 2, AutoMinorVersionUpgrade: true, Created: s.clock.Now(),
+		ReplicationSecret: rand.Text()}
 	req := &rgRequest{rec: rec}
 	if in.PrimaryClusterId != nil {
 		if in.CacheNodeType != nil || in.Engine != nil || in.EngineVersion != nil {

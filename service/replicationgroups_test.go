@@ -155,10 +155,18 @@ func TestReplicationGroupLifecycle(t *testing.T) {
 	if *ng.PrimaryEndpoint.Address != primary.Address || *ng.PrimaryEndpoint.Port != 6379 || *ng.NodeGroupId != "0001" {
 		t.Fatalf("node group = %+v", ng)
 	}
+	// The members share the group's replication secret, so that a
+	// replica on another server than its primary authenticates to it.
+	if primary.ReplicationSecret == "" {
+		t.Fatal("the primary has no replication secret")
+	}
 	for _, id := range []string{"orders-002", "orders-003"} {
 		r, ok := eng.proc("111111111111/us-east-1/" + id + "/0001")
 		if !ok || r.ReplicaOf != want {
 			t.Fatalf("%s replicates %q, want %q", id, r.ReplicaOf, want)
+		}
+		if r.ReplicationSecret != primary.ReplicationSecret {
+			t.Fatalf("%s has another replication secret than its primary", id)
 		}
 	}
 	if *ng.NodeGroupMembers[0].CurrentRole != "primary" || *ng.NodeGroupMembers[1].CurrentRole != "replica" ||
