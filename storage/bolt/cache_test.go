@@ -95,6 +95,10 @@ func TestViewHoldsFlushBack(t *testing.T) {
 	bolt.Flush(s)
 
 	started, proceed := make(chan struct{}), make(chan struct{})
+	var release sync.Once
+	// A failure below must still let the View end, or closing the store
+	// would wait for it.
+	defer release.Do(func() { close(proceed) })
 	viewDone := make(chan error, 1)
 	go func() {
 		viewDone <- s.View(context.Background(), func(tx storage.Tx) error {
@@ -121,6 +125,11 @@ func TestViewHoldsFlushBack(t *testing.T) {
 	// not have committed while the View stands.
 	deadline := time.Now().Add(10 * time.Second)
 	for !bolt.Frozen(s) {
+		select {
+		case <-flushed:
+			t.Fatal("the flush committed while a View that had not read bbolt stood on the snapshot before it")
+		default:
+		}
 		if time.Now().After(deadline) {
 			t.Fatal("the flush never froze the layer")
 		}
@@ -131,7 +140,7 @@ func TestViewHoldsFlushBack(t *testing.T) {
 		t.Fatal("the flush committed while a View that had not read bbolt stood on the snapshot before it")
 	default:
 	}
-	close(proceed)
+	release.Do(func() { close(proceed) })
 	if err := <-viewDone; err != nil {
 		t.Fatal(err)
 	}
