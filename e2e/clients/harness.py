@@ -416,6 +416,30 @@ def run_unit(unit):
     return result, stream.getvalue()
 
 
+def kill_left_engines(suite, tally):
+    """Kills, by their pid files under suite.tmp, the engines that servers
+    killed with SIGKILL (Suite.kill_all) left behind; each is a failure. An
+    engine runs in a process group of its own (engine/runner.go, Setpgid)."""
+    for root, _, files in os.walk(suite.tmp):
+        if "pid" not in files or os.sep + "engines" + os.sep not in root + os.sep:
+            continue
+        path = os.path.join(root, "pid")
+        try:
+            with open(path) as f:
+                pid = int(f.read().strip())
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except (OSError, ValueError):
+            continue  # no such process any more
+        if b"redis-server" not in cmdline and b"memcached" not in cmdline:
+            continue  # the pid is another process's now
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue  # it ended meanwhile
+        tally.fail("engine left running", f"engine {pid} ({path}) outlived its server; killed")
+
+
 class Tally:
     """One run of a script's tests, from its banner to its last line: the
     tests' outcomes, failures found outside them, the elapsed time."""

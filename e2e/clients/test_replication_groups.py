@@ -35,7 +35,6 @@ on any failure.
 
 import os
 import shutil
-import signal
 import socket
 import sys
 import time
@@ -345,30 +344,6 @@ class T02CLI(Case):
 
 # ----------------------------------------------------------------- runner
 
-def kill_left_engines(tally):
-    """Kills, by their pid files, the engines that servers killed with
-    SIGKILL (harness.Suite.kill_all) left behind; each is a failure. An
-    engine runs in a process group of its own (engine/runner.go, Setpgid)."""
-    for root, _, files in os.walk(SUITE.tmp):
-        if "pid" not in files or os.sep + "engines" + os.sep not in root + os.sep:
-            continue
-        path = os.path.join(root, "pid")
-        try:
-            with open(path) as f:
-                pid = int(f.read().strip())
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmdline = f.read()
-        except (OSError, ValueError):
-            continue  # no such process any more
-        if b"redis-server" not in cmdline:
-            continue  # the pid is another process's now
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            continue  # it ended meanwhile
-        tally.fail("engine left running", f"engine {pid} ({path}) outlived its server; killed")
-
-
 CLASSES = (T02CLI, T01Boto3)
 WORKERS = 3
 
@@ -381,7 +356,7 @@ def main():
         tally.run(tests, WORKERS)
     finally:
         SUITE.kill_all()
-        kill_left_engines(tally)
+        harness.kill_left_engines(SUITE, tally)
     return tally.finish(len(tests))
 
 
