@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -229,4 +230,53 @@ export async function fault(c, cmd, Cls, code, message, status = 400) {
   assert.match(err.$metadata.requestId ?? '', UUID, shown);
   assert.equal(err.$metadata.attempts, 1, shown);
   return err;
+}
+
+/** How long a socket of refuses may take to connect. */
+const SOCKET_TIMEOUT_MS = 5_000;
+
+/** Resolves to whether a connection to the endpoint is refused (nothing listens). */
+export function refuses({ Address, Port }) {
+  return new Promise((resolve, reject) => {
+    const sock = net.createConnection({ host: Address, port: Port });
+    sock.setTimeout(SOCKET_TIMEOUT_MS, () => sock.destroy(new Error(`${Address}:${Port}: connect timed out`)));
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(false);
+    });
+    sock.once('error', (e) => (e.code === 'ECONNREFUSED' ? resolve(true) : reject(e)));
+  });
+}
+
+/** The engine pid files under dir: one per engine process that runs (the runner removes it at stop). */
+export function enginePidFiles(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true })
+    .filter((f) => path.basename(f) === 'pid' && f.split(path.sep).includes('engines'))
+    .map((f) => path.join(dir, f));
+}
+
+/**
+ * Kills, by their pid files under TMP, the engines that servers whose stop
+ * failed (and were killed) left behind, in process groups of their own
+ * (engine/runner.go), and returns the pid files of those it killed.
+ */
+export function killLeftEngines() {
+  const left = [];
+  for (const file of enginePidFiles(TMP)) {
+    let pid;
+    let cmdline;
+    try {
+      pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
+      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+    } catch {
+      continue; // no such process any more
+    }
+    if (!/redis-server|memcached/.test(cmdline)) continue; // the pid is another process's now
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch { /* it ended meanwhile */ }
+    left.push(file);
+  }
+  return left;
 }

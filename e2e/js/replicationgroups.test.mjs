@@ -34,12 +34,10 @@
 
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { ALL_SERVERS, Server, TMP, fault, ok, sdk } from './harness.mjs';
+import { ALL_SERVERS, Server, enginePidFiles, fault, killLeftEngines, ok, refuses, sdk } from './harness.mjs';
 
 const {
   ElastiCacheClient,
@@ -113,50 +111,13 @@ function command({ Address, Port }, ...args) {
   });
 }
 
-/** Resolves to whether a connection to the endpoint is refused (nothing listens). */
-function refuses({ Address, Port }) {
-  return new Promise((resolve, reject) => {
-    const sock = net.createConnection({ host: Address, port: Port });
-    sock.setTimeout(SOCKET_TIMEOUT_MS, () => sock.destroy(new Error(`${Address}:${Port}: connect timed out`)));
-    sock.once('connect', () => {
-      sock.destroy();
-      resolve(false);
-    });
-    sock.once('error', (e) => (e.code === 'ECONNREFUSED' ? resolve(true) : reject(e)));
-  });
-}
-
-/** The engine pid files under dir: one per engine process that runs (the runner removes it at stop). */
-function enginePidFiles(dir) {
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir, { recursive: true })
-    .filter((f) => path.basename(f) === 'pid' && f.split(path.sep).includes('engines'))
-    .map((f) => path.join(dir, f));
-}
-
 // ------------------------------------------------------------------- tests
 
 // No engine outlives the run: a server whose stop failed (and was killed)
 // leaves its engines, in process groups of their own (engine/runner.go);
 // kill them by their pid files, and fail.
 after(() => {
-  const left = [];
-  for (const file of enginePidFiles(TMP)) {
-    let pid;
-    let cmdline;
-    try {
-      pid = Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
-      cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1');
-    } catch {
-      continue; // no such process any more
-    }
-    if (!/redis-server/.test(cmdline)) continue; // the pid is another process's now
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch { /* it ended meanwhile */ }
-    left.push(file);
-  }
-  assert.deepEqual(left, [], 'engines outlived their servers (killed)');
+  assert.deepEqual(killLeftEngines(), [], 'engines outlived their servers (killed)');
 });
 
 describe('replication groups (engines auto)', () => {
