@@ -135,13 +135,18 @@ func waitGone(tb testing.TB, pid int, start uint64) {
 // share one) and a port free on it.
 func freeListener(tb testing.TB) (string, int) {
 	tb.Helper()
-	for range 20 {
+	// A port below the kernel's ephemeral range (32768 and up here): one
+	// the kernel handed out (port 0) is free when chosen, but between its
+	// close and the engine's start another process's listener on port 0 —
+	// a parallel test's server — may be handed the same port, and the
+	// runner then refuses the address as in use.
+	for range 50 {
 		addr := fmt.Sprintf("127.%d.%d.%d", 1+rand.IntN(250), rand.IntN(256), 1+rand.IntN(250))
-		ln, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
+		port := 20000 + rand.IntN(12000)
+		ln, err := net.Listen("tcp", net.JoinHostPort(addr, strconv.Itoa(port)))
 		if err != nil {
 			continue
 		}
-		port := ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
 		return addr, port
 	}
